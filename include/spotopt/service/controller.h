@@ -1,0 +1,263 @@
+// Controller: the service facade. One method per use case; each runs in exactly one
+// store transaction, so a failure leaves the state fully before or fully after.
+//
+// Thread safety: a Controller may be called from any number of threads at once. It
+// keeps no mutable state of its own; the store serializes writers.
+//
+// Tenancy: every call names the tenant it acts for. An id that belongs to another
+// tenant is answered exactly like an unknown id (NotFound) and changes nothing.
+//
+// Errors are absl::Status with canonical codes: InvalidArgument (bad input),
+// NotFound, FailedPrecondition (illegal state transition or guard), AlreadyExists,
+// Unauthenticated / PermissionDenied (tokens, suspended tenant), Unavailable (store
+// busy). Every refused call changes nothing.
+#ifndef SPOTOPT_SERVICE_CONTROLLER_H_
+#define SPOTOPT_SERVICE_CONTROLLER_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "spotopt/clock.h"
+#include "spotopt/store/store.h"
+
+namespace spotopt {
+
+struct ControllerOptions {
+  // Liveness: stale after offline_after / 2 without a heartbeat, offline after it.
+  Duration offline_after = absl::Seconds(120);
+  // How long a rotated-out token keeps working.
+  Duration token_grace = absl::Hours(24);
+  // Lease of a delivered switch: its terminate wait plus this.
+  Duration switch_lease_extra = absl::Seconds(900);
+  Duration create_replica_lease = absl::Seconds(900);
+  // A delivered placement command still names the expected successor this long after
+  // it closed (plus its terminate wait).
+  Duration successor_window = absl::Minutes(30);
+  Duration replica_requested_timeout = absl::Minutes(15);
+  Duration replica_launch_timeout = absl::Minutes(10);
+  Duration replica_sync_timeout = absl::Minutes(20);
+  Duration rebalance_incident_close = absl::Hours(2);
+  // manual_standby upkeep: at most this many replica requests per agent per hour.
+  int standby_requests_per_hour = 3;
+};
+
+// ---- Inputs ----------------------------------------------------------------
+
+struct RegisterRequest {
+  std::string logical_id;  // empty: the instance id (fallback identity)
+  std::string instance_id;
+  std::string region;
+  InstanceFacts facts;  // instance_type, az, mode, ... ; empty = unknown
+};
+
+struct HeartbeatReport {
+  HeartbeatStatus status = HeartbeatStatus::kOnline;
+  std::string instance_id;    // empty = not sent
+  std::string instance_type;  // empty = not sent
+  std::string az;             // empty = not sent
+};
+
+struct SwitchRequest {
+  Mode target_mode = Mode::kSpot;
+  std::string target_pool_id;  // required for spot: "<instance_type>.<az>"
+  Priority priority = Priority::kManual;
+  std::string reason;
+  std::string requested_by;
+  // Manual switches only: skip the config's limits, recorded on the command.
+  bool override_limits = false;
+  std::optional<Duration> ttl;  // default: per priority class
+  // What the decision engine expects of the target; automatic switches must carry
+  // both and pass the config's min_savings_percent and risk_threshold.
+  std::optional<double> expected_savings_percent;
+  std::optional<double> target_risk;
+};
+
+struct ReplicaRequest {
+  std::string pool_id;  // empty: the primary's pool
+  std::string replica_type = "manual";
+  std::string requested_by;
+};
+
+// What the agent posts about a replica's progress (section 5.10).
+enum class ReplicaReport { kLaunching, kSyncing, kReady, kFailed, kTerminated };
+SPOTOPT_EXPORT absl::StatusOr<ReplicaReport> ParseReplicaReport(std::string_view text);
+
+struct SignalReport {
+  Signal signal = Signal::kTerminationNotice;
+  std::string instance_id;          // empty: the registration's instance
+  std::optional<Time> notice_time;  // termination time, for termination notices
+  std::optional<Time> detected_at;  // as the agent saw it
+};
+
+// ---- Outputs ---------------------------------------------------------------
+
+struct CreatedTenant {
+  Tenant tenant;
+  std::string token;  // plaintext, shown once; only its salted hash is stored
+};
+
+struct RegistrationView {
+  Registration registration;
+  Role role = Role::kOther;
+  Liveness liveness = Liveness::kOffline;
+};
+
+struct AgentView {
+  Agent agent;
+  Liveness liveness = Liveness::kOffline;  // of the registration on the primary
+  int live_replicas = 0;                   // counted, never stored
+  std::vector<RegistrationView> registrations;
+};
+
+struct RegisterResult {
+  RegistrationView registration;
+  Agent agent;
+  bool created = false;  // a new registration (the wire answers 201)
+};
+
+struct SignalResult {
+  Incident incident;
+  bool repeat = false;  // the same signal was seen before
+};
+
+struct TickReport {
+  int commands_expired = 0;
+  int replicas_failed = 0;
+  int replicas_requested = 0;
+  int incidents_closed = 0;
+  friend bool operator==(const TickReport&, const TickReport&) = default;
+};
+
+class SPOTOPT_EXPORT Controller {
+ public:
+  Controller(std::shared_ptr<Store> store, std::shared_ptr<const Clock> clock,
+             ControllerOptions options = {});
+  ~Controller();
+  Controller(const Controller&) = delete;
+  Controller& operator=(const Controller&) = delete;
+
+  const ControllerOptions& options() const { return options_; }
+  Store& store() { return *store_; }
+
+  // ---- Tenants and tokens ----
+  absl::StatusOr<CreatedTenant> CreateTenant(std::string_view name);
+  absl::StatusOr<Tenant> GetTenant(std::string_view tenant_id);
+  absl::StatusOr<std::vector<Tenant>> ListTenants();
+  absl::Status SuspendTenant(std::string_view tenant_id);
+  absl::Status ReactivateTenant(std::string_view tenant_id);
+  // Final: the tenant's tokens stop working; its records stay for the operator.
+  absl::Status DeleteTenant(std::string_view tenant_id);
+  // Issues a new token; the current ones keep working for `token_grace`.
+  absl::StatusOr<std::string> RotateToken(std::string_view tenant_id);
+  // Resolves a plaintext token to its tenant in constant time per candidate.
+  // Unauthenticated: empty, malformed, unknown, expired token or deleted tenant.
+  // PermissionDenied: the tenant is suspended.
+  absl::StatusOr<Tenant> Authenticate(std::string_view token);
+
+  // ---- Agents and registrations ----
+  // Section 3.3 of the agent protocol: find or create the logical agent and the
+  // registration for (agent, instance); moves the placement only for an expected
+  // successor or a re-home, else records an identity conflict.
+  absl::StatusOr<RegisterResult> Register(std::string_view tenant_id,
+                                          const RegisterRequest& request);
+  absl::Status Heartbeat(std::string_view tenant_id, std::string_view registration_id,
+                         const HeartbeatReport& report);
+  absl::StatusOr<RegistrationView> GetRegistration(std::string_view tenant_id,
+                                                   std::string_view registration_id);
+  absl::StatusOr<AgentView> GetAgent(std::string_view tenant_id, std::string_view agent_id);
+  absl::StatusOr<std::vector<AgentView>> ListAgents(std::string_view tenant_id);
+  absl::Status SetEnabled(std::string_view tenant_id, std::string_view agent_id, bool enabled);
+  // Final. Cancels every open command and retires every live replica atomically.
+  absl::Status DeleteAgent(std::string_view tenant_id, std::string_view agent_id);
+  absl::StatusOr<std::vector<AgentEvent>> ListEvents(std::string_view tenant_id,
+                                                     std::string_view agent_id);
+
+  // ---- Config ----
+  absl::StatusOr<AgentConfig> GetConfig(std::string_view tenant_id, std::string_view agent_id);
+  // The config as the registration's agent sees it (the wire's GET config).
+  absl::StatusOr<AgentConfig> GetConfigForRegistration(std::string_view tenant_id,
+                                                       std::string_view registration_id);
+  // `expected_version`, when given, must equal the current version (optimistic
+  // concurrency for operators); else FailedPrecondition.
+  absl::StatusOr<AgentConfig> UpdateConfig(std::string_view tenant_id, std::string_view agent_id,
+                                           const AgentConfigPatch& patch,
+                                           std::optional<int64_t> expected_version = {});
+
+  // ---- Commands ----
+  absl::StatusOr<Command> EnqueueSwitch(std::string_view tenant_id, std::string_view agent_id,
+                                        const SwitchRequest& request);
+  // Reserves a replica record (REQUESTED, launch path "command") in the same
+  // transaction, so the one-live-replica rule holds while the agent works.
+  absl::StatusOr<Command> EnqueueCreateReplica(std::string_view tenant_id,
+                                               std::string_view agent_id,
+                                               const ReplicaRequest& request);
+  // The command poll: leases and returns the best deliverable command, or nothing.
+  // A command is returned at most once, ever.
+  absl::StatusOr<std::optional<Command>> PollCommand(std::string_view tenant_id,
+                                                     std::string_view registration_id);
+  // The acknowledgement. The lease is (command, registration): a command leased to
+  // another registration or never delivered is FailedPrecondition; a repeat of an
+  // ack is recorded and changes nothing.
+  absl::StatusOr<Command> AckCommand(std::string_view tenant_id, std::string_view registration_id,
+                                     std::string_view command_id, bool success,
+                                     std::string_view message);
+  absl::StatusOr<Command> CancelCommand(std::string_view tenant_id, std::string_view agent_id,
+                                        std::string_view command_id, std::string_view reason);
+  absl::StatusOr<Command> GetCommand(std::string_view tenant_id, std::string_view command_id);
+  absl::StatusOr<std::vector<Command>> ListCommands(std::string_view tenant_id,
+                                                    std::string_view agent_id);
+
+  // ---- Replicas ----
+  // Requests a standby through the replica listing (REQUESTED, launched by the
+  // primary's next replica poll).
+  absl::StatusOr<Replica> RequestReplica(std::string_view tenant_id, std::string_view agent_id,
+                                         const ReplicaRequest& request);
+  // The replica poll with status=launching: leases the agent's REQUESTED listing
+  // replicas to the primary registration (REQUESTED -> LAUNCHING) and returns them.
+  absl::StatusOr<std::vector<Replica>> LeaseReplicaLaunches(std::string_view tenant_id,
+                                                            std::string_view registration_id);
+  // The agent reports the real instance of a launched replica (PUT replica).
+  absl::StatusOr<Replica> ReportReplicaInstance(std::string_view tenant_id,
+                                                std::string_view registration_id,
+                                                std::string_view replica_id,
+                                                std::string_view instance_id, ReplicaReport status);
+  absl::StatusOr<Replica> ReportReplicaStatus(std::string_view tenant_id,
+                                              std::string_view registration_id,
+                                              std::string_view replica_id, ReplicaReport status,
+                                              std::optional<Time> at, std::string_view error);
+  // Moves the placement to the replica's instance atomically; commands issued for
+  // the old primary are cancelled. `force` allows a SYNCING replica (termination).
+  absl::StatusOr<Replica> PromoteReplica(std::string_view tenant_id, std::string_view agent_id,
+                                         std::string_view replica_id, bool force = false);
+  // Retires a replica: TERMINATING until someone confirms the instance is gone.
+  absl::StatusOr<Replica> TerminateReplica(std::string_view tenant_id, std::string_view agent_id,
+                                           std::string_view replica_id);
+  absl::StatusOr<std::vector<Replica>> ListReplicas(std::string_view tenant_id,
+                                                    std::string_view agent_id);
+
+  // ---- Interruption signals ----
+  // Upserts the incident keyed (agent, instance, signal, notice time); a repeat
+  // updates last_seen and returns the same incident.
+  absl::StatusOr<SignalResult> RecordSignal(std::string_view tenant_id,
+                                            std::string_view registration_id,
+                                            const SignalReport& report);
+  absl::StatusOr<std::vector<Incident>> ListIncidents(std::string_view tenant_id,
+                                                      std::string_view agent_id);
+
+  // ---- Periodic work ----
+  // Expires commands and leases, times out replicas, keeps manual standbys, closes
+  // quiet rebalance incidents. Idempotent: twice, or from two threads at once,
+  // equals once.
+  absl::StatusOr<TickReport> Tick(Time now);
+
+ private:
+  std::shared_ptr<Store> store_;
+  std::shared_ptr<const Clock> clock_;
+  ControllerOptions options_;
+};
+
+}  // namespace spotopt
+
+#endif  // SPOTOPT_SERVICE_CONTROLLER_H_

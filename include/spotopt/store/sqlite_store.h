@@ -1,0 +1,50 @@
+// SqliteStore: the embedded default. One database file in WAL mode, shared safely by
+// threads of this process and by other processes: write transactions take SQLite's
+// write lock (BEGIN IMMEDIATE) and wait up to `busy_timeout` for it, then fail with
+// Unavailable. The schema is versioned and migrated in one transaction on open.
+#ifndef SPOTOPT_STORE_SQLITE_STORE_H_
+#define SPOTOPT_STORE_SQLITE_STORE_H_
+
+#include <memory>
+#include <string>
+
+#include "spotopt/store/store.h"
+
+namespace spotopt {
+
+struct SqliteOptions {
+  Duration busy_timeout = absl::Seconds(5);
+  // NORMAL in WAL mode: a commit survives a process crash; a power loss may lose the
+  // last transactions but never corrupts the file. FULL also survives power loss.
+  bool synchronous_full = false;
+  // Connections kept open for concurrent readers.
+  int max_connections = 8;
+};
+
+class SPOTOPT_EXPORT SqliteStore final : public Store {
+ public:
+  // Opens (creating if needed) the database at `path` and migrates its schema.
+  // ":memory:" is refused: connections must share one database.
+  static absl::StatusOr<std::unique_ptr<SqliteStore>> Open(const std::string& path,
+                                                           SqliteOptions options = {});
+  ~SqliteStore() override;
+  SqliteStore(const SqliteStore&) = delete;
+  SqliteStore& operator=(const SqliteStore&) = delete;
+
+  absl::StatusOr<std::unique_ptr<Transaction>> Begin(TxMode mode) override;
+
+  // Runs PRAGMA integrity_check; OK when the database is sound.
+  absl::Status CheckIntegrity();
+  // The schema version this build writes.
+  static int SchemaVersion();
+
+  class Impl;
+
+ private:
+  explicit SqliteStore(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace spotopt
+
+#endif  // SPOTOPT_STORE_SQLITE_STORE_H_

@@ -1,0 +1,130 @@
+// The storage interface: a Store hands out units of work (transactions); every
+// service use case runs in exactly one. Implementations: MemoryStore, SqliteStore.
+//
+// Contract every implementation keeps (tests/store/conformance_test.cc checks it):
+// - A transaction sees its own writes; nothing is visible to others before Commit.
+//   Destroying an uncommitted transaction rolls it back.
+// - Write transactions are serializable with respect to each other. Begin(kWrite)
+//   waits up to the store's busy timeout, then returns Unavailable.
+// - Get* returns NotFound for a missing record; Insert* returns AlreadyExists for a
+//   duplicate key; Update* returns NotFound for a missing record.
+// - Storage constraints, refused with FailedPrecondition whatever the caller's code
+//   does: at most one LEASED command per agent; at most one placement command
+//   PENDING or LEASED per agent; at most one live replica per agent; one registration
+//   per (agent, instance); one agent per (tenant, logical id).
+// - List* results are ordered as documented per method, so callers and tests are
+//   deterministic across stores.
+// A PostgresStore fits the same shape: Begin maps to BEGIN, the constraints to partial
+// unique indexes, and command leasing to SELECT ... FOR UPDATE SKIP LOCKED.
+#ifndef SPOTOPT_STORE_STORE_H_
+#define SPOTOPT_STORE_STORE_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "spotopt/domain/agent.h"
+#include "spotopt/domain/command.h"
+#include "spotopt/domain/incident.h"
+#include "spotopt/domain/replica.h"
+#include "spotopt/domain/tenant.h"
+
+namespace spotopt {
+
+enum class TxMode { kRead, kWrite };
+
+class SPOTOPT_EXPORT Transaction {
+ public:
+  virtual ~Transaction() = default;
+
+  // Makes every write durable and visible. The transaction is finished afterwards,
+  // whether or not Commit succeeded.
+  virtual absl::Status Commit() = 0;
+
+  // Tenants, ordered by id.
+  virtual absl::StatusOr<Tenant> GetTenant(std::string_view id) = 0;
+  virtual absl::Status InsertTenant(const Tenant& t) = 0;
+  virtual absl::Status UpdateTenant(const Tenant& t) = 0;
+  virtual absl::StatusOr<std::vector<Tenant>> ListTenants() = 0;
+
+  // API tokens, keyed by prefix; listed by created_at then prefix.
+  virtual absl::StatusOr<ApiToken> GetToken(std::string_view prefix) = 0;
+  virtual absl::Status InsertToken(const ApiToken& t) = 0;
+  virtual absl::Status UpdateToken(const ApiToken& t) = 0;
+  virtual absl::StatusOr<std::vector<ApiToken>> ListTokens(std::string_view tenant_id) = 0;
+
+  // Logical agents; lists ordered by id.
+  virtual absl::StatusOr<Agent> GetAgent(std::string_view id) = 0;
+  virtual absl::StatusOr<Agent> FindAgent(std::string_view tenant_id,
+                                          std::string_view logical_id) = 0;
+  virtual absl::Status InsertAgent(const Agent& a) = 0;
+  virtual absl::Status UpdateAgent(const Agent& a) = 0;
+  virtual absl::StatusOr<std::vector<Agent>> ListAgents(std::string_view tenant_id) = 0;
+  // Active agents of every tenant whose config has this replica mode (tick's upkeep).
+  virtual absl::StatusOr<std::vector<Agent>> ListAgentsByReplicaMode(ReplicaMode mode) = 0;
+
+  virtual absl::StatusOr<AgentAlias> FindAlias(std::string_view tenant_id,
+                                               std::string_view logical_id) = 0;
+  virtual absl::Status InsertAlias(const AgentAlias& a) = 0;
+  // Ordered by logical_id.
+  virtual absl::StatusOr<std::vector<AgentAlias>> ListAliases(std::string_view tenant_id) = 0;
+
+  // Registrations; lists ordered by created_at then id.
+  virtual absl::StatusOr<Registration> GetRegistration(std::string_view id) = 0;
+  virtual absl::StatusOr<Registration> FindRegistration(std::string_view agent_id,
+                                                        std::string_view instance_id) = 0;
+  virtual absl::Status InsertRegistration(const Registration& r) = 0;
+  virtual absl::Status UpdateRegistration(const Registration& r) = 0;
+  virtual absl::StatusOr<std::vector<Registration>> ListRegistrations(
+      std::string_view agent_id) = 0;
+
+  // Commands. Insert assigns `seq` (returned). Lists are in delivery order:
+  // priority desc, created_at asc, seq asc.
+  virtual absl::StatusOr<Command> GetCommand(std::string_view id) = 0;
+  virtual absl::StatusOr<int64_t> InsertCommand(const Command& c) = 0;
+  virtual absl::Status UpdateCommand(const Command& c) = 0;
+  // The agent's commands that are PENDING or LEASED.
+  virtual absl::StatusOr<std::vector<Command>> ListOpenCommands(std::string_view agent_id) = 0;
+  // Every command of the agent, open or closed.
+  virtual absl::StatusOr<std::vector<Command>> ListCommands(std::string_view agent_id) = 0;
+  // Open commands of any agent whose TTL (PENDING) or lease (LEASED) ends at or
+  // before `now`.
+  virtual absl::StatusOr<std::vector<Command>> ListDueCommands(Time now) = 0;
+
+  // Replicas; lists ordered by created_at then id.
+  virtual absl::StatusOr<Replica> GetReplica(std::string_view id) = 0;
+  virtual absl::Status InsertReplica(const Replica& r) = 0;
+  virtual absl::Status UpdateReplica(const Replica& r) = 0;
+  virtual absl::StatusOr<std::vector<Replica>> ListReplicas(std::string_view agent_id) = 0;
+  // Live replicas of every agent (tick's timeouts).
+  virtual absl::StatusOr<std::vector<Replica>> ListLiveReplicas() = 0;
+
+  // Incidents; lists ordered by first_seen then id.
+  virtual absl::StatusOr<Incident> GetIncident(std::string_view id) = 0;
+  virtual absl::Status InsertIncident(const Incident& i) = 0;
+  virtual absl::Status UpdateIncident(const Incident& i) = 0;
+  virtual absl::StatusOr<std::vector<Incident>> ListIncidents(std::string_view agent_id) = 0;
+  // Incidents of every agent that are not closed yet.
+  virtual absl::StatusOr<std::vector<Incident>> ListOpenIncidents() = 0;
+
+  // Agent events, append-only; listed by `at` then id.
+  virtual absl::Status InsertEvent(const AgentEvent& e) = 0;
+  virtual absl::StatusOr<std::vector<AgentEvent>> ListEvents(std::string_view agent_id) = 0;
+};
+
+class SPOTOPT_EXPORT Store {
+ public:
+  virtual ~Store() = default;
+  // Starts a unit of work. Read transactions may run concurrently with each other
+  // and with one writer; write transactions run one at a time.
+  virtual absl::StatusOr<std::unique_ptr<Transaction>> Begin(TxMode mode) = 0;
+};
+
+// Every record of the store as canonical JSON text, in one read transaction: two
+// stores holding the same state dump the same text. For tests and operators; reads
+// the whole store.
+SPOTOPT_EXPORT absl::StatusOr<std::string> DumpStore(Store& store);
+
+}  // namespace spotopt
+
+#endif  // SPOTOPT_STORE_STORE_H_

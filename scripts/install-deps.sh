@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs the Debian packages libspotopt builds with. Idempotent: installs only what
+# is missing, and touches nothing when everything is there.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config ccache
+  libboost-json1.81-dev libsqlite3-dev libfmt-dev libabsl-dev libssl-dev
+  doctest-dev libbenchmark-dev sqlite3
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "installing: ${missing[*]}"
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

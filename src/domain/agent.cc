@@ -1,0 +1,291 @@
+#include "spotopt/domain/agent.h"
+
+#include <boost/json.hpp>
+#include <cmath>
+
+#include <fmt/format.h>
+#include "common/enum_text.h"
+
+namespace spotopt {
+namespace {
+
+absl::Status Invalid(std::string_view field, std::string_view why) {
+  return absl::InvalidArgumentError(fmt::format("{}{}{}", field, ": ", why));
+}
+
+absl::Status CheckRange(double v, double lo, double hi, std::string_view field) {
+  if (!std::isfinite(v) || v < lo || v > hi) {
+    return Invalid(field, fmt::format("{}{}{}{}", "must be a number from ", lo, " to ", hi));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckRange(int64_t v, int64_t lo, int64_t hi, std::string_view field) {
+  if (v < lo || v > hi)
+    return Invalid(field, fmt::format("{}{}{}{}", "must be from ", lo, " to ", hi));
+  return absl::OkStatus();
+}
+
+template <class T>
+void Assign(const std::optional<T>& value, T& field, bool& changed) {
+  if (value && *value != field) {
+    field = *value;
+    changed = true;
+  }
+}
+
+// JSON readers following the protocol's tolerant value rules (section 4).
+absl::StatusOr<bool> ReadBool(const boost::json::value& v, std::string_view key) {
+  if (v.is_bool()) return v.get_bool();
+  if (v.is_int64() && (v.get_int64() == 0 || v.get_int64() == 1)) return v.get_int64() == 1;
+  if (v.is_uint64() && v.get_uint64() <= 1) return v.get_uint64() == 1;
+  return Invalid(key, "must be true or false");
+}
+
+absl::StatusOr<double> ReadNumber(const boost::json::value& v, std::string_view key) {
+  if (v.is_double()) return v.get_double();
+  if (v.is_int64()) return static_cast<double>(v.get_int64());
+  if (v.is_uint64()) return static_cast<double>(v.get_uint64());
+  return Invalid(key, "must be a number");
+}
+
+absl::StatusOr<int64_t> ReadInt(const boost::json::value& v, std::string_view key) {
+  if (v.is_int64()) return v.get_int64();
+  if (v.is_uint64() && v.get_uint64() <= static_cast<uint64_t>(INT64_MAX)) {
+    return static_cast<int64_t>(v.get_uint64());
+  }
+  // 300.0 is an integer; 300.5 is not.
+  if (v.is_double() && std::isfinite(v.get_double()) &&
+      std::trunc(v.get_double()) == v.get_double() && std::fabs(v.get_double()) < 9e15) {
+    return static_cast<int64_t>(v.get_double());
+  }
+  return Invalid(key, "must be an integer");
+}
+
+}  // namespace
+
+std::string_view ToString(Lifecycle l) { return l == Lifecycle::kActive ? "active" : "deleted"; }
+
+std::string_view ToString(ReplicaMode m) {
+  switch (m) {
+    case ReplicaMode::kOff:
+      return "off";
+    case ReplicaMode::kEmergency:
+      return "emergency";
+    case ReplicaMode::kManualStandby:
+      return "manual_standby";
+  }
+  return "unknown";
+}
+
+absl::StatusOr<ReplicaMode> ParseReplicaMode(std::string_view text) {
+  if (auto m = ParseEnum<ReplicaMode>(text)) return *m;
+  return Invalid("replica_mode", "must be off, emergency or manual_standby");
+}
+
+std::string_view ToString(HeartbeatStatus s) {
+  switch (s) {
+    case HeartbeatStatus::kOnline:
+      return "online";
+    case HeartbeatStatus::kDisabled:
+      return "disabled";
+    case HeartbeatStatus::kOffline:
+      return "offline";
+  }
+  return "unknown";
+}
+
+absl::StatusOr<HeartbeatStatus> ParseHeartbeatStatus(std::string_view text) {
+  if (auto s = ParseEnum<HeartbeatStatus>(text)) return *s;
+  return Invalid("status", "must be online, disabled or offline");
+}
+
+std::string_view ToString(InstanceState s) {
+  switch (s) {
+    case InstanceState::kActive:
+      return "active";
+    case InstanceState::kRetained:
+      return "retained";
+    case InstanceState::kTerminating:
+      return "terminating";
+    case InstanceState::kTerminated:
+      return "terminated";
+    case InstanceState::kLost:
+      return "lost";
+  }
+  return "unknown";
+}
+
+std::string_view ToString(Liveness l) {
+  switch (l) {
+    case Liveness::kOnline:
+      return "online";
+    case Liveness::kStale:
+      return "stale";
+    case Liveness::kOffline:
+      return "offline";
+  }
+  return "unknown";
+}
+
+std::string_view ToString(Role r) {
+  switch (r) {
+    case Role::kPrimary:
+      return "primary";
+    case Role::kReplica:
+      return "replica";
+    case Role::kOther:
+      return "other";
+  }
+  return "unknown";
+}
+
+Liveness ComputeLiveness(const Registration& r, Time now, Duration offline_after) {
+  if (r.last_status == HeartbeatStatus::kOffline) return Liveness::kOffline;
+  const Duration age = now - r.last_seen_at;
+  if (age <= offline_after / 2) return Liveness::kOnline;
+  if (age <= offline_after) return Liveness::kStale;
+  return Liveness::kOffline;
+}
+
+absl::StatusOr<AgentConfig> ApplyPatch(const AgentConfig& config, const AgentConfigPatch& p) {
+  if (p.terminate_wait_seconds) {
+    if (auto s = CheckRange(*p.terminate_wait_seconds, 0, 86400, "terminate_wait_seconds");
+        !s.ok()) {
+      return s;
+    }
+  }
+  if (p.min_savings_percent) {
+    if (auto s = CheckRange(*p.min_savings_percent, 0.0, 100.0, "min_savings_percent"); !s.ok()) {
+      return s;
+    }
+  }
+  if (p.ondemand_fallback_ratio) {
+    if (auto s = CheckRange(*p.ondemand_fallback_ratio, 0.01, 1.0, "ondemand_fallback_ratio");
+        !s.ok()) {
+      return s;
+    }
+  }
+  if (p.risk_threshold) {
+    if (auto s = CheckRange(*p.risk_threshold, 0.0, 1.0, "risk_threshold"); !s.ok()) return s;
+  }
+  if (p.max_switches_per_day) {
+    if (auto s = CheckRange(*p.max_switches_per_day, 0, 1000, "max_switches_per_day"); !s.ok()) {
+      return s;
+    }
+  }
+  if (p.max_switches_per_week) {
+    if (auto s = CheckRange(*p.max_switches_per_week, 0, 7000, "max_switches_per_week"); !s.ok()) {
+      return s;
+    }
+  }
+  if (p.min_pool_duration_hours) {
+    if (auto s = CheckRange(*p.min_pool_duration_hours, 0.0, 720.0, "min_pool_duration_hours");
+        !s.ok()) {
+      return s;
+    }
+  }
+  if (p.replica_mode && p.manual_replica) {
+    return Invalid("replica_mode", "give replica_mode or manualReplicaEnabled, not both");
+  }
+
+  AgentConfig next = config;
+  bool changed = false;
+  Assign(p.enabled, next.enabled, changed);
+  Assign(p.auto_switch, next.auto_switch, changed);
+  Assign(p.replica_mode, next.replica_mode, changed);
+  if (p.manual_replica) {
+    const ReplicaMode mode = *p.manual_replica ? ReplicaMode::kManualStandby
+                             : next.replica_mode == ReplicaMode::kManualStandby ? ReplicaMode::kOff
+                                                                                : next.replica_mode;
+    Assign(std::optional<ReplicaMode>(mode), next.replica_mode, changed);
+  }
+  Assign(p.auto_terminate, next.auto_terminate, changed);
+  Assign(p.terminate_wait_seconds, next.terminate_wait_seconds, changed);
+  Assign(p.min_savings_percent, next.min_savings_percent, changed);
+  Assign(p.ondemand_fallback_ratio, next.ondemand_fallback_ratio, changed);
+  Assign(p.risk_threshold, next.risk_threshold, changed);
+  Assign(p.max_switches_per_day, next.max_switches_per_day, changed);
+  Assign(p.max_switches_per_week, next.max_switches_per_week, changed);
+  Assign(p.min_pool_duration_hours, next.min_pool_duration_hours, changed);
+  if (next.max_switches_per_day > next.max_switches_per_week) {
+    return Invalid("max_switches_per_day", "must not exceed max_switches_per_week");
+  }
+  if (changed) ++next.version;
+  return next;
+}
+
+absl::StatusOr<AgentConfigPatch> ParseConfigPatchJson(std::string_view json) {
+  boost::system::error_code ec;
+  boost::json::parse_options options;
+  options.max_depth = 16;
+  const boost::json::value doc = boost::json::parse(json, ec, {}, options);
+  if (ec) return Invalid("config", fmt::format("{}{}", "not valid JSON: ", ec.message()));
+  if (!doc.is_object()) return Invalid("config", "must be a JSON object");
+
+  AgentConfigPatch p;
+  for (const auto& [key_view, value] : doc.get_object()) {
+    const std::string_view key(key_view.data(), key_view.size());
+    if (value.is_null()) return Invalid(key, "must not be null");
+    const auto set_bool = [&](std::optional<bool>& out) -> absl::Status {
+      auto b = ReadBool(value, key);
+      if (!b.ok()) return b.status();
+      out = *b;
+      return absl::OkStatus();
+    };
+    const auto set_double = [&](std::optional<double>& out) -> absl::Status {
+      auto d = ReadNumber(value, key);
+      if (!d.ok()) return d.status();
+      out = *d;
+      return absl::OkStatus();
+    };
+    const auto set_int = [&](std::optional<int64_t>& out, int64_t scale) -> absl::Status {
+      auto i = ReadInt(value, key);
+      if (!i.ok()) return i.status();
+      if (*i < 0 || *i > INT64_MAX / scale) return Invalid(key, "out of range");
+      out = *i * scale;
+      return absl::OkStatus();
+    };
+
+    absl::Status s;
+    if (key == "enabled") {
+      s = set_bool(p.enabled);
+    } else if (key == "auto_switch_enabled" || key == "autoSwitchEnabled") {
+      s = set_bool(p.auto_switch);
+    } else if (key == "auto_terminate_enabled" || key == "autoTerminateEnabled") {
+      s = set_bool(p.auto_terminate);
+    } else if (key == "manualReplicaEnabled") {
+      s = set_bool(p.manual_replica);
+    } else if (key == "replica_mode") {
+      if (!value.is_string()) return Invalid(key, "must be a string");
+      auto m = ParseReplicaMode(std::string_view(value.get_string()));
+      if (!m.ok()) return m.status();
+      p.replica_mode = *m;
+    } else if (key == "terminate_wait_seconds") {
+      s = set_int(p.terminate_wait_seconds, 1);
+    } else if (key == "terminateWaitMinutes" || key == "terminate_wait_minutes") {
+      s = set_int(p.terminate_wait_seconds, 60);
+    } else if (key == "min_savings_percent") {
+      s = set_double(p.min_savings_percent);
+    } else if (key == "ondemand_fallback_ratio") {
+      s = set_double(p.ondemand_fallback_ratio);
+    } else if (key == "risk_threshold") {
+      s = set_double(p.risk_threshold);
+    } else if (key == "max_switches_per_day") {
+      s = set_int(p.max_switches_per_day, 1);
+    } else if (key == "max_switches_per_week") {
+      s = set_int(p.max_switches_per_week, 1);
+    } else if (key == "min_pool_duration_hours") {
+      s = set_double(p.min_pool_duration_hours);
+    } else if (key == "config_version" || key == "replica_enabled" ||
+               key == "manual_replica_enabled" || key == "replica_count") {
+      return Invalid(key, "is derived and read-only");
+    } else {
+      return Invalid(key, "unknown config field");
+    }
+    if (!s.ok()) return s;
+  }
+  return p;
+}
+
+}  // namespace spotopt

@@ -1,0 +1,91 @@
+#include "service/tokens.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include <array>
+#include <cstdlib>
+
+namespace spotopt {
+namespace {
+
+constexpr std::string_view kScheme = "sot_";
+constexpr size_t kPrefixLength = 8;
+constexpr size_t kSecretLength = 24;
+constexpr std::string_view kAlphabet =
+    "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+void RandomBytes(unsigned char* out, size_t n) {
+  // Without entropy no token can be safe; there is nothing sensible to fall back to.
+  if (RAND_bytes(out, static_cast<int>(n)) != 1) std::abort();
+}
+
+// Uniform base62 text: bytes >= 248 are rejected so each of the 62 letters is equally
+// likely (248 = 4 * 62).
+std::string RandomBase62(size_t length) {
+  std::string out;
+  while (out.size() < length) {
+    std::array<unsigned char, 64> buf;
+    RandomBytes(buf.data(), buf.size());
+    for (unsigned char b : buf) {
+      if (b < 248 && out.size() < length) out.push_back(kAlphabet[b % 62]);
+    }
+  }
+  return out;
+}
+
+std::string Hex(const unsigned char* data, size_t n) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out(n * 2, '0');
+  for (size_t i = 0; i < n; ++i) {
+    out[2 * i] = kDigits[data[i] >> 4];
+    out[2 * i + 1] = kDigits[data[i] & 0xF];
+  }
+  return out;
+}
+
+std::string SaltedHash(std::string_view salt, std::string_view plaintext) {
+  std::string input;
+  input.reserve(salt.size() + plaintext.size());
+  input.append(salt).append(plaintext);
+  std::array<unsigned char, EVP_MAX_MD_SIZE> digest;
+  unsigned int length = 0;
+  if (EVP_Digest(input.data(), input.size(), digest.data(), &length, EVP_sha256(), nullptr) != 1) {
+    std::abort();
+  }
+  return Hex(digest.data(), length);
+}
+
+}  // namespace
+
+IssuedToken IssueToken(std::string_view tenant_id, Time now) {
+  IssuedToken t;
+  const std::string prefix = RandomBase62(kPrefixLength);
+  t.plaintext = std::string(kScheme) + prefix + RandomBase62(kSecretLength);
+  std::array<unsigned char, 16> salt;
+  RandomBytes(salt.data(), salt.size());
+  t.record.prefix = prefix;
+  t.record.tenant_id = std::string(tenant_id);
+  t.record.salt = Hex(salt.data(), salt.size());
+  t.record.hash = SaltedHash(t.record.salt, t.plaintext);
+  t.record.created_at = now;
+  return t;
+}
+
+absl::StatusOr<std::string> TokenPrefix(std::string_view plaintext) {
+  const bool well_formed =
+      plaintext.size() == kScheme.size() + kPrefixLength + kSecretLength &&
+      plaintext.substr(0, kScheme.size()) == kScheme &&
+      plaintext.find_first_not_of(kAlphabet, kScheme.size()) == std::string_view::npos;
+  if (!well_formed) return absl::UnauthenticatedError("invalid token");
+  return std::string(plaintext.substr(kScheme.size(), kPrefixLength));
+}
+
+bool VerifyToken(const ApiToken& stored, std::string_view plaintext) {
+  const std::string hash = SaltedHash(stored.salt, plaintext);
+  return hash.size() == stored.hash.size() &&
+         CRYPTO_memcmp(hash.data(), stored.hash.data(), hash.size()) == 0;
+}
+
+}  // namespace spotopt
