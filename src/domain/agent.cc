@@ -224,8 +224,9 @@ absl::StatusOr<AgentConfigPatch> ParseConfigPatchJson(std::string_view json) {
   if (!doc.is_object()) return Invalid("config", "must be a JSON object");
 
   AgentConfigPatch p;
-  for (const auto& [key_view, value] : doc.get_object()) {
-    const std::string_view key(key_view.data(), key_view.size());
+  for (const boost::json::key_value_pair& entry : doc.get_object()) {
+    const std::string_view key(entry.key().data(), entry.key().size());
+    const boost::json::value& value = entry.value();
     if (value.is_null()) return Invalid(key, "must not be null");
     const auto set_bool = [&](std::optional<bool>& out) -> absl::Status {
       auto b = ReadBool(value, key);

@@ -65,7 +65,7 @@ auto InTransaction(Store& store, TxMode mode, F&& body) -> std::invoke_result_t<
 }
 
 AgentEvent MakeEvent(const Agent& agent, EventKind kind, std::string_view instance_id,
-                     std::string detail, Time now) {
+                     std::string_view detail, Time now) {
   AgentEvent e;
   e.id = NewId();
   e.tenant_id = agent.tenant_id;
