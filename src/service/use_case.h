@@ -1,0 +1,108 @@
+// The toolkit the Controller's use cases share: loading records on behalf of a
+// tenant (another tenant's record looks missing), transitions with their
+// bookkeeping, placement moves, and the one-transaction runner. Internal to the
+// service layer; nothing here is exported.
+#ifndef SPOTOPT_SERVICE_USE_CASE_H_
+#define SPOTOPT_SERVICE_USE_CASE_H_
+
+#include <optional>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+#include "spotopt/service/controller.h"
+
+#define SPOTOPT_RETURN_IF_ERROR(expr)           \
+  do {                                          \
+    if (absl::Status _st = (expr); !_st.ok()) { \
+      return _st;                               \
+    }                                           \
+  } while (0)
+
+#define SPOTOPT_CONCAT_INNER(a, b) a##b
+#define SPOTOPT_CONCAT(a, b) SPOTOPT_CONCAT_INNER(a, b)
+#define SPOTOPT_ASSIGN_OR_RETURN(lhs, expr) \
+  SPOTOPT_ASSIGN_OR_RETURN_IMPL(SPOTOPT_CONCAT(_statusor_, __LINE__), lhs, expr)
+#define SPOTOPT_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
+  auto tmp = (expr);                                  \
+  if (!tmp.ok()) return tmp.status();                 \
+  lhs = std::move(*tmp)
+
+namespace spotopt {
+
+absl::Status Invalid(std::string_view field, std::string_view why);
+// A guard refused the use case (FailedPrecondition; the wire's 409).
+absl::Status Refused(std::string_view why);
+absl::Status NotFound(std::string_view what);
+// Ids from outside: anything that is not a canonical server id cannot name a
+// record, so it is simply not found (the wire answers 404 either way).
+absl::Status CheckId(std::string_view id, std::string_view what);
+// Empty means "not given"; anything else must be a valid short string.
+absl::Status CheckOptionalShort(std::string_view value, std::string_view field);
+
+// Runs `body` in one transaction and commits if it succeeded; anything else rolls
+// back when the transaction is destroyed.
+template <class F>
+auto InTransaction(Store& store, TxMode mode, F&& body) -> std::invoke_result_t<F, Transaction&> {
+  using Result = std::invoke_result_t<F, Transaction&>;
+  absl::StatusOr<std::unique_ptr<Transaction>> tx = store.Begin(mode);
+  if (!tx.ok()) return Result(tx.status());
+  Result result = body(**tx);
+  if (!result.ok()) return result;
+  if (absl::Status s = (*tx)->Commit(); !s.ok()) return Result(s);
+  return result;
+}
+
+AgentEvent MakeEvent(const Agent& agent, EventKind kind, std::string_view instance_id,
+                     std::string_view detail, Time now);
+
+// ---- Loading records on behalf of a tenant ----
+absl::StatusOr<Agent> LoadAgent(Transaction& tx, std::string_view tenant_id,
+                                std::string_view agent_id, bool allow_deleted = false);
+struct Caller {
+  Registration registration;
+  Agent agent;
+};
+// The registration named on the wire and its logical agent. Registrations of a
+// deleted agent are not found.
+absl::StatusOr<Caller> LoadCaller(Transaction& tx, std::string_view tenant_id,
+                                  std::string_view registration_id);
+absl::StatusOr<Command> LoadCommand(Transaction& tx, const Agent& agent,
+                                    std::string_view command_id);
+absl::StatusOr<Replica> LoadReplica(Transaction& tx, const Agent& agent,
+                                    std::string_view replica_id);
+absl::StatusOr<std::optional<Replica>> LiveReplica(Transaction& tx, const Agent& agent);
+absl::StatusOr<Role> RoleOf(Transaction& tx, const Agent& agent, const Registration& reg);
+absl::StatusOr<RegistrationView> ViewOf(Transaction& tx, const Agent& agent, Registration reg,
+                                        Time now, const ControllerOptions& o);
+absl::StatusOr<AgentView> AgentViewOf(Transaction& tx, Agent agent, Time now,
+                                      const ControllerOptions& o);
+
+// ---- Transitions with their bookkeeping ----
+// Closed commands record when and why.
+absl::Status TransitionCommand(Command& c, CommandEvent event, Time now, std::string_view message);
+// Stamps the time the new state was entered.
+absl::Status TransitionReplica(Replica& r, ReplicaEvent event, Time now, bool force = false);
+absl::Status FailReplica(Transaction& tx, Replica r, std::string_view why, Time now);
+// Closes every open command issued for `instance_id`, except `keep_id`.
+absl::Status CancelCommandsFor(Transaction& tx, const Agent& agent, std::string_view instance_id,
+                               std::string_view keep_id, std::string_view why, Time now);
+// Moves the agent's placement to `next`. Commands issued for the old primary are
+// cancelled (but `keep_command_id`); the old primary's registration, if any, gets
+// `old_fate`.
+absl::Status MovePlacement(Transaction& tx, Agent& agent, const Placement& next,
+                           InstanceState old_fate, std::string_view keep_command_id,
+                           std::string_view why, Time now);
+
+// ---- Rules shared by several use cases ----
+// The wire value of terminate_wait_seconds for a switch (protocol section 6.1).
+int64_t WireTerminateWait(const AgentConfig& config);
+// The pool a replica of the agent launches in; empty = the primary's pool.
+absl::StatusOr<Pool> ResolveReplicaPool(const Agent& agent, std::string_view pool_id);
+Replica NewReplica(const Agent& agent, Pool pool, std::string_view type, LaunchPath path, Time now);
+// replica_mode allows a replica and the agent has no live one.
+absl::Status CheckCanHaveReplica(Transaction& tx, const Agent& agent);
+
+}  // namespace spotopt
+
+#endif  // SPOTOPT_SERVICE_USE_CASE_H_
