@@ -3,8 +3,8 @@
 #ifndef SPOTOPT_CLOCK_H_
 #define SPOTOPT_CLOCK_H_
 
-#include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
+#include <mutex>
+
 #include "spotopt/export.h"
 #include "spotopt/types.h"
 
@@ -21,26 +21,27 @@ class SPOTOPT_EXPORT SystemClock final : public Clock {
   Time Now() const override { return absl::Now(); }
 };
 
-// A clock that moves only when told to. Thread-safe.
+// A clock that moves only when told to. Thread-safe. (std::mutex rather than
+// absl::Mutex: Debian's prebuilt Abseil is invisible to ThreadSanitizer.)
 class SPOTOPT_EXPORT ManualClock final : public Clock {
  public:
   explicit ManualClock(Time start) : now_(start) {}
   Time Now() const override {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard lock(mu_);
     return now_;
   }
   void Set(Time t) {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard lock(mu_);
     now_ = t;
   }
   void Advance(Duration d) {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard lock(mu_);
     now_ += d;
   }
 
  private:
-  mutable absl::Mutex mu_;
-  Time now_ ABSL_GUARDED_BY(mu_);
+  mutable std::mutex mu_;
+  Time now_;  // guarded by mu_
 };
 
 }  // namespace spotopt

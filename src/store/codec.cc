@@ -1,0 +1,614 @@
+#include "store/codec.h"
+
+#include <charconv>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+#include <system_error>
+
+#include <fmt/format.h>
+
+namespace spotopt::codec {
+namespace {
+
+namespace json = boost::json;
+
+// Enums are written as their ToString text and read back by matching that text, so
+// the codec needs only the value count of each enum (all are dense from zero).
+template <class E>
+constexpr int kEnumCount = 0;
+template <>
+constexpr int kEnumCount<Mode> = 2;
+template <>
+constexpr int kEnumCount<TenantState> = 3;
+template <>
+constexpr int kEnumCount<Lifecycle> = 2;
+template <>
+constexpr int kEnumCount<ReplicaMode> = 3;
+template <>
+constexpr int kEnumCount<HeartbeatStatus> = 3;
+template <>
+constexpr int kEnumCount<InstanceState> = 5;
+template <>
+constexpr int kEnumCount<CommandType> = 2;
+template <>
+constexpr int kEnumCount<CommandState> = 6;
+template <>
+constexpr int kEnumCount<ReplicaState> = kReplicaStateCount;
+template <>
+constexpr int kEnumCount<LaunchPath> = 2;
+template <>
+constexpr int kEnumCount<Signal> = 2;
+template <>
+constexpr int kEnumCount<EventKind> = 7;
+
+template <class E>
+std::optional<E> ParseEnum(std::string_view text) {
+  static_assert(kEnumCount<E> > 0, "enum not known to the codec");
+  for (int i = 0; i < kEnumCount<E>; ++i) {
+    const E e = static_cast<E>(i);
+    if (ToString(e) == text) return e;
+  }
+  return std::nullopt;
+}
+
+json::string_view Sv(std::string_view s) { return json::string_view(s.data(), s.size()); }
+
+void PutTime(json::object& o, std::string_view key, Time t) { o[Sv(key)] = ToMicros(t); }
+
+void PutOptTime(json::object& o, std::string_view key, const std::optional<Time>& t) {
+  if (t.has_value()) o[Sv(key)] = ToMicros(*t);
+}
+
+template <class E>
+void PutEnum(json::object& o, std::string_view key, E e) {
+  o[Sv(key)] = Sv(ToString(e));
+}
+
+// Boost.JSON 1.81 parses some doubles one ulp off, so a double is stored as its
+// shortest round-trip decimal text, which std::from_chars reads back exactly.
+void PutReal(json::object& o, std::string_view key, double d) {
+  char buf[32];
+  const auto res = std::to_chars(buf, buf + sizeof(buf), d);
+  o[Sv(key)] = json::string_view(buf, static_cast<size_t>(res.ptr - buf));
+}
+
+// Reads the fields of one record; the first problem is kept and later reads are
+// skipped, so a decoder reads every field and checks status() once.
+class Fields {
+ public:
+  Fields(const json::value& v, std::string_view record) : record_(record) {
+    obj_ = v.if_object();
+    if (obj_ == nullptr) Fail("", "expected an object");
+  }
+  Fields(const json::object& o, std::string_view record) : record_(record), obj_(&o) {}
+
+  absl::Status status() const { return status_; }
+
+  void Str(std::string_view key, std::string* out) {
+    const json::value* v = Find(key);
+    if (v == nullptr) return;
+    const json::string* s = v->if_string();
+    if (s == nullptr) return Fail(key, "expected a string");
+    out->assign(s->data(), s->size());
+  }
+
+  void OptStr(std::string_view key, std::optional<std::string>* out) {
+    if (!Has(key)) return out->reset();
+    out->emplace();
+    Str(key, &**out);
+  }
+
+  void Int(std::string_view key, int64_t* out) {
+    const json::value* v = Find(key);
+    if (v == nullptr) return;
+    if (const int64_t* i = v->if_int64()) {
+      *out = *i;
+    } else if (const uint64_t* u = v->if_uint64();
+               u != nullptr && *u <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+      *out = static_cast<int64_t>(*u);
+    } else {
+      Fail(key, "expected a 64-bit integer");
+    }
+  }
+
+  void Bool(std::string_view key, bool* out) {
+    const json::value* v = Find(key);
+    if (v == nullptr) return;
+    const bool* b = v->if_bool();
+    if (b == nullptr) return Fail(key, "expected a boolean");
+    *out = *b;
+  }
+
+  void Real(std::string_view key, double* out) {
+    const json::value* v = Find(key);
+    if (v == nullptr) return;
+    if (const json::string* s = v->if_string()) {
+      const char* end = s->data() + s->size();
+      const auto res = std::from_chars(s->data(), end, *out);
+      if (res.ec != std::errc() || res.ptr != end) Fail(key, "expected a decimal number");
+    } else if (v->is_number()) {
+      *out = v->to_number<double>();
+    } else {
+      Fail(key, "expected a number");
+    }
+  }
+
+  void At(std::string_view key, Time* out) {
+    int64_t us = 0;
+    Int(key, &us);
+    *out = FromMicros(us);
+  }
+
+  void OptAt(std::string_view key, std::optional<Time>* out) {
+    if (!Has(key)) return out->reset();
+    Time t;
+    At(key, &t);
+    *out = t;
+  }
+
+  template <class E>
+  void Enum(std::string_view key, E* out) {
+    std::string text;
+    Str(key, &text);
+    if (!status_.ok()) return;
+    const std::optional<E> e = ParseEnum<E>(text);
+    if (!e.has_value()) return Fail(key, fmt::format("unknown value \"{}\"", text));
+    *out = *e;
+  }
+
+  template <class E>
+  void OptEnum(std::string_view key, std::optional<E>* out) {
+    if (!Has(key)) return out->reset();
+    out->emplace();
+    Enum(key, &**out);
+  }
+
+  template <class T>
+  void Nested(std::string_view key, T* out) {
+    const json::value* v = Find(key);
+    if (v == nullptr) return;
+    if (absl::Status s = FromJson(*v, out); !s.ok()) {
+      status_ =
+          absl::DataLossError(fmt::format("{} (in {}.{})", std::string(s.message()), record_, key));
+    }
+  }
+
+  // The sub-object at `key`, or null after recording the problem.
+  const json::object* Object(std::string_view key) {
+    const json::value* v = Find(key);
+    if (v == nullptr) return nullptr;
+    const json::object* o = v->if_object();
+    if (o == nullptr) Fail(key, "expected an object");
+    return o;
+  }
+
+  void Fail(std::string_view key, std::string_view problem) {
+    if (!status_.ok()) return;
+    status_ = absl::DataLossError(
+        fmt::format("codec: {}{}{}: {}", record_, key.empty() ? "" : ".", key, problem));
+  }
+
+ private:
+  bool Has(std::string_view key) const {
+    return status_.ok() && obj_ != nullptr && obj_->contains(Sv(key));
+  }
+
+  const json::value* Find(std::string_view key) {
+    if (!status_.ok()) return nullptr;
+    const json::value* v = obj_->if_contains(Sv(key));
+    if (v == nullptr) Fail(key, "missing");
+    return v;
+  }
+
+  std::string_view record_;
+  const json::object* obj_ = nullptr;
+  absl::Status status_;
+};
+
+}  // namespace
+
+json::object ToJson(const Tenant& t) {
+  json::object o;
+  o["id"] = Sv(t.id);
+  o["name"] = Sv(t.name);
+  PutEnum(o, "state", t.state);
+  PutTime(o, "created_at", t.created_at);
+  PutTime(o, "updated_at", t.updated_at);
+  return o;
+}
+
+absl::Status FromJson(const json::value& v, Tenant* out) {
+  Fields f(v, "Tenant");
+  f.Str("id", &out->id);
+  f.Str("name", &out->name);
+  f.Enum("state", &out->state);
+  f.At("created_at", &out->created_at);
+  f.At("updated_at", &out->updated_at);
+  return f.status();
+}
+
+json::object ToJson(const ApiToken& t) {
+  json::object o;
+  o["prefix"] = Sv(t.prefix);
+  o["tenant_id"] = Sv(t.tenant_id);
+  o["salt"] = Sv(t.salt);
+  o["hash"] = Sv(t.hash);
+  PutTime(o, "created_at", t.created_at);
+  PutOptTime(o, "expires_at", t.expires_at);
+  return o;
+}
+
+absl::Status FromJson(const json::value& v, ApiToken* out) {
+  Fields f(v, "ApiToken");
+  f.Str("prefix", &out->prefix);
+  f.Str("tenant_id", &out->tenant_id);
+  f.Str("salt", &out->salt);
+  f.Str("hash", &out->hash);
+  f.At("created_at", &out->created_at);
+  f.OptAt("expires_at", &out->expires_at);
+  return f.status();
+}
+
+json::object ToJson(const Placement& p) {
+  json::object o;
+  o["instance_id"] = Sv(p.instance_id);
+  o["instance_type"] = Sv(p.instance_type);
+  o["region"] = Sv(p.region);
+  o["az"] = Sv(p.az);
+  PutEnum(o, "mode", p.mode);
+  return o;
+}
+
+absl::Status FromJson(const json::value& v, Placement* out) {
+  Fields f(v, "Placement");
+  f.Str("instance_id", &out->instance_id);
+  f.Str("instance_type", &out->instance_type);
+  f.Str("region", &out->region);
+  f.Str("az", &out->az);
+  f.Enum("mode", &out->mode);
+  return f.status();
+}
+
+json::object ToJson(const AgentConfig& c) {
+  json::object o;
+  o["version"] = c.version;
+  o["enabled"] = c.enabled;
+  o["auto_switch"] = c.auto_switch;
+  PutEnum(o, "replica_mode", c.replica_mode);
+  o["auto_terminate"] = c.auto_terminate;
+  o["terminate_wait_seconds"] = c.terminate_wait_seconds;
+  PutReal(o, "min_savings_percent", c.min_savings_percent);
+  PutReal(o, "ondemand_fallback_ratio", c.ondemand_fallback_ratio);
+  PutReal(o, "risk_threshold", c.risk_threshold);
+  o["max_switches_per_day"] = c.max_switches_per_day;
+  o["max_switches_per_week"] = c.max_switches_per_week;
+  PutReal(o, "min_pool_duration_hours", c.min_pool_duration_hours);
+  return o;
+}
+
+absl::Status FromJson(const json::value& v, AgentConfig* out) {
+  Fields f(v, "AgentConfig");
+  f.Int("version", &out->version);
+  f.Bool("enabled", &out->enabled);
+  f.Bool("auto_switch", &out->auto_switch);
+  f.Enum("replica_mode", &out->replica_mode);
+  f.Bool("auto_terminate", &out->auto_terminate);
+  f.Int("terminate_wait_seconds", &out->terminate_wait_seconds);
+  f.Real("min_savings_percent", &out->min_savings_percent);
+  f.Real("ondemand_fallback_ratio", &out->ondemand_fallback_ratio);
+  f.Real("risk_threshold", &out->risk_threshold);
+  f.Int("max_switches_per_day", &out->max_switches_per_day);
+  f.Int("max_switches_per_week", &out->max_switches_per_week);
+  f.Real("min_pool_duration_hours", &out->min_pool_duration_hours);
+  return f.status();
+}
+
+json::object ToJson(const Agent& a) {
+  json::object o;
+  o["id"] = Sv(a.id);
+  o["tenant_id"] = Sv(a.tenant_id);
+  o["logical_id"] = Sv(a.logical_id);
+  PutEnum(o, "lifecycle", a.lifecycle);
+  o["placement"] = ToJson(a.placement);
+  PutTime(o, "placement_since", a.placement_since);
+  o["config"] = ToJson(a.config);
+  o["fallback_identity"] = a.fallback_identity;
+  PutTime(o, "created_at", a.created_at);
+  PutTime(o, "updated_at", a.updated_at);
+  return o;
+}
+
+absl::Status FromJson(const json::value& v, Agent* out) {
+  Fields f(v, "Agent");
+  f.Str("id", &out->id);
+  f.Str("tenant_id", &out->tenant_id);
+  f.Str("logical_id", &out->logical_id);
+  f.Enum("lifecycle", &out->lifecycle);
+  f.Nested("placement", &out->placement);
+  f.At("placement_since", &out->placement_since);
+  f.Nested("config", &out->config);
+  f.Bool("fallback_identity", &out->fallback_identity);
+  f.At("created_at", &out->created_at);
+  f.At("updated_at", &out->updated_at);
+  return f.status();
+}
+
+json::object ToJson(const AgentAlias& a) {
+  json::object o;
+  o["tenant_id"] = Sv(a.tenant_id);
+  o["logical_id"] = Sv(a.logical_id);
+  o["agent_id"] = Sv(a.agent_id);
+  PutTime(o, "created_at", a.created_at);
+  return o;
+}
+
+absl::Status FromJson(const json::value& v, AgentAlias* out) {
+  Fields f(v, "AgentAlias");
+  f.Str("tenant_id", &out->tenant_id);
+  f.Str("logical_id", &out->logical_id);
+  f.Str("agent_id", &out->agent_id);
+  f.At("created_at", &out->created_at);
+  return f.status();
+}
+
+json::object ToJson(const InstanceFacts& facts) {
+  json::object o;
+  o["hostname"] = Sv(facts.hostname);
+  o["instance_type"] = Sv(facts.instance_type);
+  o["az"] = Sv(facts.az);
+  o["ami_id"] = Sv(facts.ami_id);
+  o["private_ip"] = Sv(facts.private_ip);
+  o["public_ip"] = Sv(facts.public_ip);
+  o["agent_version"] = Sv(facts.agent_version);
+  if (facts.mode.has_value()) PutEnum(o, "mode", *facts.mode);
+  return o;
+}
+
+absl::Status FromJson(const json::value& v, InstanceFacts* out) {
+  Fields f(v, "InstanceFacts");
+  f.Str("hostname", &out->hostname);
+  f.Str("instance_type", &out->instance_type);
+  f.Str("az", &out->az);
+  f.Str("ami_id", &out->ami_id);
+  f.Str("private_ip", &out->private_ip);
+  f.Str("public_ip", &out->public_ip);
+  f.Str("agent_version", &out->agent_version);
+  f.OptEnum("mode", &out->mode);
+  return f.status();
+}
+
+json::object ToJson(const Registration& r) {
+  json::object o;
+  o["id"] = Sv(r.id);
+  o["tenant_id"] = Sv(r.tenant_id);
+  o["agent_id"] = Sv(r.agent_id);
+  o["instance_id"] = Sv(r.instance_id);
+  o["facts"] = ToJson(r.facts);
+  PutEnum(o, "instance_state", r.instance_state);
+  PutTime(o, "created_at", r.created_at);
+  PutTime(o, "last_seen_at", r.last_seen_at);
+  PutEnum(o, "last_status", r.last_status);
+  return o;
+}
+
+absl::Status FromJson(const json::value& v, Registration* out) {
+  Fields f(v, "Registration");
+  f.Str("id", &out->id);
+  f.Str("tenant_id", &out->tenant_id);
+  f.Str("agent_id", &out->agent_id);
+  f.Str("instance_id", &out->instance_id);
+  f.Nested("facts", &out->facts);
+  f.Enum("instance_state", &out->instance_state);
+  f.At("created_at", &out->created_at);
+  f.At("last_seen_at", &out->last_seen_at);
+  f.Enum("last_status", &out->last_status);
+  return f.status();
+}
+
+json::object ToJson(const Command& c) {
+  json::object o;
+  o["id"] = Sv(c.id);
+  o["tenant_id"] = Sv(c.tenant_id);
+  o["agent_id"] = Sv(c.agent_id);
+  o["seq"] = c.seq;
+  PutEnum(o, "type", c.type);
+  o["priority"] = static_cast<int64_t>(c.priority);
+  PutEnum(o, "state", c.state);
+  PutEnum(o, "target_mode", c.target_mode);
+  if (c.target_pool_id.has_value()) o["target_pool_id"] = Sv(*c.target_pool_id);
+  o["terminate_wait_seconds"] = c.terminate_wait_seconds;
+  o["reason"] = Sv(c.reason);
+  o["requested_by"] = Sv(c.requested_by);
+  o["override_limits"] = c.override_limits;
+  o["issued_for_instance"] = Sv(c.issued_for_instance);
+  o["dedup_key"] = Sv(c.dedup_key);
+  if (c.replica_id.has_value()) o["replica_id"] = Sv(*c.replica_id);
+  PutTime(o, "created_at", c.created_at);
+  PutTime(o, "expires_at", c.expires_at);
+  o["lease_holder"] = Sv(c.lease_holder);
+  PutOptTime(o, "leased_at", c.leased_at);
+  PutOptTime(o, "lease_expires_at", c.lease_expires_at);
+  PutOptTime(o, "closed_at", c.closed_at);
+  o["result_message"] = Sv(c.result_message);
+  return o;
+}
+
+absl::Status FromJson(const json::value& v, Command* out) {
+  Fields f(v, "Command");
+  f.Str("id", &out->id);
+  f.Str("tenant_id", &out->tenant_id);
+  f.Str("agent_id", &out->agent_id);
+  f.Int("seq", &out->seq);
+  f.Enum("type", &out->type);
+  int64_t priority = 0;
+  f.Int("priority", &priority);
+  if (f.status().ok()) {
+    absl::StatusOr<Priority> p = PriorityFromInt(priority);
+    if (p.ok()) {
+      out->priority = *p;
+    } else {
+      f.Fail("priority", "not a priority class");
+    }
+  }
+  f.Enum("state", &out->state);
+  f.Enum("target_mode", &out->target_mode);
+  f.OptStr("target_pool_id", &out->target_pool_id);
+  f.Int("terminate_wait_seconds", &out->terminate_wait_seconds);
+  f.Str("reason", &out->reason);
+  f.Str("requested_by", &out->requested_by);
+  f.Bool("override_limits", &out->override_limits);
+  f.Str("issued_for_instance", &out->issued_for_instance);
+  f.Str("dedup_key", &out->dedup_key);
+  f.OptStr("replica_id", &out->replica_id);
+  f.At("created_at", &out->created_at);
+  f.At("expires_at", &out->expires_at);
+  f.Str("lease_holder", &out->lease_holder);
+  f.OptAt("leased_at", &out->leased_at);
+  f.OptAt("lease_expires_at", &out->lease_expires_at);
+  f.OptAt("closed_at", &out->closed_at);
+  f.Str("result_message", &out->result_message);
+  return f.status();
+}
+
+json::object ToJson(const Replica& r) {
+  json::object o;
+  o["id"] = Sv(r.id);
+  o["tenant_id"] = Sv(r.tenant_id);
+  o["agent_id"] = Sv(r.agent_id);
+  PutEnum(o, "state", r.state);
+  o["instance_id"] = Sv(r.instance_id);
+  json::object pool;
+  pool["region"] = Sv(r.pool.region);
+  pool["az"] = Sv(r.pool.az);
+  pool["instance_type"] = Sv(r.pool.instance_type);
+  o["pool"] = std::move(pool);
+  o["replica_type"] = Sv(r.replica_type);
+  PutEnum(o, "launch_path", r.launch_path);
+  o["command_id"] = Sv(r.command_id);
+  o["incident_id"] = Sv(r.incident_id);
+  o["lease_holder"] = Sv(r.lease_holder);
+  PutOptTime(o, "lease_expires_at", r.lease_expires_at);
+  o["forced_promotion"] = r.forced_promotion;
+  o["error"] = Sv(r.error);
+  PutTime(o, "created_at", r.created_at);
+  PutTime(o, "updated_at", r.updated_at);
+  json::object entered;
+  for (int i = 0; i < kReplicaStateCount; ++i) {
+    PutOptTime(entered, ToString(static_cast<ReplicaState>(i)), r.entered_at[i]);
+  }
+  o["entered_at"] = std::move(entered);
+  return o;
+}
+
+absl::Status FromJson(const json::value& v, Replica* out) {
+  Fields f(v, "Replica");
+  f.Str("id", &out->id);
+  f.Str("tenant_id", &out->tenant_id);
+  f.Str("agent_id", &out->agent_id);
+  f.Enum("state", &out->state);
+  f.Str("instance_id", &out->instance_id);
+  if (const json::object* pool = f.Object("pool")) {
+    Fields p(*pool, "Replica.pool");
+    p.Str("region", &out->pool.region);
+    p.Str("az", &out->pool.az);
+    p.Str("instance_type", &out->pool.instance_type);
+    if (!p.status().ok()) return p.status();
+  }
+  f.Str("replica_type", &out->replica_type);
+  f.Enum("launch_path", &out->launch_path);
+  f.Str("command_id", &out->command_id);
+  f.Str("incident_id", &out->incident_id);
+  f.Str("lease_holder", &out->lease_holder);
+  f.OptAt("lease_expires_at", &out->lease_expires_at);
+  f.Bool("forced_promotion", &out->forced_promotion);
+  f.Str("error", &out->error);
+  f.At("created_at", &out->created_at);
+  f.At("updated_at", &out->updated_at);
+  if (const json::object* entered = f.Object("entered_at")) {
+    Fields e(*entered, "Replica.entered_at");
+    for (const auto& [key, unused] : *entered) {
+      if (!ParseEnum<ReplicaState>(std::string_view(key.data(), key.size())).has_value()) {
+        e.Fail(std::string_view(key.data(), key.size()), "not a replica state");
+      }
+    }
+    for (int i = 0; i < kReplicaStateCount; ++i) {
+      e.OptAt(ToString(static_cast<ReplicaState>(i)), &out->entered_at[i]);
+    }
+    if (!e.status().ok()) return e.status();
+  }
+  return f.status();
+}
+
+json::object ToJson(const Incident& i) {
+  json::object o;
+  o["id"] = Sv(i.id);
+  o["tenant_id"] = Sv(i.tenant_id);
+  o["agent_id"] = Sv(i.agent_id);
+  o["instance_id"] = Sv(i.instance_id);
+  PutEnum(o, "signal", i.signal);
+  PutTime(o, "notice_time", i.notice_time);
+  PutOptTime(o, "deadline", i.deadline);
+  PutTime(o, "first_seen", i.first_seen);
+  PutTime(o, "last_seen", i.last_seen);
+  o["repeat_count"] = i.repeat_count;
+  PutOptTime(o, "closed_at", i.closed_at);
+  PutOptTime(o, "detected_at", i.detected_at);
+  PutOptTime(o, "decided_at", i.decided_at);
+  PutOptTime(o, "promoted_at", i.promoted_at);
+  PutOptTime(o, "healthy_at", i.healthy_at);
+  o["decision"] = Sv(i.decision);
+  o["replica_id"] = Sv(i.replica_id);
+  o["command_id"] = Sv(i.command_id);
+  return o;
+}
+
+absl::Status FromJson(const json::value& v, Incident* out) {
+  Fields f(v, "Incident");
+  f.Str("id", &out->id);
+  f.Str("tenant_id", &out->tenant_id);
+  f.Str("agent_id", &out->agent_id);
+  f.Str("instance_id", &out->instance_id);
+  f.Enum("signal", &out->signal);
+  f.At("notice_time", &out->notice_time);
+  f.OptAt("deadline", &out->deadline);
+  f.At("first_seen", &out->first_seen);
+  f.At("last_seen", &out->last_seen);
+  f.Int("repeat_count", &out->repeat_count);
+  f.OptAt("closed_at", &out->closed_at);
+  f.OptAt("detected_at", &out->detected_at);
+  f.OptAt("decided_at", &out->decided_at);
+  f.OptAt("promoted_at", &out->promoted_at);
+  f.OptAt("healthy_at", &out->healthy_at);
+  f.Str("decision", &out->decision);
+  f.Str("replica_id", &out->replica_id);
+  f.Str("command_id", &out->command_id);
+  return f.status();
+}
+
+json::object ToJson(const AgentEvent& e) {
+  json::object o;
+  o["id"] = Sv(e.id);
+  o["tenant_id"] = Sv(e.tenant_id);
+  o["agent_id"] = Sv(e.agent_id);
+  PutEnum(o, "kind", e.kind);
+  o["instance_id"] = Sv(e.instance_id);
+  o["detail"] = Sv(e.detail);
+  PutTime(o, "at", e.at);
+  return o;
+}
+
+absl::Status FromJson(const json::value& v, AgentEvent* out) {
+  Fields f(v, "AgentEvent");
+  f.Str("id", &out->id);
+  f.Str("tenant_id", &out->tenant_id);
+  f.Str("agent_id", &out->agent_id);
+  f.Enum("kind", &out->kind);
+  f.Str("instance_id", &out->instance_id);
+  f.Str("detail", &out->detail);
+  f.At("at", &out->at);
+  return f.status();
+}
+
+}  // namespace spotopt::codec

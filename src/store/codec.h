@@ -1,0 +1,78 @@
+// Canonical JSON for every stored record: what SqliteStore keeps in its `doc` column
+// and what DumpStore prints. Canonical means one text per value: keys in a fixed
+// order, times as int64 microseconds since the epoch, enums as their ToString text,
+// absent optionals omitted.
+#ifndef SPOTOPT_STORE_CODEC_H_
+#define SPOTOPT_STORE_CODEC_H_
+
+#include <string>
+#include <string_view>
+
+#include <boost/json/monotonic_resource.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "spotopt/domain/agent.h"
+#include "spotopt/domain/command.h"
+#include "spotopt/domain/incident.h"
+#include "spotopt/domain/replica.h"
+#include "spotopt/domain/tenant.h"
+
+namespace spotopt::codec {
+
+boost::json::object ToJson(const Tenant& t);
+boost::json::object ToJson(const ApiToken& t);
+boost::json::object ToJson(const Placement& p);
+boost::json::object ToJson(const AgentConfig& c);
+boost::json::object ToJson(const Agent& a);
+boost::json::object ToJson(const AgentAlias& a);
+boost::json::object ToJson(const InstanceFacts& f);
+boost::json::object ToJson(const Registration& r);
+boost::json::object ToJson(const Command& c);
+boost::json::object ToJson(const Replica& r);
+boost::json::object ToJson(const Incident& i);
+boost::json::object ToJson(const AgentEvent& e);
+
+// Each fills *out from a document written by ToJson. A missing required key, a
+// wrong type or an unknown enum text is DataLoss naming the field; *out is then
+// unspecified.
+absl::Status FromJson(const boost::json::value& v, Tenant* out);
+absl::Status FromJson(const boost::json::value& v, ApiToken* out);
+absl::Status FromJson(const boost::json::value& v, Placement* out);
+absl::Status FromJson(const boost::json::value& v, AgentConfig* out);
+absl::Status FromJson(const boost::json::value& v, Agent* out);
+absl::Status FromJson(const boost::json::value& v, AgentAlias* out);
+absl::Status FromJson(const boost::json::value& v, InstanceFacts* out);
+absl::Status FromJson(const boost::json::value& v, Registration* out);
+absl::Status FromJson(const boost::json::value& v, Command* out);
+absl::Status FromJson(const boost::json::value& v, Replica* out);
+absl::Status FromJson(const boost::json::value& v, Incident* out);
+absl::Status FromJson(const boost::json::value& v, AgentEvent* out);
+
+template <class T>
+std::string Encode(const T& record) {
+  return boost::json::serialize(ToJson(record));
+}
+
+// Text that is not JSON is DataLoss, like a document of the wrong shape.
+template <class T>
+absl::StatusOr<T> Decode(std::string_view text) {
+  // Records are small: parse into a stack buffer, so decoding allocates only the
+  // strings of the result.
+  unsigned char buffer[4096];
+  boost::json::monotonic_resource arena(buffer, sizeof(buffer));
+  boost::system::error_code ec;
+  boost::json::value v = boost::json::parse(text, ec, &arena);
+  if (ec) return absl::DataLossError("codec: stored document is not valid JSON");
+  T out;
+  if (absl::Status s = FromJson(v, &out); !s.ok()) return s;
+  return out;
+}
+
+}  // namespace spotopt::codec
+
+#endif  // SPOTOPT_STORE_CODEC_H_

@@ -1,0 +1,1034 @@
+#include "spotopt/store/sqlite_store.h"
+
+#include <sqlite3.h>
+
+#include <array>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "absl/strings/str_join.h"
+#include "absl/time/time.h"
+#include "store/codec.h"
+
+namespace spotopt {
+namespace {
+
+constexpr int kSchemaVersion = 1;
+
+// Schema migrations: kMigrations[i] takes a database from version i to i + 1. Enum
+// values are written as their ToString text (substituted by FormatSql), the same
+// text the codec puts in `doc`. Each table keeps the whole record in `doc`; the
+// other columns exist for keys, constraints and the List queries' indexes.
+constexpr std::array<std::string_view, kSchemaVersion> kMigrations = {R"sql(
+CREATE TABLE tenants (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  state TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  doc TEXT NOT NULL);
+
+CREATE TABLE api_tokens (
+  prefix TEXT PRIMARY KEY,
+  tenant_id TEXT NOT NULL REFERENCES tenants(id),
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER,
+  doc TEXT NOT NULL);
+CREATE INDEX api_tokens_by_tenant ON api_tokens(tenant_id, created_at, prefix);
+
+CREATE TABLE agents (
+  id TEXT PRIMARY KEY,
+  tenant_id TEXT NOT NULL REFERENCES tenants(id),
+  logical_id TEXT NOT NULL,
+  lifecycle TEXT NOT NULL,
+  replica_mode TEXT NOT NULL,
+  instance_id TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  doc TEXT NOT NULL);
+CREATE UNIQUE INDEX agents_logical_id ON agents(tenant_id, logical_id);
+CREATE INDEX agents_by_tenant ON agents(tenant_id, id);
+CREATE INDEX agents_active_by_replica_mode ON agents(replica_mode, id)
+  WHERE lifecycle = '{active}';
+
+CREATE TABLE agent_aliases (
+  tenant_id TEXT NOT NULL REFERENCES tenants(id),
+  logical_id TEXT NOT NULL,
+  agent_id TEXT NOT NULL REFERENCES agents(id),
+  created_at INTEGER NOT NULL,
+  doc TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, logical_id));
+CREATE INDEX agent_aliases_by_agent ON agent_aliases(agent_id);
+
+CREATE TABLE registrations (
+  id TEXT PRIMARY KEY,
+  tenant_id TEXT NOT NULL,
+  agent_id TEXT NOT NULL REFERENCES agents(id),
+  instance_id TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  last_seen_at INTEGER NOT NULL,
+  doc TEXT NOT NULL);
+CREATE UNIQUE INDEX registrations_agent_instance ON registrations(agent_id, instance_id);
+CREATE INDEX registrations_by_agent ON registrations(agent_id, created_at, id);
+
+-- seq is the rowid, so delivery order ties break on insertion order.
+CREATE TABLE commands (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  tenant_id TEXT NOT NULL,
+  agent_id TEXT NOT NULL REFERENCES agents(id),
+  type TEXT NOT NULL,
+  state TEXT NOT NULL,
+  priority INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  lease_expires_at INTEGER,
+  doc TEXT NOT NULL);
+-- The two constraints index different column pairs so that a violation message
+-- names which one failed.
+CREATE UNIQUE INDEX commands_one_leased ON commands(agent_id, state)
+  WHERE state = '{leased}';
+CREATE UNIQUE INDEX commands_one_open_placement ON commands(agent_id, type)
+  WHERE type = '{switch}' AND state IN ('{pending}', '{leased}');
+CREATE INDEX commands_by_agent ON commands(agent_id, priority DESC, created_at, seq);
+CREATE INDEX commands_open_by_agent ON commands(agent_id, priority DESC, created_at, seq)
+  WHERE state IN ('{pending}', '{leased}');
+CREATE INDEX commands_pending_expiry ON commands(expires_at) WHERE state = '{pending}';
+CREATE INDEX commands_lease_expiry ON commands(lease_expires_at) WHERE state = '{leased}';
+
+CREATE TABLE replicas (
+  id TEXT PRIMARY KEY,
+  tenant_id TEXT NOT NULL,
+  agent_id TEXT NOT NULL REFERENCES agents(id),
+  state TEXT NOT NULL,
+  instance_id TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  doc TEXT NOT NULL);
+CREATE UNIQUE INDEX replicas_one_live ON replicas(agent_id)
+  WHERE state NOT IN ('{promoted}', '{failed}', '{terminated}');
+CREATE INDEX replicas_by_agent ON replicas(agent_id, created_at, id);
+CREATE INDEX replicas_live ON replicas(created_at, id)
+  WHERE state NOT IN ('{promoted}', '{failed}', '{terminated}');
+
+CREATE TABLE incidents (
+  id TEXT PRIMARY KEY,
+  tenant_id TEXT NOT NULL,
+  agent_id TEXT NOT NULL REFERENCES agents(id),
+  instance_id TEXT NOT NULL,
+  signal TEXT NOT NULL,
+  notice_time INTEGER NOT NULL,
+  first_seen INTEGER NOT NULL,
+  closed_at INTEGER,
+  doc TEXT NOT NULL);
+CREATE INDEX incidents_by_agent ON incidents(agent_id, first_seen, id);
+CREATE INDEX incidents_open ON incidents(first_seen, id) WHERE closed_at IS NULL;
+
+CREATE TABLE agent_events (
+  id TEXT PRIMARY KEY,
+  tenant_id TEXT NOT NULL,
+  agent_id TEXT NOT NULL REFERENCES agents(id),
+  kind TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  doc TEXT NOT NULL);
+CREATE INDEX agent_events_by_agent ON agent_events(agent_id, at, id);
+)sql"};
+
+// Statements every connection prepares once, indexed by Stmt.
+enum Stmt : int {
+  kBegin,
+  kBeginImmediate,
+  kCommit,
+  kRollback,
+  kGetTenant,
+  kInsertTenant,
+  kUpdateTenant,
+  kListTenants,
+  kGetToken,
+  kInsertToken,
+  kUpdateToken,
+  kListTokens,
+  kGetAgent,
+  kFindAgent,
+  kInsertAgent,
+  kUpdateAgent,
+  kListAgents,
+  kListAgentsByReplicaMode,
+  kFindAlias,
+  kInsertAlias,
+  kListAliases,
+  kGetRegistration,
+  kFindRegistration,
+  kInsertRegistration,
+  kUpdateRegistration,
+  kListRegistrations,
+  kGetCommand,
+  kNextCommandSeq,
+  kInsertCommand,
+  kUpdateCommand,
+  kListOpenCommands,
+  kListCommands,
+  kListDueCommands,
+  kGetReplica,
+  kInsertReplica,
+  kUpdateReplica,
+  kListReplicas,
+  kListLiveReplicas,
+  kGetIncident,
+  kInsertIncident,
+  kUpdateIncident,
+  kListIncidents,
+  kListOpenIncidents,
+  kInsertEvent,
+  kListEvents,
+  kStmtCount,
+};
+
+// Insert and Update of a table bind the same numbered parameters, so one binder
+// serves both. Command rows also read `seq` (column 1) after `doc`.
+constexpr std::array<std::string_view, kStmtCount> kStatements = {
+    "BEGIN",
+    "BEGIN IMMEDIATE",
+    "COMMIT",
+    "ROLLBACK",
+    // Tenants.
+    "SELECT doc FROM tenants WHERE id = ?1",
+    "INSERT INTO tenants (id, name, state, created_at, doc) VALUES (?1, ?2, ?3, ?4, ?5)",
+    "UPDATE tenants SET name = ?2, state = ?3, created_at = ?4, doc = ?5 WHERE id = ?1",
+    "SELECT doc FROM tenants ORDER BY id",
+    // API tokens.
+    "SELECT doc FROM api_tokens WHERE prefix = ?1",
+    "INSERT INTO api_tokens (prefix, tenant_id, created_at, expires_at, doc) "
+    "VALUES (?1, ?2, ?3, ?4, ?5)",
+    "UPDATE api_tokens SET tenant_id = ?2, created_at = ?3, expires_at = ?4, doc = ?5 "
+    "WHERE prefix = ?1",
+    "SELECT doc FROM api_tokens WHERE tenant_id = ?1 ORDER BY created_at, prefix",
+    // Agents.
+    "SELECT doc FROM agents WHERE id = ?1",
+    "SELECT doc FROM agents WHERE tenant_id = ?1 AND logical_id = ?2",
+    "INSERT INTO agents (id, tenant_id, logical_id, lifecycle, replica_mode, instance_id, "
+    "created_at, doc) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    "UPDATE agents SET tenant_id = ?2, logical_id = ?3, lifecycle = ?4, replica_mode = ?5, "
+    "instance_id = ?6, created_at = ?7, doc = ?8 WHERE id = ?1",
+    "SELECT doc FROM agents WHERE tenant_id = ?1 ORDER BY id",
+    "SELECT doc FROM agents WHERE lifecycle = '{active}' AND replica_mode = ?1 ORDER BY id",
+    // Aliases.
+    "SELECT doc FROM agent_aliases WHERE tenant_id = ?1 AND logical_id = ?2",
+    "INSERT INTO agent_aliases (tenant_id, logical_id, agent_id, created_at, doc) "
+    "VALUES (?1, ?2, ?3, ?4, ?5)",
+    "SELECT doc FROM agent_aliases WHERE tenant_id = ?1 ORDER BY logical_id",
+    // Registrations.
+    "SELECT doc FROM registrations WHERE id = ?1",
+    "SELECT doc FROM registrations WHERE agent_id = ?1 AND instance_id = ?2",
+    "INSERT INTO registrations (id, tenant_id, agent_id, instance_id, created_at, "
+    "last_seen_at, doc) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    "UPDATE registrations SET tenant_id = ?2, agent_id = ?3, instance_id = ?4, "
+    "created_at = ?5, last_seen_at = ?6, doc = ?7 WHERE id = ?1",
+    "SELECT doc FROM registrations WHERE agent_id = ?1 ORDER BY created_at, id",
+    // Commands.
+    "SELECT doc, seq FROM commands WHERE id = ?1",
+    // Never reuses a number, like AUTOINCREMENT itself.
+    "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'commands'), 0) + 1",
+    "INSERT INTO commands (id, tenant_id, agent_id, type, state, priority, created_at, "
+    "expires_at, lease_expires_at, doc, seq) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    "UPDATE commands SET tenant_id = ?2, agent_id = ?3, type = ?4, state = ?5, priority = ?6, "
+    "created_at = ?7, expires_at = ?8, lease_expires_at = ?9, doc = ?10 WHERE id = ?1",
+    "SELECT doc, seq FROM commands WHERE agent_id = ?1 AND state IN ('{pending}', '{leased}') "
+    "ORDER BY priority DESC, created_at, seq",
+    "SELECT doc, seq FROM commands WHERE agent_id = ?1 ORDER BY priority DESC, created_at, seq",
+    "SELECT doc, seq FROM commands "
+    "WHERE (state = '{pending}' AND expires_at <= ?1) "
+    "OR (state = '{leased}' AND lease_expires_at <= ?1) "
+    "ORDER BY priority DESC, created_at, seq",
+    // Replicas.
+    "SELECT doc FROM replicas WHERE id = ?1",
+    "INSERT INTO replicas (id, tenant_id, agent_id, state, instance_id, created_at, doc) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    "UPDATE replicas SET tenant_id = ?2, agent_id = ?3, state = ?4, instance_id = ?5, "
+    "created_at = ?6, doc = ?7 WHERE id = ?1",
+    "SELECT doc FROM replicas WHERE agent_id = ?1 ORDER BY created_at, id",
+    "SELECT doc FROM replicas WHERE state NOT IN ('{promoted}', '{failed}', '{terminated}') "
+    "ORDER BY created_at, id",
+    // Incidents.
+    "SELECT doc FROM incidents WHERE id = ?1",
+    "INSERT INTO incidents (id, tenant_id, agent_id, instance_id, signal, notice_time, "
+    "first_seen, closed_at, doc) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    "UPDATE incidents SET tenant_id = ?2, agent_id = ?3, instance_id = ?4, signal = ?5, "
+    "notice_time = ?6, first_seen = ?7, closed_at = ?8, doc = ?9 WHERE id = ?1",
+    "SELECT doc FROM incidents WHERE agent_id = ?1 ORDER BY first_seen, id",
+    "SELECT doc FROM incidents WHERE closed_at IS NULL ORDER BY first_seen, id",
+    // Events.
+    "INSERT INTO agent_events (id, tenant_id, agent_id, kind, at, doc) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    "SELECT doc FROM agent_events WHERE agent_id = ?1 ORDER BY at, id",
+};
+
+// Substitutes the enum texts into schema and statement templates.
+std::string FormatSql(std::string_view text) {
+  return fmt::format(fmt::runtime(text), fmt::arg("active", ToString(Lifecycle::kActive)),
+                     fmt::arg("pending", ToString(CommandState::kPending)),
+                     fmt::arg("leased", ToString(CommandState::kLeased)),
+                     fmt::arg("switch", ToString(CommandType::kSwitch)),
+                     fmt::arg("promoted", ToString(ReplicaState::kPromoted)),
+                     fmt::arg("failed", ToString(ReplicaState::kFailed)),
+                     fmt::arg("terminated", ToString(ReplicaState::kTerminated)));
+}
+
+// What a UNIQUE violation on each constrained column set means.
+struct UniqueRule {
+  std::string_view columns;  // as SQLite names them in the error message
+  absl::StatusCode code;
+  std::string_view message;
+};
+constexpr UniqueRule kUniqueRules[] = {
+    {"commands.id", absl::StatusCode::kAlreadyExists, "a command with this id already exists"},
+    {"commands.agent_id, commands.state", absl::StatusCode::kFailedPrecondition,
+     "the agent already has a LEASED command"},
+    {"commands.agent_id, commands.type", absl::StatusCode::kFailedPrecondition,
+     "the agent already has a placement command PENDING or LEASED"},
+    {"replicas.agent_id", absl::StatusCode::kFailedPrecondition,
+     "the agent already has a live replica"},
+    {"registrations.agent_id, registrations.instance_id", absl::StatusCode::kFailedPrecondition,
+     "the instance already has a registration under this agent"},
+    {"agents.tenant_id, agents.logical_id", absl::StatusCode::kFailedPrecondition,
+     "the tenant already has an agent with this logical id"},
+};
+
+absl::Status SqlError(sqlite3* db, int rc, std::string_view what) {
+  const std::string_view detail = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return absl::UnavailableError(fmt::format("{}: database is busy ({})", what, detail));
+    case SQLITE_CONSTRAINT:
+      break;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return absl::DataLossError(fmt::format("{}: {}", what, detail));
+    case SQLITE_CANTOPEN:
+    case SQLITE_READONLY:
+    case SQLITE_FULL:
+    case SQLITE_IOERR:
+      return absl::UnavailableError(fmt::format("{}: {}", what, detail));
+    default:
+      return absl::InternalError(fmt::format("{}: {}", what, detail));
+  }
+  if (rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+    return absl::AlreadyExistsError(fmt::format("{}: the record already exists", what));
+  }
+  if (rc == SQLITE_CONSTRAINT_FOREIGNKEY) {
+    return absl::FailedPreconditionError(
+        fmt::format("{}: refers to a tenant or agent that does not exist", what));
+  }
+  if (rc == SQLITE_CONSTRAINT_UNIQUE) {
+    constexpr std::string_view kPrefix = "UNIQUE constraint failed: ";
+    std::string_view columns = detail;
+    if (columns.starts_with(kPrefix)) columns.remove_prefix(kPrefix.size());
+    for (const UniqueRule& rule : kUniqueRules) {
+      if (columns == rule.columns) {
+        return absl::Status(rule.code, fmt::format("{}: {}", what, rule.message));
+      }
+    }
+    return absl::AlreadyExistsError(fmt::format("{}: {}", what, detail));
+  }
+  return absl::FailedPreconditionError(fmt::format("{}: {}", what, detail));
+}
+
+// One SQLite connection and its prepared statements. Used by one transaction at a
+// time, so it is opened without SQLite's own mutex.
+struct Connection {
+  sqlite3* db = nullptr;
+  std::array<sqlite3_stmt*, kStmtCount> stmts{};
+
+  Connection() = default;
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+  ~Connection() {
+    for (sqlite3_stmt* s : stmts) sqlite3_finalize(s);
+    sqlite3_close_v2(db);
+  }
+
+  // Runs SQL that returns no rows worth reading (pragmas, DDL).
+  absl::Status Exec(const std::string& sql, std::string_view what) {
+    const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr);
+    return rc == SQLITE_OK ? absl::OkStatus() : SqlError(db, rc, what);
+  }
+
+  absl::StatusOr<int64_t> QueryInt(const char* sql, std::string_view what) {
+    sqlite3_stmt* stmt = nullptr;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr);
+    if (rc != SQLITE_OK) return SqlError(db, rc, what);
+    rc = sqlite3_step(stmt);
+    const int64_t value = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
+    absl::Status s = rc == SQLITE_ROW ? absl::OkStatus() : SqlError(db, rc, what);
+    sqlite3_finalize(stmt);
+    if (!s.ok()) return s;
+    return value;
+  }
+};
+
+// One use of a cached statement: bind, step, and reset when it goes out of scope.
+// Text is bound without a copy; the bound strings outlive the Query.
+class Query {
+ public:
+  Query(Connection& c, Stmt id) : db_(c.db), stmt_(c.stmts[id]) {}
+  ~Query() { sqlite3_reset(stmt_); }
+  Query(const Query&) = delete;
+  Query& operator=(const Query&) = delete;
+
+  void Bind(int i, std::string_view s) {
+    // A null pointer would bind SQL NULL; an empty view must stay an empty text.
+    sqlite3_bind_text(stmt_, i, s.empty() ? "" : s.data(), static_cast<int>(s.size()),
+                      SQLITE_STATIC);
+  }
+  void Bind(int i, int64_t v) { sqlite3_bind_int64(stmt_, i, v); }
+  void Bind(int i, Time t) { Bind(i, ToMicros(t)); }
+  void Bind(int i, const std::optional<Time>& t) {
+    if (t.has_value()) {
+      Bind(i, *t);
+    } else {
+      sqlite3_bind_null(stmt_, i);
+    }
+  }
+
+  int Step() { return sqlite3_step(stmt_); }
+  std::string_view Text(int col) {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
+    return std::string_view(p == nullptr ? "" : p,
+                            static_cast<size_t>(sqlite3_column_bytes(stmt_, col)));
+  }
+  int64_t Int(int col) { return sqlite3_column_int64(stmt_, col); }
+  absl::Status Error(int rc, std::string_view what) { return SqlError(db_, rc, what); }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_;
+};
+
+}  // namespace
+
+class SqliteStore::Impl {
+ public:
+  Impl(std::string path, SqliteOptions options)
+      : path_(std::move(path)),
+        options_(options),
+        wait_(absl::ToChronoNanoseconds(options.busy_timeout)) {
+    for (int i = 0; i < kStmtCount; ++i) sql_[i] = FormatSql(kStatements[i]);
+  }
+
+  // Opens the first connection: WAL mode and the schema migration happen here, once.
+  absl::Status Init() {
+    absl::StatusOr<std::unique_ptr<Connection>> conn = Connect(/*first=*/true);
+    if (!conn.ok()) return conn.status();
+    std::lock_guard lock(mu_);
+    ++open_;
+    idle_.push_back(*std::move(conn));
+    return absl::OkStatus();
+  }
+
+  // Borrows a connection, opening one when none is idle and the pool has room.
+  absl::StatusOr<std::unique_ptr<Connection>> Acquire() {
+    {
+      std::unique_lock lock(mu_);
+      if (!conn_freed_.wait_for(
+              lock, wait_, [this] { return !idle_.empty() || open_ < options_.max_connections; })) {
+        return absl::UnavailableError("sqlite store: every connection is in use");
+      }
+      if (!idle_.empty()) {
+        std::unique_ptr<Connection> conn = std::move(idle_.back());
+        idle_.pop_back();
+        return conn;
+      }
+      ++open_;
+    }
+    absl::StatusOr<std::unique_ptr<Connection>> conn = Connect(/*first=*/false);
+    if (!conn.ok()) {
+      std::lock_guard lock(mu_);
+      --open_;
+      conn_freed_.notify_one();
+    }
+    return conn;
+  }
+
+  void Release(std::unique_ptr<Connection> conn) {
+    {
+      std::lock_guard lock(mu_);
+      idle_.push_back(std::move(conn));
+    }
+    conn_freed_.notify_one();
+  }
+
+  // Writers of this process queue here, on a condition rather than by polling
+  // SQLite's lock; BEGIN IMMEDIATE then only waits for other processes.
+  absl::Status AcquireWriter() {
+    std::unique_lock lock(writer_mu_);
+    if (!writer_freed_.wait_for(lock, wait_, [this] { return writer_free_; })) {
+      return absl::UnavailableError("sqlite store: timed out waiting for the write lock");
+    }
+    writer_free_ = false;
+    return absl::OkStatus();
+  }
+
+  void ReleaseWriter() {
+    {
+      std::lock_guard lock(writer_mu_);
+      writer_free_ = true;
+    }
+    writer_freed_.notify_one();
+  }
+
+ private:
+  absl::StatusOr<std::unique_ptr<Connection>> Connect(bool first) {
+    auto conn = std::make_unique<Connection>();
+    const int rc =
+        sqlite3_open_v2(path_.c_str(), &conn->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+    if (rc != SQLITE_OK) return SqlError(conn->db, rc, fmt::format("open {}", path_));
+    sqlite3_extended_result_codes(conn->db, 1);
+    sqlite3_busy_timeout(conn->db,
+                         static_cast<int>(absl::ToInt64Milliseconds(options_.busy_timeout)));
+    // Every commit of another connection empties this connection's page cache, so
+    // pages are fetched often: memory-mapped reads fetch them without a copy.
+    absl::Status s = conn->Exec(
+        options_.synchronous_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
+        "configure connection");
+    if (s.ok()) {
+      s = conn->Exec("PRAGMA foreign_keys = ON; PRAGMA mmap_size = 268435456",
+                     "configure connection");
+    }
+    if (!s.ok()) return s;
+    if (first) {
+      if (s = EnableWal(*conn); !s.ok()) return s;
+      if (s = Migrate(*conn); !s.ok()) return s;
+    }
+    for (int i = 0; i < kStmtCount; ++i) {
+      const int prc = sqlite3_prepare_v3(conn->db, sql_[i].data(), static_cast<int>(sql_[i].size()),
+                                         SQLITE_PREPARE_PERSISTENT, &conn->stmts[i], nullptr);
+      if (prc != SQLITE_OK) return SqlError(conn->db, prc, "prepare statement");
+    }
+    return conn;
+  }
+
+  static absl::Status EnableWal(Connection& conn) {
+    sqlite3_stmt* stmt = nullptr;
+    int rc = sqlite3_prepare_v2(conn.db, "PRAGMA journal_mode = WAL", -1, &stmt, nullptr);
+    if (rc != SQLITE_OK) return SqlError(conn.db, rc, "enable WAL");
+    rc = sqlite3_step(stmt);
+    absl::Status s;
+    if (rc != SQLITE_ROW) {
+      s = SqlError(conn.db, rc, "enable WAL");
+    } else if (std::string_view(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0))) !=
+               "wal") {
+      s = absl::FailedPreconditionError("sqlite store: the database cannot use WAL mode");
+    }
+    sqlite3_finalize(stmt);
+    return s;
+  }
+
+  // Brings the schema to kSchemaVersion in one transaction. The version is checked
+  // again under the write lock, so two processes opening a new file at once
+  // migrate it once.
+  static absl::Status Migrate(Connection& conn) {
+    absl::StatusOr<int64_t> version = conn.QueryInt("PRAGMA user_version", "read schema version");
+    if (!version.ok()) return version.status();
+    if (*version == kSchemaVersion) return absl::OkStatus();
+    if (absl::Status s = conn.Exec("BEGIN IMMEDIATE", "begin migration"); !s.ok()) return s;
+    absl::Status s = MigrateLocked(conn);
+    if (s.ok()) s = conn.Exec("COMMIT", "commit migration");
+    if (!s.ok()) sqlite3_exec(conn.db, "ROLLBACK", nullptr, nullptr, nullptr);
+    return s;
+  }
+
+  static absl::Status MigrateLocked(Connection& conn) {
+    absl::StatusOr<int64_t> version = conn.QueryInt("PRAGMA user_version", "read schema version");
+    if (!version.ok()) return version.status();
+    if (*version < 0 || *version > kSchemaVersion) {
+      return absl::FailedPreconditionError(
+          fmt::format("sqlite store: database schema version {} is not one this build knows ({})",
+                      *version, kSchemaVersion));
+    }
+    for (int64_t v = *version; v < kSchemaVersion; ++v) {
+      absl::Status s = conn.Exec(FormatSql(kMigrations[v]), fmt::format("migrate to {}", v + 1));
+      if (!s.ok()) return s;
+    }
+    return conn.Exec(fmt::format("PRAGMA user_version = {}", kSchemaVersion),
+                     "write schema version");
+  }
+
+  const std::string path_;
+  const SqliteOptions options_;
+  std::array<std::string, kStmtCount> sql_;
+
+  const std::chrono::nanoseconds wait_;
+
+  // Standard mutexes rather than absl::Mutex: ThreadSanitizer sees through them
+  // even when Abseil is a prebuilt, uninstrumented library.
+  std::mutex mu_;  // guards idle_ and open_
+  std::condition_variable conn_freed_;
+  std::vector<std::unique_ptr<Connection>> idle_;
+  int open_ = 0;  // connections in idle_ or lent out
+
+  std::mutex writer_mu_;  // guards writer_free_
+  std::condition_variable writer_freed_;
+  bool writer_free_ = true;
+};
+
+namespace {
+
+class SqliteTransaction final : public Transaction {
+ public:
+  SqliteTransaction(SqliteStore::Impl* store, std::unique_ptr<Connection> conn, TxMode mode)
+      : store_(store), conn_(std::move(conn)), mode_(mode) {}
+
+  ~SqliteTransaction() override {
+    if (conn_ != nullptr) Rollback();
+  }
+
+  SqliteTransaction(const SqliteTransaction&) = delete;
+  SqliteTransaction& operator=(const SqliteTransaction&) = delete;
+
+  // Starts the SQLite transaction; on failure the caller drops this object, which
+  // must then not roll back.
+  absl::Status Start() {
+    absl::Status s;
+    {
+      Query q(*conn_, mode_ == TxMode::kWrite ? kBeginImmediate : kBegin);
+      const int rc = q.Step();
+      if (rc != SQLITE_DONE) s = q.Error(rc, "begin transaction");
+    }
+    if (!s.ok()) Finish();
+    return s;
+  }
+
+  absl::Status Commit() override {
+    if (conn_ == nullptr) return Finished();
+    absl::Status s;
+    if (sqlite3_get_autocommit(conn_->db)) {
+      // SQLite already rolled back after an I/O or memory error.
+      s = absl::AbortedError("sqlite store: the transaction was rolled back by an earlier error");
+    } else {
+      Query q(*conn_, kCommit);
+      const int rc = q.Step();
+      if (rc != SQLITE_DONE) s = q.Error(rc, "commit");
+    }
+    if (s.ok()) {
+      Finish();
+    } else {
+      Rollback();
+    }
+    return s;
+  }
+
+  absl::StatusOr<Tenant> GetTenant(std::string_view id) override {
+    return Get<Tenant>(kGetTenant, "tenant", id);
+  }
+  absl::Status InsertTenant(const Tenant& t) override {
+    return Insert(kInsertTenant, "insert tenant", t, kGetTenant, t.id);
+  }
+  absl::Status UpdateTenant(const Tenant& t) override {
+    return Write(kUpdateTenant, "update tenant", t);
+  }
+  absl::StatusOr<std::vector<Tenant>> ListTenants() override {
+    return List<Tenant>(kListTenants, "list tenants");
+  }
+
+  absl::StatusOr<ApiToken> GetToken(std::string_view prefix) override {
+    return Get<ApiToken>(kGetToken, "token", prefix);
+  }
+  absl::Status InsertToken(const ApiToken& t) override {
+    return Insert(kInsertToken, "insert token", t, kGetToken, t.prefix);
+  }
+  absl::Status UpdateToken(const ApiToken& t) override {
+    return Write(kUpdateToken, "update token", t);
+  }
+  absl::StatusOr<std::vector<ApiToken>> ListTokens(std::string_view tenant_id) override {
+    return List<ApiToken>(kListTokens, "list tokens", tenant_id);
+  }
+
+  absl::StatusOr<Agent> GetAgent(std::string_view id) override {
+    return Get<Agent>(kGetAgent, "agent", id);
+  }
+  absl::StatusOr<Agent> FindAgent(std::string_view tenant_id,
+                                  std::string_view logical_id) override {
+    return Get<Agent>(kFindAgent, "agent", tenant_id, logical_id);
+  }
+  absl::Status InsertAgent(const Agent& a) override {
+    return Insert(kInsertAgent, "insert agent", a, kGetAgent, a.id);
+  }
+  absl::Status UpdateAgent(const Agent& a) override {
+    return Write(kUpdateAgent, "update agent", a);
+  }
+  absl::StatusOr<std::vector<Agent>> ListAgents(std::string_view tenant_id) override {
+    return List<Agent>(kListAgents, "list agents", tenant_id);
+  }
+  absl::StatusOr<std::vector<Agent>> ListAgentsByReplicaMode(ReplicaMode mode) override {
+    return List<Agent>(kListAgentsByReplicaMode, "list agents", ToString(mode));
+  }
+
+  absl::StatusOr<AgentAlias> FindAlias(std::string_view tenant_id,
+                                       std::string_view logical_id) override {
+    return Get<AgentAlias>(kFindAlias, "alias", tenant_id, logical_id);
+  }
+  absl::Status InsertAlias(const AgentAlias& a) override {
+    return Write(kInsertAlias, "insert alias", a);
+  }
+  absl::StatusOr<std::vector<AgentAlias>> ListAliases(std::string_view tenant_id) override {
+    return List<AgentAlias>(kListAliases, "list aliases", tenant_id);
+  }
+
+  absl::StatusOr<Registration> GetRegistration(std::string_view id) override {
+    return Get<Registration>(kGetRegistration, "registration", id);
+  }
+  absl::StatusOr<Registration> FindRegistration(std::string_view agent_id,
+                                                std::string_view instance_id) override {
+    return Get<Registration>(kFindRegistration, "registration", agent_id, instance_id);
+  }
+  absl::Status InsertRegistration(const Registration& r) override {
+    return Insert(kInsertRegistration, "insert registration", r, kGetRegistration, r.id);
+  }
+  absl::Status UpdateRegistration(const Registration& r) override {
+    return Write(kUpdateRegistration, "update registration", r);
+  }
+  absl::StatusOr<std::vector<Registration>> ListRegistrations(std::string_view agent_id) override {
+    return List<Registration>(kListRegistrations, "list registrations", agent_id);
+  }
+
+  absl::StatusOr<Command> GetCommand(std::string_view id) override {
+    return Get<Command>(kGetCommand, "command", id);
+  }
+  absl::StatusOr<int64_t> InsertCommand(const Command& c) override {
+    if (absl::Status s = CheckWritable(); !s.ok()) return s;
+    int64_t seq = 0;
+    {
+      Query q(*conn_, kNextCommandSeq);
+      const int rc = q.Step();
+      if (rc != SQLITE_ROW) return q.Error(rc, "insert command");
+      seq = q.Int(0);
+    }
+    Command stored = c;
+    stored.seq = seq;
+    if (absl::Status s = Insert(kInsertCommand, "insert command", stored, kGetCommand, c.id);
+        !s.ok()) {
+      return s;
+    }
+    return seq;
+  }
+  absl::Status UpdateCommand(const Command& c) override {
+    return Write(kUpdateCommand, "update command", c);
+  }
+  absl::StatusOr<std::vector<Command>> ListOpenCommands(std::string_view agent_id) override {
+    return List<Command>(kListOpenCommands, "list commands", agent_id);
+  }
+  absl::StatusOr<std::vector<Command>> ListCommands(std::string_view agent_id) override {
+    return List<Command>(kListCommands, "list commands", agent_id);
+  }
+  absl::StatusOr<std::vector<Command>> ListDueCommands(Time now) override {
+    return List<Command>(kListDueCommands, "list due commands", now);
+  }
+
+  absl::StatusOr<Replica> GetReplica(std::string_view id) override {
+    return Get<Replica>(kGetReplica, "replica", id);
+  }
+  absl::Status InsertReplica(const Replica& r) override {
+    return Insert(kInsertReplica, "insert replica", r, kGetReplica, r.id);
+  }
+  absl::Status UpdateReplica(const Replica& r) override {
+    return Write(kUpdateReplica, "update replica", r);
+  }
+  absl::StatusOr<std::vector<Replica>> ListReplicas(std::string_view agent_id) override {
+    return List<Replica>(kListReplicas, "list replicas", agent_id);
+  }
+  absl::StatusOr<std::vector<Replica>> ListLiveReplicas() override {
+    return List<Replica>(kListLiveReplicas, "list live replicas");
+  }
+
+  absl::StatusOr<Incident> GetIncident(std::string_view id) override {
+    return Get<Incident>(kGetIncident, "incident", id);
+  }
+  absl::Status InsertIncident(const Incident& i) override {
+    return Insert(kInsertIncident, "insert incident", i, kGetIncident, i.id);
+  }
+  absl::Status UpdateIncident(const Incident& i) override {
+    return Write(kUpdateIncident, "update incident", i);
+  }
+  absl::StatusOr<std::vector<Incident>> ListIncidents(std::string_view agent_id) override {
+    return List<Incident>(kListIncidents, "list incidents", agent_id);
+  }
+  absl::StatusOr<std::vector<Incident>> ListOpenIncidents() override {
+    return List<Incident>(kListOpenIncidents, "list open incidents");
+  }
+
+  absl::Status InsertEvent(const AgentEvent& e) override {
+    return Write(kInsertEvent, "insert event", e);
+  }
+  absl::StatusOr<std::vector<AgentEvent>> ListEvents(std::string_view agent_id) override {
+    return List<AgentEvent>(kListEvents, "list events", agent_id);
+  }
+
+ private:
+  static absl::Status Finished() {
+    return absl::FailedPreconditionError("sqlite store: the transaction is already finished");
+  }
+
+  absl::Status CheckWritable() const {
+    if (conn_ == nullptr) return Finished();
+    if (mode_ != TxMode::kWrite) {
+      return absl::FailedPreconditionError("sqlite store: write in a read transaction");
+    }
+    return absl::OkStatus();
+  }
+
+  // Decodes the row's doc; command rows carry their seq in column 1.
+  template <class T>
+  static absl::StatusOr<T> ReadRow(Query& q) {
+    absl::StatusOr<T> record = codec::Decode<T>(q.Text(0));
+    if constexpr (std::is_same_v<T, Command>) {
+      if (record.ok()) record->seq = q.Int(1);
+    }
+    return record;
+  }
+
+  template <class T, class... Keys>
+  absl::StatusOr<T> Get(Stmt stmt, std::string_view what, const Keys&... keys) {
+    if (conn_ == nullptr) return Finished();
+    Query q(*conn_, stmt);
+    int i = 0;
+    (q.Bind(++i, keys), ...);
+    const int rc = q.Step();
+    if (rc == SQLITE_ROW) return ReadRow<T>(q);
+    if (rc == SQLITE_DONE) {
+      std::string key;
+      ((key += (key.empty() ? "" : "/"), key += keys), ...);
+      return absl::NotFoundError(fmt::format("{} {} not found", what, key));
+    }
+    return q.Error(rc, fmt::format("get {}", what));
+  }
+
+  template <class T, class... Keys>
+  absl::StatusOr<std::vector<T>> List(Stmt stmt, std::string_view what, const Keys&... keys) {
+    if (conn_ == nullptr) return Finished();
+    Query q(*conn_, stmt);
+    int i = 0;
+    (q.Bind(++i, keys), ...);
+    std::vector<T> out;
+    int rc;
+    while ((rc = q.Step()) == SQLITE_ROW) {
+      absl::StatusOr<T> record = ReadRow<T>(q);
+      if (!record.ok()) return record.status();
+      out.push_back(*std::move(record));
+    }
+    if (rc != SQLITE_DONE) return q.Error(rc, what);
+    return out;
+  }
+
+  template <class T>
+  absl::Status Write(Stmt stmt, std::string_view what, const T& record) {
+    if (absl::Status s = CheckWritable(); !s.ok()) return s;
+    const std::string doc = codec::Encode(record);
+    Query q(*conn_, stmt);
+    BindRow(q, record, doc);
+    const int rc = q.Step();
+    if (rc != SQLITE_DONE) return q.Error(rc, what);
+    if (sqlite3_changes(conn_->db) == 0) {
+      return absl::NotFoundError(fmt::format("{}: no such record", what));
+    }
+    return absl::OkStatus();
+  }
+
+  // SQLite checks unique indexes in no documented order, so a repeated record may
+  // first trip a constraint index; a key that exists is AlreadyExists all the same.
+  template <class T>
+  absl::Status Insert(Stmt stmt, std::string_view what, const T& record, Stmt get,
+                      std::string_view key) {
+    absl::Status s = Write(stmt, what, record);
+    if (s.code() != absl::StatusCode::kFailedPrecondition || conn_ == nullptr) return s;
+    Query q(*conn_, get);
+    q.Bind(1, key);
+    if (q.Step() == SQLITE_ROW) {
+      return absl::AlreadyExistsError(fmt::format("{}: {} already exists", what, key));
+    }
+    return s;
+  }
+
+  // Parameter order matches the INSERT and UPDATE statements of each table.
+  static void BindRow(Query& q, const Tenant& t, const std::string& doc) {
+    q.Bind(1, t.id);
+    q.Bind(2, t.name);
+    q.Bind(3, ToString(t.state));
+    q.Bind(4, t.created_at);
+    q.Bind(5, doc);
+  }
+  static void BindRow(Query& q, const ApiToken& t, const std::string& doc) {
+    q.Bind(1, t.prefix);
+    q.Bind(2, t.tenant_id);
+    q.Bind(3, t.created_at);
+    q.Bind(4, t.expires_at);
+    q.Bind(5, doc);
+  }
+  static void BindRow(Query& q, const Agent& a, const std::string& doc) {
+    q.Bind(1, a.id);
+    q.Bind(2, a.tenant_id);
+    q.Bind(3, a.logical_id);
+    q.Bind(4, ToString(a.lifecycle));
+    q.Bind(5, ToString(a.config.replica_mode));
+    q.Bind(6, a.placement.instance_id);
+    q.Bind(7, a.created_at);
+    q.Bind(8, doc);
+  }
+  static void BindRow(Query& q, const AgentAlias& a, const std::string& doc) {
+    q.Bind(1, a.tenant_id);
+    q.Bind(2, a.logical_id);
+    q.Bind(3, a.agent_id);
+    q.Bind(4, a.created_at);
+    q.Bind(5, doc);
+  }
+  static void BindRow(Query& q, const Registration& r, const std::string& doc) {
+    q.Bind(1, r.id);
+    q.Bind(2, r.tenant_id);
+    q.Bind(3, r.agent_id);
+    q.Bind(4, r.instance_id);
+    q.Bind(5, r.created_at);
+    q.Bind(6, r.last_seen_at);
+    q.Bind(7, doc);
+  }
+  // ?11 (seq) exists only in the INSERT; an UPDATE never moves a command's seq.
+  static void BindRow(Query& q, const Command& c, const std::string& doc) {
+    q.Bind(1, c.id);
+    q.Bind(2, c.tenant_id);
+    q.Bind(3, c.agent_id);
+    q.Bind(4, ToString(c.type));
+    q.Bind(5, ToString(c.state));
+    q.Bind(6, static_cast<int64_t>(c.priority));
+    q.Bind(7, c.created_at);
+    q.Bind(8, c.expires_at);
+    q.Bind(9, c.lease_expires_at);
+    q.Bind(10, doc);
+    q.Bind(11, c.seq);
+  }
+  static void BindRow(Query& q, const Replica& r, const std::string& doc) {
+    q.Bind(1, r.id);
+    q.Bind(2, r.tenant_id);
+    q.Bind(3, r.agent_id);
+    q.Bind(4, ToString(r.state));
+    q.Bind(5, r.instance_id);
+    q.Bind(6, r.created_at);
+    q.Bind(7, doc);
+  }
+  static void BindRow(Query& q, const Incident& i, const std::string& doc) {
+    q.Bind(1, i.id);
+    q.Bind(2, i.tenant_id);
+    q.Bind(3, i.agent_id);
+    q.Bind(4, i.instance_id);
+    q.Bind(5, ToString(i.signal));
+    q.Bind(6, i.notice_time);
+    q.Bind(7, i.first_seen);
+    q.Bind(8, i.closed_at);
+    q.Bind(9, doc);
+  }
+  static void BindRow(Query& q, const AgentEvent& e, const std::string& doc) {
+    q.Bind(1, e.id);
+    q.Bind(2, e.tenant_id);
+    q.Bind(3, e.agent_id);
+    q.Bind(4, ToString(e.kind));
+    q.Bind(5, e.at);
+    q.Bind(6, doc);
+  }
+
+  void Rollback() {
+    {
+      Query q(*conn_, kRollback);
+      q.Step();
+    }
+    Finish();
+  }
+
+  // Returns the connection to the pool and lets the next writer in.
+  void Finish() {
+    store_->Release(std::move(conn_));
+    if (mode_ == TxMode::kWrite) store_->ReleaseWriter();
+  }
+
+  SqliteStore::Impl* store_;
+  std::unique_ptr<Connection> conn_;  // null once finished
+  const TxMode mode_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
+                                                               SqliteOptions options) {
+  if (path.empty() || path == ":memory:") {
+    return absl::InvalidArgumentError(
+        "sqlite store: needs a database file; private and in-memory databases cannot be "
+        "shared by its connections");
+  }
+  if (options.max_connections < 1 || options.busy_timeout < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        "sqlite store: max_connections must be >= 1 and busy_timeout >= 0");
+  }
+  try {
+    auto impl = std::make_unique<Impl>(path, options);
+    if (absl::Status s = impl->Init(); !s.ok()) return s;
+    return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(impl)));
+  } catch (const std::exception& e) {
+    return absl::InternalError(fmt::format("sqlite store: open failed: {}", e.what()));
+  }
+}
+
+SqliteStore::SqliteStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+SqliteStore::~SqliteStore() = default;
+
+int SqliteStore::SchemaVersion() { return kSchemaVersion; }
+
+absl::StatusOr<std::unique_ptr<Transaction>> SqliteStore::Begin(TxMode mode) {
+  if (mode == TxMode::kWrite) {
+    if (absl::Status s = impl_->AcquireWriter(); !s.ok()) return s;
+  }
+  absl::StatusOr<std::unique_ptr<Connection>> conn = impl_->Acquire();
+  if (!conn.ok()) {
+    if (mode == TxMode::kWrite) impl_->ReleaseWriter();
+    return conn.status();
+  }
+  auto tx = std::make_unique<SqliteTransaction>(impl_.get(), *std::move(conn), mode);
+  if (absl::Status s = tx->Start(); !s.ok()) return s;
+  return std::unique_ptr<Transaction>(std::move(tx));
+}
+
+absl::Status SqliteStore::CheckIntegrity() {
+  absl::StatusOr<std::unique_ptr<Connection>> conn = impl_->Acquire();
+  if (!conn.ok()) return conn.status();
+  std::vector<std::string> problems;
+  // integrity_check covers structure and indexes; foreign_key_check the references.
+  for (const char* sql : {"PRAGMA integrity_check", "PRAGMA foreign_key_check"}) {
+    sqlite3_stmt* stmt = nullptr;
+    int rc = sqlite3_prepare_v2((*conn)->db, sql, -1, &stmt, nullptr);
+    if (rc == SQLITE_OK) rc = sqlite3_step(stmt);
+    for (; rc == SQLITE_ROW; rc = sqlite3_step(stmt)) {
+      std::vector<std::string> cols;
+      for (int i = 0; i < sqlite3_column_count(stmt); ++i) {
+        const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, i));
+        cols.emplace_back(text == nullptr ? "" : text);
+      }
+      std::string row = absl::StrJoin(cols, " ");
+      if (row != "ok") problems.push_back(std::move(row));
+    }
+    if (rc != SQLITE_DONE) problems.push_back(SqlError((*conn)->db, rc, sql).ToString());
+    sqlite3_finalize(stmt);
+  }
+  impl_->Release(*std::move(conn));
+  if (problems.empty()) return absl::OkStatus();
+  return absl::DataLossError(
+      fmt::format("sqlite store: integrity check failed: {}", absl::StrJoin(problems, "; ")));
+}
+
+}  // namespace spotopt

@@ -1,0 +1,1157 @@
+// The Store contract (include/spotopt/store/store.h), checked the same way against
+// every implementation: each TEST_CASE_TEMPLATE runs once per store fixture.
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include <unistd.h>
+
+#include <doctest/doctest.h>
+
+#include "spotopt/store/memory_store.h"
+#include "spotopt/store/sqlite_store.h"
+#include "spotopt/store/store.h"
+
+namespace spotopt {
+namespace {
+
+using absl::StatusCode;
+
+struct MemoryFixture {
+  std::unique_ptr<Store> store = std::make_unique<MemoryStore>();
+};
+
+// A fresh database file per test, removed afterwards.
+struct SqliteFixture {
+  SqliteFixture() {
+    static std::atomic<int> counter{0};
+    path = (std::filesystem::temp_directory_path() /
+            ("spotopt_conformance_" + std::to_string(::getpid()) + "_" + std::to_string(counter++) +
+             ".db"))
+               .string();
+    RemoveFiles();
+    absl::StatusOr<std::unique_ptr<SqliteStore>> opened = SqliteStore::Open(path);
+    REQUIRE_MESSAGE(opened.ok(), opened.status().ToString());
+    store = std::move(*opened);
+  }
+  ~SqliteFixture() {
+    store.reset();
+    RemoveFiles();
+  }
+  SqliteFixture(const SqliteFixture&) = delete;
+  SqliteFixture& operator=(const SqliteFixture&) = delete;
+
+  void RemoveFiles() const {
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+      std::filesystem::remove(path + suffix);
+    }
+  }
+
+  std::string path;
+  std::unique_ptr<Store> store;
+};
+
+}  // namespace
+}  // namespace spotopt
+
+TYPE_TO_STRING(spotopt::MemoryFixture);
+TYPE_TO_STRING(spotopt::SqliteFixture);
+
+namespace spotopt {
+namespace {
+
+#define STORE_FIXTURES MemoryFixture, SqliteFixture
+
+const Time kT0 = absl::FromUnixSeconds(1'750'000'000);
+Time At(int64_t seconds) { return kT0 + absl::Seconds(seconds); }
+
+// Runs `body` in one write transaction and commits it.
+void Write(Store& store, const std::function<void(Transaction&)>& body) {
+  absl::StatusOr<std::unique_ptr<Transaction>> tx = store.Begin(TxMode::kWrite);
+  REQUIRE(tx.ok());
+  body(**tx);
+  absl::Status committed = (*tx)->Commit();
+  REQUIRE_MESSAGE(committed.ok(), committed.ToString());
+}
+
+std::unique_ptr<Transaction> Read(Store& store) {
+  absl::StatusOr<std::unique_ptr<Transaction>> tx = store.Begin(TxMode::kRead);
+  REQUIRE(tx.ok());
+  return std::move(*tx);
+}
+
+#define CHECK_OK(expr)                               \
+  do {                                               \
+    absl::Status status_ = (expr);                   \
+    CHECK_MESSAGE(status_.ok(), status_.ToString()); \
+  } while (false)
+
+template <typename T>
+StatusCode CodeOf(const absl::StatusOr<T>& r) {
+  return r.status().code();
+}
+StatusCode CodeOf(const absl::Status& s) { return s.code(); }
+
+template <typename T>
+T Value(absl::StatusOr<T> r) {
+  REQUIRE_MESSAGE(r.ok(), r.status().ToString());
+  return *std::move(r);
+}
+
+template <typename R>
+std::vector<std::string> Ids(const std::vector<R>& records) {
+  std::vector<std::string> ids;
+  for (const R& r : records) ids.push_back(r.id);
+  return ids;
+}
+using Strings = std::vector<std::string>;
+
+// Every field of each record, for field-by-field comparison.
+auto Fields(const Tenant& t) { return std::tie(t.id, t.name, t.state, t.created_at, t.updated_at); }
+auto Fields(const ApiToken& t) {
+  return std::tie(t.prefix, t.tenant_id, t.salt, t.hash, t.created_at, t.expires_at);
+}
+auto Fields(const Agent& a) {
+  return std::tie(a.id, a.tenant_id, a.logical_id, a.lifecycle, a.placement, a.placement_since,
+                  a.config, a.fallback_identity, a.created_at, a.updated_at);
+}
+auto Fields(const AgentAlias& a) {
+  return std::tie(a.tenant_id, a.logical_id, a.agent_id, a.created_at);
+}
+auto Fields(const Registration& r) {
+  return std::tie(r.id, r.tenant_id, r.agent_id, r.instance_id, r.facts, r.instance_state,
+                  r.created_at, r.last_seen_at, r.last_status);
+}
+auto Fields(const Command& c) {
+  return std::tie(c.id, c.tenant_id, c.agent_id, c.seq, c.type, c.priority, c.state, c.target_mode,
+                  c.target_pool_id, c.terminate_wait_seconds, c.reason, c.requested_by,
+                  c.override_limits, c.issued_for_instance, c.dedup_key, c.replica_id, c.created_at,
+                  c.expires_at, c.lease_holder, c.leased_at, c.lease_expires_at, c.closed_at,
+                  c.result_message);
+}
+auto Fields(const Replica& r) {
+  return std::tie(r.id, r.tenant_id, r.agent_id, r.state, r.instance_id, r.pool, r.replica_type,
+                  r.launch_path, r.command_id, r.incident_id, r.lease_holder, r.lease_expires_at,
+                  r.forced_promotion, r.error, r.created_at, r.updated_at, r.entered_at);
+}
+auto Fields(const Incident& i) {
+  return std::tie(i.id, i.tenant_id, i.agent_id, i.instance_id, i.signal, i.notice_time, i.deadline,
+                  i.first_seen, i.last_seen, i.repeat_count, i.closed_at, i.detected_at,
+                  i.decided_at, i.promoted_at, i.healthy_at, i.decision, i.replica_id,
+                  i.command_id);
+}
+auto Fields(const AgentEvent& e) {
+  return std::tie(e.id, e.tenant_id, e.agent_id, e.kind, e.instance_id, e.detail, e.at);
+}
+
+template <typename T>
+void CheckField(size_t index, const T& got, const T& want) {
+  INFO("field #", index);
+  CHECK(got == want);
+}
+
+template <typename R>
+void CheckSame(const R& got, const R& want) {
+  auto a = Fields(got);
+  auto b = Fields(want);
+  [&]<size_t... I>(std::index_sequence<I...>) {
+    (CheckField(I, std::get<I>(a), std::get<I>(b)), ...);
+  }
+  (std::make_index_sequence<std::tuple_size_v<decltype(a)>>());
+}
+
+// Minimal valid records; tests set what they look at.
+Tenant MakeTenant(std::string id) {
+  Tenant t;
+  t.id = std::move(id);
+  t.name = "name of " + t.id;
+  t.created_at = kT0;
+  t.updated_at = kT0;
+  return t;
+}
+
+ApiToken MakeToken(std::string prefix, std::string tenant_id, Time created_at) {
+  ApiToken t;
+  t.prefix = std::move(prefix);
+  t.tenant_id = std::move(tenant_id);
+  t.salt = "00112233445566778899aabbccddeeff";
+  t.hash = "ab";
+  t.created_at = created_at;
+  return t;
+}
+
+Agent MakeAgent(std::string id, std::string tenant_id, std::string logical_id) {
+  Agent a;
+  a.id = std::move(id);
+  a.tenant_id = std::move(tenant_id);
+  a.logical_id = std::move(logical_id);
+  a.placement = {"i-0000000000000000a", "m5.large", "us-east-1", "us-east-1a", Mode::kSpot};
+  a.created_at = kT0;
+  a.updated_at = kT0;
+  return a;
+}
+
+Registration MakeRegistration(std::string id, std::string agent_id, std::string instance_id,
+                              Time created_at) {
+  Registration r;
+  r.id = std::move(id);
+  r.tenant_id = "t1";
+  r.agent_id = std::move(agent_id);
+  r.instance_id = std::move(instance_id);
+  r.created_at = created_at;
+  r.last_seen_at = created_at;
+  return r;
+}
+
+Command MakeCommand(std::string id, std::string agent_id, CommandType type, CommandState state,
+                    Priority priority = Priority::kNormal, Time created_at = kT0) {
+  Command c;
+  c.id = std::move(id);
+  c.tenant_id = "t1";
+  c.agent_id = std::move(agent_id);
+  c.type = type;
+  c.priority = priority;
+  c.state = state;
+  c.issued_for_instance = "i-0000000000000000a";
+  c.dedup_key = "dedup-" + c.id;
+  c.created_at = created_at;
+  c.expires_at = created_at + absl::Minutes(30);
+  if (state == CommandState::kLeased) {
+    c.lease_holder = "reg-1";
+    c.leased_at = created_at;
+    c.lease_expires_at = created_at + absl::Minutes(15);
+  }
+  return c;
+}
+
+Replica MakeReplica(std::string id, std::string agent_id, ReplicaState state,
+                    Time created_at = kT0) {
+  Replica r;
+  r.id = std::move(id);
+  r.tenant_id = "t1";
+  r.agent_id = std::move(agent_id);
+  r.state = state;
+  r.pool = {"us-east-1", "us-east-1b", "m5.large"};
+  r.replica_type = "standby";
+  r.created_at = created_at;
+  r.updated_at = created_at;
+  return r;
+}
+
+Incident MakeIncident(std::string id, std::string agent_id, Time first_seen) {
+  Incident i;
+  i.id = std::move(id);
+  i.tenant_id = "t1";
+  i.agent_id = std::move(agent_id);
+  i.instance_id = "i-0000000000000000a";
+  i.notice_time = first_seen;
+  i.first_seen = first_seen;
+  i.last_seen = first_seen;
+  return i;
+}
+
+AgentEvent MakeEvent(std::string id, std::string agent_id, Time at) {
+  AgentEvent e;
+  e.id = std::move(id);
+  e.tenant_id = "t1";
+  e.agent_id = std::move(agent_id);
+  e.kind = EventKind::kRehome;
+  e.detail = "detail";
+  e.at = at;
+  return e;
+}
+
+// Records with every field set to a non-default value.
+Tenant FullTenant() {
+  Tenant t = MakeTenant("t-full");
+  t.name = "Full Tenant \xc3\xa9";
+  t.state = TenantState::kSuspended;
+  t.created_at = At(1) + absl::Microseconds(7);
+  t.updated_at = At(2);
+  return t;
+}
+
+ApiToken FullToken() {
+  ApiToken t = MakeToken("abcd1234", "t1", At(3) + absl::Microseconds(1));
+  t.hash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+  t.expires_at = At(86'400);
+  return t;
+}
+
+Agent FullAgent() {
+  Agent a = MakeAgent("a-full", "t1", "logical-full");
+  a.lifecycle = Lifecycle::kDeleted;
+  a.placement = {"i-0123456789abcdef0", "c6i.xlarge", "eu-west-1", "eu-west-1c", Mode::kOnDemand};
+  a.placement_since = At(3) + absl::Microseconds(42);
+  a.config.version = 7;
+  a.config.enabled = false;
+  a.config.auto_switch = false;
+  a.config.replica_mode = ReplicaMode::kManualStandby;
+  a.config.auto_terminate = false;
+  a.config.terminate_wait_seconds = 0;
+  a.config.min_savings_percent = 12.5;
+  a.config.ondemand_fallback_ratio = 0.65;
+  a.config.risk_threshold = 0.125;
+  a.config.max_switches_per_day = 9;
+  a.config.max_switches_per_week = 40;
+  a.config.min_pool_duration_hours = 0.75;
+  a.fallback_identity = true;
+  a.created_at = At(4) + absl::Microseconds(123'456);
+  a.updated_at = At(5);
+  return a;
+}
+
+AgentAlias FullAlias() { return AgentAlias{"t1", "i-0fedcba9876543210", "a-full", At(6)}; }
+
+Registration FullRegistration() {
+  Registration r = MakeRegistration("r-full", "a-full", "i-0123456789abcdef0", At(7));
+  r.facts = {"host-1",   "c6i.xlarge", "eu-west-1c", "ami-0123",
+             "10.0.0.1", "54.1.2.3",   "4.2.0",      Mode::kOnDemand};
+  r.instance_state = InstanceState::kTerminating;
+  r.last_seen_at = At(8);
+  r.last_status = HeartbeatStatus::kDisabled;
+  return r;
+}
+
+Command FullCommand() {
+  Command c = MakeCommand("c-full", "a-full", CommandType::kCreateReplica, CommandState::kFailed,
+                          Priority::kEmergency, At(9));
+  c.target_mode = Mode::kOnDemand;
+  c.target_pool_id = "c6i.xlarge.eu-west-1a";
+  c.terminate_wait_seconds = 301;
+  c.reason = "risk above ceiling";
+  c.requested_by = "operator@example.com";
+  c.override_limits = true;
+  c.issued_for_instance = "i-0123456789abcdef0";
+  c.dedup_key = "create_replica:c6i.xlarge.eu-west-1a";
+  c.replica_id = "p-full";
+  c.expires_at = At(309);
+  c.lease_holder = "r-full";
+  c.leased_at = At(10);
+  c.lease_expires_at = At(910);
+  c.closed_at = At(11);
+  c.result_message = "launch failed: InsufficientInstanceCapacity";
+  return c;
+}
+
+Replica FullReplica() {
+  Replica r = MakeReplica("p-full", "a-full", ReplicaState::kTerminating, At(12));
+  r.instance_id = "i-0aaaaaaaaaaaaaaaa";
+  r.pool = {"eu-west-1", "eu-west-1b", "c6i.xlarge"};
+  r.replica_type = "automatic-termination";
+  r.launch_path = LaunchPath::kCommand;
+  r.command_id = "c-full";
+  r.incident_id = "n-full";
+  r.lease_holder = "r-full";
+  r.lease_expires_at = At(13);
+  r.forced_promotion = true;
+  r.error = "sync timed out";
+  r.updated_at = At(14);
+  for (int s = 0; s < kReplicaStateCount; ++s) r.entered_at[s] = At(100 + s);
+  return r;
+}
+
+Incident FullIncident() {
+  Incident i = MakeIncident("n-full", "a-full", At(15));
+  i.instance_id = "i-0123456789abcdef0";
+  i.signal = Signal::kRebalanceRecommendation;
+  i.notice_time = At(16);
+  i.deadline = At(136);
+  i.last_seen = At(17);
+  i.repeat_count = 4;
+  i.closed_at = At(18);
+  i.detected_at = At(19);
+  i.decided_at = At(20);
+  i.promoted_at = At(21);
+  i.healthy_at = At(22);
+  i.decision = "promote replica p-full";
+  i.replica_id = "p-full";
+  i.command_id = "c-full";
+  return i;
+}
+
+AgentEvent FullEvent() {
+  AgentEvent e = MakeEvent("e-full", "a-full", At(23) + absl::Microseconds(999'999));
+  e.kind = EventKind::kLateAck;
+  e.instance_id = "i-0123456789abcdef0";
+  e.detail = "ack for c-full after its lease expired \xe2\x9c\x93";
+  return e;
+}
+
+// Tenants t1, t2 and agents a1, a2 (t1), b1 (t2): parents for the per-agent records.
+void Seed(Store& store) {
+  Write(store, [](Transaction& tx) {
+    CHECK_OK(tx.InsertTenant(MakeTenant("t1")));
+    CHECK_OK(tx.InsertTenant(MakeTenant("t2")));
+    CHECK_OK(tx.InsertAgent(MakeAgent("a1", "t1", "web-1")));
+    CHECK_OK(tx.InsertAgent(MakeAgent("a2", "t1", "web-2")));
+    CHECK_OK(tx.InsertAgent(MakeAgent("b1", "t2", "web-1")));
+  });
+}
+
+TEST_CASE_TEMPLATE("tenants: insert, get, update, list", F, STORE_FIXTURES) {
+  F fx;
+  Store& store = *fx.store;
+  Write(store, [](Transaction& tx) {
+    CHECK_OK(tx.InsertTenant(MakeTenant("t2")));
+    CHECK_OK(tx.InsertTenant(MakeTenant("t1")));
+    CHECK_OK(tx.InsertTenant(MakeTenant("t3")));
+    CHECK(CodeOf(tx.InsertTenant(MakeTenant("t1"))) == StatusCode::kAlreadyExists);
+    CHECK(CodeOf(tx.GetTenant("missing")) == StatusCode::kNotFound);
+    CHECK(CodeOf(tx.UpdateTenant(MakeTenant("missing"))) == StatusCode::kNotFound);
+    Tenant t = MakeTenant("t2");
+    t.name = "renamed";
+    CHECK_OK(tx.UpdateTenant(t));
+  });
+  auto tx = Read(store);
+  CHECK(Value(tx->GetTenant("t2")).name == "renamed");
+  CHECK(Value(tx->GetTenant("t1")).name == "name of t1");
+  CHECK(Ids(Value(tx->ListTenants())) == Strings{"t1", "t2", "t3"});
+  CHECK(CodeOf(tx->GetTenant("missing")) == StatusCode::kNotFound);
+}
+
+TEST_CASE_TEMPLATE("tokens: insert, get, update, list by created_at then prefix", F,
+                   STORE_FIXTURES) {
+  F fx;
+  Store& store = *fx.store;
+  Seed(store);
+  Write(store, [](Transaction& tx) {
+    CHECK_OK(tx.InsertToken(MakeToken("pppp0002", "t1", At(10))));
+    CHECK_OK(tx.InsertToken(MakeToken("pppp0001", "t1", At(10))));
+    CHECK_OK(tx.InsertToken(MakeToken("pppp0000", "t1", At(20))));
+    CHECK_OK(tx.InsertToken(MakeToken("pppp0003", "t1", At(5))));
+    CHECK_OK(tx.InsertToken(MakeToken("qqqq0000", "t2", At(1))));
+    CHECK(CodeOf(tx.InsertToken(MakeToken("pppp0001", "t2", At(1)))) == StatusCode::kAlreadyExists);
+    CHECK(CodeOf(tx.UpdateToken(MakeToken("missing1", "t1", At(1)))) == StatusCode::kNotFound);
+    ApiToken rotated = MakeToken("pppp0002", "t1", At(10));
+    rotated.expires_at = At(3600);
+    CHECK_OK(tx.UpdateToken(rotated));
+  });
+  auto tx = Read(store);
+  CHECK(Value(tx->GetToken("pppp0002")).expires_at == At(3600));
+  CHECK(CodeOf(tx->GetToken("missing1")) == StatusCode::kNotFound);
+  std::vector<std::string> prefixes;
+  for (const ApiToken& t : Value(tx->ListTokens("t1"))) prefixes.push_back(t.prefix);
+  CHECK(prefixes == Strings{"pppp0003", "pppp0001", "pppp0002", "pppp0000"});
+  CHECK(Value(tx->ListTokens("t2")).size() == 1);
+  CHECK(Value(tx->ListTokens("nobody")).empty());
+}
+
+TEST_CASE_TEMPLATE("agents: insert, get, find, update, list by id", F, STORE_FIXTURES) {
+  F fx;
+  Store& store = *fx.store;
+  Seed(store);
+  Write(store, [](Transaction& tx) {
+    CHECK_OK(tx.InsertAgent(MakeAgent("a0", "t1", "web-0")));
+    CHECK(CodeOf(tx.InsertAgent(MakeAgent("a1", "t1", "other"))) == StatusCode::kAlreadyExists);
+    CHECK(CodeOf(tx.UpdateAgent(MakeAgent("missing", "t1", "x"))) == StatusCode::kNotFound);
+    Agent a = MakeAgent("a2", "t1", "web-2-renamed");
+    a.config.version = 2;
+    CHECK_OK(tx.UpdateAgent(a));
+  });
+  auto tx = Read(store);
+  CHECK(Value(tx->GetAgent("a2")).config.version == 2);
+  CHECK(Value(tx->FindAgent("t1", "web-2-renamed")).id == "a2");
+  // The old logical id is free again after the update.
+  CHECK(CodeOf(tx->FindAgent("t1", "web-2")) == StatusCode::kNotFound);
+  CHECK(Value(tx->FindAgent("t2", "web-1")).id == "b1");
+  CHECK(Value(tx->FindAgent("t1", "web-1")).id == "a1");
+  CHECK(CodeOf(tx->FindAgent("t3", "web-1")) == StatusCode::kNotFound);
+  CHECK(CodeOf(tx->GetAgent("missing")) == StatusCode::kNotFound);
+  CHECK(Ids(Value(tx->ListAgents("t1"))) == Strings{"a0", "a1", "a2"});
+  CHECK(Ids(Value(tx->ListAgents("t2"))) == Strings{"b1"});
+  CHECK(Value(tx->ListAgents("nobody")).empty());
+}
+
+TEST_CASE_TEMPLATE("agents by replica mode: active agents of every tenant, by id", F,
+                   STORE_FIXTURES) {
+  F fx;
+  Store& store = *fx.store;
+  Seed(store);  // a1, a2, b1: default mode (emergency), active
+  Write(store, [](Transaction& tx) {
+    Agent off = MakeAgent("a3", "t1", "web-3");
+    off.config.replica_mode = ReplicaMode::kOff;
+    CHECK_OK(tx.InsertAgent(off));
+    Agent standby = MakeAgent("a0", "t2", "web-0");
+    standby.config.replica_mode = ReplicaMode::kManualStandby;
+    CHECK_OK(tx.InsertAgent(standby));
+    Agent deleted = MakeAgent("a4", "t1", "web-4");
+    deleted.lifecycle = Lifecycle::kDeleted;
+    CHECK_OK(tx.InsertAgent(deleted));
+  });
+  {
+    auto tx = Read(store);
+    CHECK(Ids(Value(tx->ListAgentsByReplicaMode(ReplicaMode::kEmergency))) ==
+          Strings{"a1", "a2", "b1"});
+    CHECK(Ids(Value(tx->ListAgentsByReplicaMode(ReplicaMode::kOff))) == Strings{"a3"});
+    CHECK(Ids(Value(tx->ListAgentsByReplicaMode(ReplicaMode::kManualStandby))) == Strings{"a0"});
+  }
+  Write(store, [](Transaction& tx) {
+    Agent a1 = Value(tx.GetAgent("a1"));
+    a1.config.replica_mode = ReplicaMode::kOff;
+    CHECK_OK(tx.UpdateAgent(a1));
+    Agent b1 = Value(tx.GetAgent("b1"));
+    b1.lifecycle = Lifecycle::kDeleted;
+    CHECK_OK(tx.UpdateAgent(b1));
+  });
+  auto tx = Read(store);
+  CHECK(Ids(Value(tx->ListAgentsByReplicaMode(ReplicaMode::kEmergency))) == Strings{"a2"});
+  CHECK(Ids(Value(tx->ListAgentsByReplicaMode(ReplicaMode::kOff))) == Strings{"a1", "a3"});
+}
+
+TEST_CASE_TEMPLATE("aliases: insert, find, list by logical id", F, STORE_FIXTURES) {
+  F fx;
+  Store& store = *fx.store;
+  Seed(store);
+  Write(store, [](Transaction& tx) {
+    CHECK_OK(tx.InsertAlias({"t1", "i-0000000000000000c", "a1", At(1)}));
+    CHECK_OK(tx.InsertAlias({"t1", "i-0000000000000000b", "a2", At(2)}));
+    CHECK_OK(tx.InsertAlias({"t2", "i-0000000000000000c", "b1", At(3)}));
+    CHECK(CodeOf(tx.InsertAlias({"t1", "i-0000000000000000c", "a2", At(4)})) ==
+          StatusCode::kAlreadyExists);
+  });
+  auto tx = Read(store);
+  CHECK(Value(tx->FindAlias("t1", "i-0000000000000000c")).agent_id == "a1");
+  CHECK(Value(tx->FindAlias("t2", "i-0000000000000000c")).agent_id == "b1");
+  CHECK(CodeOf(tx->FindAlias("t2", "i-0000000000000000b")) == StatusCode::kNotFound);
+  std::vector<std::string> logical;
+  for (const AgentAlias& a : Value(tx->ListAliases("t1"))) logical.push_back(a.logical_id);
+  CHECK(logical == Strings{"i-0000000000000000b", "i-0000000000000000c"});
+  CHECK(Value(tx->ListAliases("nobody")).empty());
+}
+
+TEST_CASE_TEMPLATE("registrations: insert, get, find, update, list by created_at then id", F,
+                   STORE_FIXTURES) {
+  F fx;
+  Store& store = *fx.store;
+  Seed(store);
+  Write(store, [](Transaction& tx) {
+    CHECK_OK(tx.InsertRegistration(MakeRegistration("r-b", "a1", "i-000000000000000b1", At(1))));
+    CHECK_OK(tx.InsertRegistration(MakeRegistration("r-a", "a1", "i-000000000000000a1", At(1))));
+    CHECK_OK(tx.InsertRegistration(MakeRegistration("r-c", "a1", "i-000000000000000c1", At(0))));
+    CHECK_OK(tx.InsertRegistration(MakeRegistration("r-d", "a2", "i-000000000000000b1", At(0))));
+    CHECK(CodeOf(tx.InsertRegistration(MakeRegistration("r-a", "a2", "i-000000000000000ff",
+                                                        At(0)))) == StatusCode::kAlreadyExists);
+    CHECK(CodeOf(tx.UpdateRegistration(MakeRegistration("missing", "a1", "i-000000000000000ff",
+                                                        At(0)))) == StatusCode::kNotFound);
+    Registration r = MakeRegistration("r-b", "a1", "i-000000000000000b1", At(1));
+    r.last_seen_at = At(60);
+    CHECK_OK(tx.UpdateRegistration(r));
+  });
+  auto tx = Read(store);
+  CHECK(Value(tx->GetRegistration("r-b")).last_seen_at == At(60));
+  CHECK(Value(tx->FindRegistration("a1", "i-000000000000000b1")).id == "r-b");
+  CHECK(Value(tx->FindRegistration("a2", "i-000000000000000b1")).id == "r-d");
+  CHECK(CodeOf(tx->FindRegistration("a2", "i-000000000000000a1")) == StatusCode::kNotFound);
+  CHECK(CodeOf(tx->GetRegistration("missing")) == StatusCode::kNotFound);
+  CHECK(Ids(Value(tx->ListRegistrations("a1"))) == Strings{"r-c", "r-a", "r-b"});
+  CHECK(Ids(Value(tx->ListRegistrations("a2"))) == Strings{"r-d"});
+  CHECK(Value(tx->ListRegistrations("b1")).empty());
+}
+
+TEST_CASE_TEMPLATE("commands: insert assigns increasing seq, get, update, not found", F,
+                   STORE_FIXTURES) {
+  F fx;
+  Store& store = *fx.store;
+  Seed(store);
+  int64_t first = 0;
+  int64_t second = 0;
+  Write(store, [&](Transaction& tx) {
+    Command c = MakeCommand("c1", "a1", CommandType::kSwitch, CommandState::kPending);
+    c.seq = 999;  // ignored: the store assigns it
+    first = Value(tx.InsertCommand(c));
+    second = Value(tx.InsertCommand(
+        MakeCommand("c2", "a2", CommandType::kCreateReplica, CommandState::kPending)));
+    CHECK(second > first);
+    CHECK(CodeOf(tx.InsertCommand(
+              MakeCommand("c1", "a2", CommandType::kCreateReplica, CommandState::kPending))) ==
+          StatusCode::kAlreadyExists);
+    CHECK(CodeOf(tx.UpdateCommand(MakeCommand("missing", "a1", CommandType::kSwitch,
+                                              CommandState::kPending))) == StatusCode::kNotFound);
+    CHECK(Value(tx.GetCommand("c1")).seq == first);
+  });
+  int64_t third = 0;
+  Write(store, [&](Transaction& tx) {
+    Command c = Value(tx.GetCommand("c1"));
+    c.state = CommandState::kLeased;
+    c.lease_holder = "r-1";
+    c.leased_at = At(1);
+    c.lease_expires_at = At(901);
+    CHECK_OK(tx.UpdateCommand(c));
+    third = Value(tx.InsertCommand(
+        MakeCommand("c3", "a1", CommandType::kCreateReplica, CommandState::kPending)));
+  });
+  CHECK(third > second);
+  auto tx = Read(store);
+  Command c1 = Value(tx->GetCommand("c1"));
+  CHECK(c1.state == CommandState::kLeased);
+  CHECK(c1.lease_expires_at == At(901));
+  CHECK(c1.seq == first);
+  CHECK(Value(tx->GetCommand("c2")).seq == second);
+  CHECK(Value(tx->GetCommand("c3")).seq == third);
+  CHECK(CodeOf(tx->GetCommand("missing")) == StatusCode::kNotFound);
+}
+
+TEST_CASE_TEMPLATE("commands: listed by priority desc, created asc, seq asc", F, STORE_FIXTURES) {
+  F fx;
+  Store& store = *fx.store;
+  Seed(store);
+  const CommandType kReplica = CommandType::kCreateReplica;
+  Write(store, [&](Transaction& tx) {
+    CHECK(Value(tx.InsertCommand(MakeCommand("c-z", "a1", kReplica, CommandState::kPending,
+                                             Priority::kNormal, At(10)))) > 0);
+    CHECK(tx.InsertCommand(MakeCommand("c-y", "a1", kReplica, CommandState::kPending,
+                                       Priority::kEmergency, At(20)))
+              .ok());
+    CHECK(tx.InsertCommand(MakeCommand("c-x", "a1", kReplica, CommandState::kSucceeded,
+                                       Priority::kNormal, At(5)))
+              .ok());
+    // Same priority and time as c-z: inserted later, so after it.
+    CHECK(tx.InsertCommand(MakeCommand("c-a", "a1", kReplica, CommandState::kPending,
+                                       Priority::kNormal, At(10)))
+              .ok());
+    CHECK(tx.InsertCommand(MakeCommand("c-w", "a1", CommandType::kSwitch, CommandState::kLeased,
+                                       Priority::kScheduled, At(0)))
+              .ok());
+    CHECK(tx.InsertCommand(MakeCommand("c-v", "a2", kReplica, CommandState::kPending,
+                                       Priority::kManual, At(0)))
+              .ok());
+  });
+  auto tx = Read(store);
+  CHECK(Ids(Value(tx->ListCommands("a1"))) == Strings{"c-y", "c-x", "c-z", "c-a", "c-w"});
+  CHECK(Ids(Value(tx->ListOpenCommands("a1"))) == Strings{"c-y", "c-z", "c-a", "c-w"});
+  CHECK(Ids(Value(tx->ListOpenCommands("a2"))) == Strings{"c-v"});
+  CHECK(Value(tx->ListOpenCommands("b1")).empty());
+  CHECK(Value(tx->ListCommands("b1")).empty());
+}
+
+TEST_CASE_TEMPLATE("commands: due are PENDING past TTL and LEASED past lease", F, STORE_FIXTURES) {
+  F fx;
+  Store& store = *fx.store;
+  Seed(store);
+  const Time now = At(1000);
+  const CommandType kReplica = CommandType::kCreateReplica;
+  Write(store, [&](Transaction& tx) {
+    auto pending = [&](std::string id, std::string agent, Time expires, Priority p) {
+      Command c =
+          MakeCommand(std::move(id), std::move(agent), kReplica, CommandState::kPending, p, At(0));
+      c.expires_at = expires;
+      CHECK(tx.InsertCommand(c).ok());
+    };
+    auto leased = [&](std::string id, std::string agent, Time lease_end) {
+      Command c = MakeCommand(std::move(id), std::move(agent), kReplica, CommandState::kLeased,
+                              Priority::kNormal, At(0));
+      c.expires_at = now - absl::Seconds(500);  // a lease is judged by its own expiry
+      c.lease_expires_at = lease_end;
+      CHECK(tx.InsertCommand(c).ok());
+    };
+    pending("p-past", "a1", now - absl::Seconds(1), Priority::kNormal);
+    pending("p-now", "a1", now, Priority::kUrgent);
+    pending("p-future", "a1", now + absl::Seconds(1), Priority::kNormal);
+    leased("l-past", "a2", now - absl::Seconds(5));
+    leased("l-future", "b1", now + absl::Seconds(5));
+    Command closed = MakeCommand("x-closed", "a2", kReplica, CommandState::kExpired,
+                                 Priority::kEmergency, At(0));
+    closed.expires_at = now - absl::Seconds(100);
+    closed.lease_expires_at = now - absl::Seconds(100);
+    CHECK(tx.InsertCommand(closed).ok());
+  });
+  auto tx = Read(store);
+  CHECK(Ids(Value(tx->ListDueCommands(now))) == Strings{"p-now", "p-past", "l-past"});
+  CHECK(Ids(Value(tx->ListDueCommands(now + absl::Seconds(5)))) ==
+        Strings{"p-now", "p-past", "p-future", "l-past", "l-future"});
+  CHECK(Value(tx->ListDueCommands(At(-10'000))).empty());
+}
+
+TEST_CASE_TEMPLATE("replicas: insert, get, update, list, live replicas", F, STORE_FIXTURES) {
+  F fx;
+  Store& store = *fx.store;
+  Seed(store);
+  Write(store, [](Transaction& tx) {
+    CHECK_OK(tx.InsertReplica(MakeReplica("p-b", "a1", ReplicaState::kFailed, At(1))));
+    CHECK_OK(tx.InsertReplica(MakeReplica("p-a", "a1", ReplicaState::kTerminated, At(1))));
+    CHECK_OK(tx.InsertReplica(MakeReplica("p-c", "a1", ReplicaState::kSyncing, At(0))));
+    CHECK_OK(tx.InsertReplica(MakeReplica("p-d", "a2", ReplicaState::kPromoted, At(0))));
+    CHECK_OK(tx.InsertReplica(MakeReplica("p-e", "b1", ReplicaState::kRequested, At(0))));
+    CHECK(CodeOf(tx.InsertReplica(MakeReplica("p-a", "a2", ReplicaState::kFailed))) ==
+          StatusCode::kAlreadyExists);
+    CHECK(CodeOf(tx.UpdateReplica(MakeReplica("missing", "a2", ReplicaState::kFailed))) ==
+          StatusCode::kNotFound);
+  });
+  {
+    auto tx = Read(store);
+    CHECK(Ids(Value(tx->ListReplicas("a1"))) == Strings{"p-c", "p-a", "p-b"});
+    CHECK(Ids(Value(tx->ListLiveReplicas())) == Strings{"p-c", "p-e"});
+    CHECK(CodeOf(tx->GetReplica("missing")) == StatusCode::kNotFound);
+  }
+  Write(store, [](Transaction& tx) {
+    Replica p = Value(tx.GetReplica("p-c"));
+    p.state = ReplicaState::kReady;
+    p.instance_id = "i-0000000000000000e";
+    CHECK_OK(tx.UpdateReplica(p));
+    Replica e = Value(tx.GetReplica("p-e"));
+    e.state = ReplicaState::kFailed;
+    CHECK_OK(tx.UpdateReplica(e));
+    CHECK_OK(tx.InsertReplica(MakeReplica("p-f", "a2", ReplicaState::kLaunching, At(-1))));
+  });
+  auto tx = Read(store);
+  CHECK(Value(tx->GetReplica("p-c")).state == ReplicaState::kReady);
+  CHECK(Ids(Value(tx->ListLiveReplicas())) == Strings{"p-f", "p-c"});
+  CHECK(Value(tx->ListReplicas("nobody")).empty());
+}
+
+TEST_CASE_TEMPLATE("incidents: insert, get, update, list, open incidents", F, STORE_FIXTURES) {
+  F fx;
+  Store& store = *fx.store;
+  Seed(store);
+  Write(store, [](Transaction& tx) {
+    CHECK_OK(tx.InsertIncident(MakeIncident("n-b", "a1", At(1))));
+    CHECK_OK(tx.InsertIncident(MakeIncident("n-a", "a1", At(1))));
+    Incident closed = MakeIncident("n-c", "a1", At(0));
+    closed.closed_at = At(2);
+    CHECK_OK(tx.InsertIncident(closed));
+    CHECK_OK(tx.InsertIncident(MakeIncident("n-d", "b1", At(-5))));
+    CHECK(CodeOf(tx.InsertIncident(MakeIncident("n-a", "a2", At(0)))) ==
+          StatusCode::kAlreadyExists);
+    CHECK(CodeOf(tx.UpdateIncident(MakeIncident("missing", "a2", At(0)))) == StatusCode::kNotFound);
+  });
+  {
+    auto tx = Read(store);
+    CHECK(Ids(Value(tx->ListIncidents("a1"))) == Strings{"n-c", "n-a", "n-b"});
+    CHECK(Ids(Value(tx->ListOpenIncidents())) == Strings{"n-d", "n-a", "n-b"});
+    CHECK(CodeOf(tx->GetIncident("missing")) == StatusCode::kNotFound);
+  }
+  Write(store, [](Transaction& tx) {
+    Incident n = Value(tx.GetIncident("n-a"));
+    n.repeat_count = 2;
+    n.closed_at = At(50);
+    CHECK_OK(tx.UpdateIncident(n));
+  });
+  auto tx = Read(store);
+  CHECK(Value(tx->GetIncident("n-a")).repeat_count == 2);
+  CHECK(Ids(Value(tx->ListOpenIncidents())) == Strings{"n-d", "n-b"});
+  CHECK(Value(tx->ListIncidents("a2")).empty());
+}
+
+TEST_CASE_TEMPLATE("events: insert, duplicate, list by at then id", F, STORE_FIXTURES) {
+  F fx;
+  Store& store = *fx.store;
+  Seed(store);
+  Write(store, [](Transaction& tx) {
+    CHECK_OK(tx.InsertEvent(MakeEvent("e-b", "a1", At(1))));
+    CHECK_OK(tx.InsertEvent(MakeEvent("e-a", "a1", At(1))));
+    CHECK_OK(tx.InsertEvent(MakeEvent("e-c", "a1", At(0))));
+    CHECK_OK(tx.InsertEvent(MakeEvent("e-d", "a2", At(0))));
+    CHECK(CodeOf(tx.InsertEvent(MakeEvent("e-a", "a2", At(0)))) == StatusCode::kAlreadyExists);
+  });
+  auto tx = Read(store);
+  CHECK(Ids(Value(tx->ListEvents("a1"))) == Strings{"e-c", "e-a", "e-b"});
+  CHECK(Ids(Value(tx->ListEvents("a2"))) == Strings{"e-d"});
+  CHECK(Value(tx->ListEvents("b1")).empty());
+}
+
+TEST_CASE_TEMPLATE("every field round-trips through insert and update", F, STORE_FIXTURES) {
+  F fx;
+  Store& store = *fx.store;
+  Seed(store);
+  int64_t seq = 0;
+  Write(store, [&](Transaction& tx) {
+    CHECK_OK(tx.InsertTenant(FullTenant()));
+    CHECK_OK(tx.InsertToken(FullToken()));
+    CHECK_OK(tx.InsertAgent(FullAgent()));
+    CHECK_OK(tx.InsertAlias(FullAlias()));
+    CHECK_OK(tx.InsertRegistration(FullRegistration()));
+    seq = Value(tx.InsertCommand(FullCommand()));
+    CHECK_OK(tx.InsertReplica(FullReplica()));
+    CHECK_OK(tx.InsertIncident(FullIncident()));
+    CHECK_OK(tx.InsertEvent(FullEvent()));
+  });
+  Command command = FullCommand();
+  command.seq = seq;
+  {
+    auto tx = Read(store);
+    CheckSame(Value(tx->GetTenant("t-full")), FullTenant());
+    CheckSame(Value(tx->GetToken("abcd1234")), FullToken());
+    CheckSame(Value(tx->GetAgent("a-full")), FullAgent());
+    CheckSame(Value(tx->FindAlias("t1", FullAlias().logical_id)), FullAlias());
+    CheckSame(Value(tx->GetRegistration("r-full")), FullRegistration());
+    CheckSame(Value(tx->GetCommand("c-full")), command);
+    CheckSame(Value(tx->GetReplica("p-full")), FullReplica());
+    CheckSame(Value(tx->GetIncident("n-full")), FullIncident());
+    std::vector<AgentEvent> events = Value(tx->ListEvents("a-full"));
+    REQUIRE(events.size() == 1);
+    CheckSame(events[0], FullEvent());
+  }
+
+  // Update back to mostly defaults: optional fields cleared, other enum values.
+  Tenant tenant = MakeTenant("t-full");
+  ApiToken token = MakeToken("abcd1234", "t1", At(0));
+  Agent agent = MakeAgent("a-full", "t1", "logical-full");
+  Registration registration = MakeRegistration("r-full", "a-full", "i-0123456789abcdef0", At(0));
+  registration.facts.mode = Mode::kSpot;
+  Command plain = MakeCommand("c-full", "a-full", CommandType::kSwitch, CommandState::kCancelled);
+  plain.seq = seq;
+  Replica replica = MakeReplica("p-full", "a-full", ReplicaState::kPromoted);
+  replica.entered_at[3] = At(-3);
+  Incident incident = MakeIncident("n-full", "a-full", At(0));
+  Write(store, [&](Transaction& tx) {
+    CHECK_OK(tx.UpdateTenant(tenant));
+    CHECK_OK(tx.UpdateToken(token));
+    CHECK_OK(tx.UpdateAgent(agent));
+    CHECK_OK(tx.UpdateRegistration(registration));
+    CHECK_OK(tx.UpdateCommand(plain));
+    CHECK_OK(tx.UpdateReplica(replica));
+    CHECK_OK(tx.UpdateIncident(incident));
+  });
+  auto tx = Read(store);
+  CheckSame(Value(tx->GetTenant("t-full")), tenant);
+  CheckSame(Value(tx->GetToken("abcd1234")), token);
+  CheckSame(Value(tx->GetAgent("a-full")), agent);
+  CheckSame(Value(tx->GetRegistration("r-full")), registration);
+  CheckSame(Value(tx->GetCommand("c-full")), plain);
+  CheckSame(Value(tx->GetReplica("p-full")), replica);
+  CheckSame(Value(tx->GetIncident("n-full")), incident);
+}
+
+TEST_CASE_TEMPLATE("storage constraints are refused with FailedPrecondition", F, STORE_FIXTURES) {
+  F fx;
+  Store& store = *fx.store;
+  Seed(store);
+  const StatusCode kRefused = StatusCode::kFailedPrecondition;
+  const CommandType kReplica = CommandType::kCreateReplica;
+  const CommandType kSwitch = CommandType::kSwitch;
+
+  SUBCASE("one agent per (tenant, logical id)") {
+    Write(store, [&](Transaction& tx) {
+      CHECK(CodeOf(tx.InsertAgent(MakeAgent("a9", "t1", "web-1"))) == kRefused);
+      CHECK(CodeOf(tx.UpdateAgent(MakeAgent("a2", "t1", "web-1"))) == kRefused);
+      CHECK_OK(tx.InsertAgent(MakeAgent("a8", "t2", "web-2")));
+    });
+    auto tx = Read(store);
+    CHECK(CodeOf(tx->GetAgent("a9")) == StatusCode::kNotFound);
+    CHECK(Value(tx->GetAgent("a2")).logical_id == "web-2");
+    CHECK(Value(tx->FindAgent("t1", "web-1")).id == "a1");
+    CHECK(Value(tx->FindAgent("t2", "web-2")).id == "a8");
+  }
+
+  SUBCASE("one registration per (agent, instance)") {
+    Write(store, [&](Transaction& tx) {
+      CHECK_OK(tx.InsertRegistration(MakeRegistration("r1", "a1", "i-00000000000000001", At(0))));
+      CHECK_OK(tx.InsertRegistration(MakeRegistration("r2", "a1", "i-00000000000000002", At(0))));
+      CHECK(CodeOf(tx.InsertRegistration(
+                MakeRegistration("r3", "a1", "i-00000000000000001", At(0)))) == kRefused);
+      CHECK(CodeOf(tx.UpdateRegistration(
+                MakeRegistration("r2", "a1", "i-00000000000000001", At(0)))) == kRefused);
+      // The same instance under another agent is a different key.
+      CHECK_OK(tx.InsertRegistration(MakeRegistration("r4", "a2", "i-00000000000000001", At(0))));
+    });
+    auto tx = Read(store);
+    CHECK(CodeOf(tx->GetRegistration("r3")) == StatusCode::kNotFound);
+    CHECK(Value(tx->GetRegistration("r2")).instance_id == "i-00000000000000002");
+    CHECK(Ids(Value(tx->ListRegistrations("a1"))) == Strings{"r1", "r2"});
+  }
+
+  SUBCASE("at most one LEASED command per agent") {
+    Write(store, [&](Transaction& tx) {
+      CHECK(tx.InsertCommand(MakeCommand("c1", "a1", kReplica, CommandState::kLeased)).ok());
+      CHECK(tx.InsertCommand(MakeCommand("c2", "a1", kReplica, CommandState::kPending)).ok());
+      CHECK(CodeOf(tx.InsertCommand(MakeCommand("c3", "a1", kSwitch, CommandState::kLeased))) ==
+            kRefused);
+      Command c2 = Value(tx.GetCommand("c2"));
+      c2.state = CommandState::kLeased;
+      CHECK(CodeOf(tx.UpdateCommand(c2)) == kRefused);
+      // Another agent has its own lease.
+      CHECK(tx.InsertCommand(MakeCommand("c4", "a2", kReplica, CommandState::kLeased)).ok());
+    });
+    {
+      auto tx = Read(store);
+      CHECK(CodeOf(tx->GetCommand("c3")) == StatusCode::kNotFound);
+      CHECK(Value(tx->GetCommand("c2")).state == CommandState::kPending);
+      CHECK(Ids(Value(tx->ListOpenCommands("a1"))) == Strings{"c1", "c2"});
+    }
+    // Once the lease is closed, the next command may be leased.
+    Write(store, [&](Transaction& tx) {
+      Command c1 = Value(tx.GetCommand("c1"));
+      c1.state = CommandState::kSucceeded;
+      CHECK_OK(tx.UpdateCommand(c1));
+      Command c2 = Value(tx.GetCommand("c2"));
+      c2.state = CommandState::kLeased;
+      CHECK_OK(tx.UpdateCommand(c2));
+    });
+  }
+
+  SUBCASE("at most one placement command PENDING or LEASED per agent") {
+    Write(store, [&](Transaction& tx) {
+      CHECK(tx.InsertCommand(MakeCommand("s1", "a1", kSwitch, CommandState::kPending)).ok());
+      CHECK(CodeOf(tx.InsertCommand(MakeCommand("s2", "a1", kSwitch, CommandState::kPending))) ==
+            kRefused);
+      CHECK(CodeOf(tx.InsertCommand(MakeCommand("s3", "a1", kSwitch, CommandState::kLeased))) ==
+            kRefused);
+      // Closed switches and other command types do not count.
+      CHECK(tx.InsertCommand(MakeCommand("s4", "a1", kSwitch, CommandState::kCancelled)).ok());
+      CHECK(tx.InsertCommand(MakeCommand("s5", "a1", kReplica, CommandState::kPending)).ok());
+      CHECK(tx.InsertCommand(MakeCommand("s6", "a2", kSwitch, CommandState::kPending)).ok());
+      Command s4 = Value(tx.GetCommand("s4"));
+      s4.state = CommandState::kPending;
+      CHECK(CodeOf(tx.UpdateCommand(s4)) == kRefused);
+    });
+    {
+      auto tx = Read(store);
+      CHECK(CodeOf(tx->GetCommand("s2")) == StatusCode::kNotFound);
+      CHECK(CodeOf(tx->GetCommand("s3")) == StatusCode::kNotFound);
+      CHECK(Value(tx->GetCommand("s4")).state == CommandState::kCancelled);
+    }
+    Write(store, [&](Transaction& tx) {
+      Command s1 = Value(tx.GetCommand("s1"));
+      s1.state = CommandState::kCancelled;
+      CHECK_OK(tx.UpdateCommand(s1));
+      CHECK(tx.InsertCommand(MakeCommand("s2", "a1", kSwitch, CommandState::kPending)).ok());
+    });
+  }
+
+  SUBCASE("at most one live replica per agent") {
+    Write(store, [&](Transaction& tx) {
+      CHECK_OK(tx.InsertReplica(MakeReplica("p1", "a1", ReplicaState::kReady)));
+      CHECK(CodeOf(tx.InsertReplica(MakeReplica("p2", "a1", ReplicaState::kRequested))) ==
+            kRefused);
+      CHECK(CodeOf(tx.InsertReplica(MakeReplica("p3", "a1", ReplicaState::kTerminating))) ==
+            kRefused);
+      CHECK_OK(tx.InsertReplica(MakeReplica("p4", "a1", ReplicaState::kFailed)));
+      CHECK_OK(tx.InsertReplica(MakeReplica("p5", "a2", ReplicaState::kSyncing)));
+      Replica p4 = Value(tx.GetReplica("p4"));
+      p4.state = ReplicaState::kLaunching;
+      CHECK(CodeOf(tx.UpdateReplica(p4)) == kRefused);
+    });
+    {
+      auto tx = Read(store);
+      CHECK(CodeOf(tx->GetReplica("p2")) == StatusCode::kNotFound);
+      CHECK(CodeOf(tx->GetReplica("p3")) == StatusCode::kNotFound);
+      CHECK(Value(tx->GetReplica("p4")).state == ReplicaState::kFailed);
+      CHECK(Ids(Value(tx->ListLiveReplicas())) == Strings{"p1", "p5"});
+    }
+    Write(store, [&](Transaction& tx) {
+      Replica p1 = Value(tx.GetReplica("p1"));
+      p1.state = ReplicaState::kPromoted;
+      CHECK_OK(tx.UpdateReplica(p1));
+      CHECK_OK(tx.InsertReplica(MakeReplica("p2", "a1", ReplicaState::kRequested)));
+    });
+  }
+}
+
+TEST_CASE_TEMPLATE("a transaction destroyed without commit leaves nothing behind", F,
+                   STORE_FIXTURES) {
+  F fx;
+  Store& store = *fx.store;
+  Seed(store);
+  Write(store, [](Transaction& tx) {
+    CHECK(tx.InsertCommand(MakeCommand("c1", "a1", CommandType::kSwitch, CommandState::kPending))
+              .ok());
+    CHECK_OK(tx.InsertReplica(MakeReplica("p1", "a1", ReplicaState::kReady)));
+  });
+  const std::string before = Value(DumpStore(store));
+  {
+    auto tx = Value(store.Begin(TxMode::kWrite));
+    CHECK_OK(tx->InsertTenant(MakeTenant("t9")));
+    CHECK_OK(tx->InsertToken(MakeToken("zzzz0000", "t9", At(0))));
+    CHECK_OK(tx->InsertAgent(MakeAgent("a9", "t9", "web-9")));
+    CHECK_OK(tx->InsertAlias({"t9", "i-00000000000000009", "a9", At(0)}));
+    CHECK_OK(tx->InsertRegistration(MakeRegistration("r9", "a9", "i-00000000000000009", At(0))));
+    Agent a1 = Value(tx->GetAgent("a1"));
+    a1.logical_id = "web-1-renamed";
+    a1.config.replica_mode = ReplicaMode::kOff;
+    CHECK_OK(tx->UpdateAgent(a1));
+    Command c1 = Value(tx->GetCommand("c1"));
+    c1.state = CommandState::kCancelled;
+    CHECK_OK(tx->UpdateCommand(c1));
+    CHECK(tx->InsertCommand(MakeCommand("c9", "a1", CommandType::kSwitch, CommandState::kLeased))
+              .ok());
+    Replica p1 = Value(tx->GetReplica("p1"));
+    p1.state = ReplicaState::kFailed;
+    CHECK_OK(tx->UpdateReplica(p1));
+    CHECK_OK(tx->InsertReplica(MakeReplica("p9", "a1", ReplicaState::kRequested)));
+    CHECK_OK(tx->InsertIncident(MakeIncident("n9", "a1", At(0))));
+    CHECK_OK(tx->InsertEvent(MakeEvent("e9", "a1", At(0))));
+    // The transaction sees its own writes.
+    CHECK(Value(tx->FindAgent("t1", "web-1-renamed")).id == "a1");
+    CHECK(Ids(Value(tx->ListOpenCommands("a1"))) == Strings{"c9"});
+  }
+  CHECK(Value(DumpStore(store)) == before);
+  auto tx = Read(store);
+  CHECK(CodeOf(tx->GetTenant("t9")) == StatusCode::kNotFound);
+  CHECK(CodeOf(tx->GetToken("zzzz0000")) == StatusCode::kNotFound);
+  CHECK(CodeOf(tx->GetAgent("a9")) == StatusCode::kNotFound);
+  CHECK(CodeOf(tx->FindAlias("t9", "i-00000000000000009")) == StatusCode::kNotFound);
+  CHECK(CodeOf(tx->GetRegistration("r9")) == StatusCode::kNotFound);
+  CHECK(CodeOf(tx->GetCommand("c9")) == StatusCode::kNotFound);
+  CHECK(CodeOf(tx->GetReplica("p9")) == StatusCode::kNotFound);
+  CHECK(CodeOf(tx->GetIncident("n9")) == StatusCode::kNotFound);
+  CHECK(Value(tx->ListEvents("a1")).empty());
+  CHECK(Value(tx->FindAgent("t1", "web-1")).id == "a1");
+  CHECK(CodeOf(tx->FindAgent("t1", "web-1-renamed")) == StatusCode::kNotFound);
+  CHECK(Ids(Value(tx->ListAgentsByReplicaMode(ReplicaMode::kEmergency))) ==
+        Strings{"a1", "a2", "b1"});
+  CHECK(Value(tx->GetCommand("c1")).state == CommandState::kPending);
+  CHECK(Ids(Value(tx->ListOpenCommands("a1"))) == Strings{"c1"});
+  CHECK(Ids(Value(tx->ListLiveReplicas())) == Strings{"p1"});
+  CHECK(Value(tx->ListOpenIncidents()).empty());
+}
+
+TEST_CASE_TEMPLATE("readers never see another transaction's uncommitted writes", F,
+                   STORE_FIXTURES) {
+  F fx;
+  Store& store = *fx.store;
+  Seed(store);
+
+  SUBCASE("a reader running while a writer commits") {
+    auto reader = Read(store);
+    CHECK(CodeOf(reader->GetTenant("t9")) == StatusCode::kNotFound);
+    // A store may make the writer wait for the reader, so the writer runs on its own
+    // thread and is joined once the reader is done.
+    std::thread writer([&] {
+      Write(store, [](Transaction& tx) { CHECK_OK(tx.InsertTenant(MakeTenant("t9"))); });
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    CHECK(CodeOf(reader->GetTenant("t9")) == StatusCode::kNotFound);
+    CHECK(Ids(Value(reader->ListTenants())) == Strings{"t1", "t2"});
+    reader.reset();
+    writer.join();
+    CHECK(Value(Read(store)->GetTenant("t9")).id == "t9");
+  }
+
+  SUBCASE("a reader starting while a writer is open, which then rolls back") {
+    auto writer = Value(store.Begin(TxMode::kWrite));
+    CHECK_OK(writer->InsertTenant(MakeTenant("t9")));
+    Agent a1 = Value(writer->GetAgent("a1"));
+    a1.logical_id = "uncommitted";
+    CHECK_OK(writer->UpdateAgent(a1));
+    absl::StatusCode tenant_code = StatusCode::kOk;
+    std::string logical_id;
+    std::thread reader([&] {
+      auto tx = Read(store);
+      tenant_code = CodeOf(tx->GetTenant("t9"));
+      logical_id = Value(tx->GetAgent("a1")).logical_id;
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    writer.reset();
+    reader.join();
+    CHECK(tenant_code == StatusCode::kNotFound);
+    CHECK(logical_id == "web-1");
+  }
+}
+
+// The same writes, including refused and rolled-back ones, applied to a store.
+void Scenario(Store& store) {
+  Seed(store);
+  Write(store, [](Transaction& tx) {
+    CHECK_OK(tx.InsertTenant(FullTenant()));
+    CHECK_OK(tx.InsertToken(FullToken()));
+    CHECK_OK(tx.InsertToken(MakeToken("pppp0001", "t1", At(-1))));
+    CHECK_OK(tx.InsertAgent(FullAgent()));
+    CHECK_OK(tx.InsertAlias(FullAlias()));
+    CHECK_OK(tx.InsertRegistration(FullRegistration()));
+    CHECK_OK(tx.InsertRegistration(MakeRegistration("r1", "a1", "i-00000000000000001", At(1))));
+    CHECK(tx.InsertCommand(FullCommand()).ok());
+    CHECK(tx.InsertCommand(MakeCommand("c1", "a1", CommandType::kSwitch, CommandState::kLeased,
+                                       Priority::kManual, At(2)))
+              .ok());
+    CHECK(CodeOf(tx.InsertCommand(
+              MakeCommand("c2", "a1", CommandType::kSwitch, CommandState::kPending))) ==
+          StatusCode::kFailedPrecondition);
+    CHECK_OK(tx.InsertReplica(FullReplica()));
+    CHECK_OK(tx.InsertReplica(MakeReplica("p1", "a1", ReplicaState::kSyncing, At(3))));
+    CHECK_OK(tx.InsertIncident(FullIncident()));
+    CHECK_OK(tx.InsertIncident(MakeIncident("n1", "a1", At(4))));
+    CHECK_OK(tx.InsertEvent(FullEvent()));
+    CHECK_OK(tx.InsertEvent(MakeEvent("e1", "a1", At(5))));
+  });
+  {
+    auto rolled_back = Value(store.Begin(TxMode::kWrite));
+    CHECK_OK(rolled_back->InsertTenant(MakeTenant("t-gone")));
+    // A rolled-back insert leaves no gap in the sequence either.
+    CHECK(rolled_back
+              ->InsertCommand(
+                  MakeCommand("c-gone", "a2", CommandType::kCreateReplica, CommandState::kPending))
+              .ok());
+    Replica p1 = Value(rolled_back->GetReplica("p1"));
+    p1.state = ReplicaState::kFailed;
+    CHECK_OK(rolled_back->UpdateReplica(p1));
+  }
+  Write(store, [](Transaction& tx) {
+    Command c1 = Value(tx.GetCommand("c1"));
+    c1.state = CommandState::kSucceeded;
+    c1.closed_at = At(30);
+    CHECK_OK(tx.UpdateCommand(c1));
+    CHECK(tx.InsertCommand(MakeCommand("c3", "a2", CommandType::kCreateReplica,
+                                       CommandState::kPending, Priority::kUrgent, At(31)))
+              .ok());
+    Agent a2 = Value(tx.GetAgent("a2"));
+    a2.config = FullAgent().config;
+    a2.placement = FullAgent().placement;
+    CHECK_OK(tx.UpdateAgent(a2));
+    Incident n1 = Value(tx.GetIncident("n1"));
+    n1.closed_at = At(40);
+    n1.decision = "promoted";
+    CHECK_OK(tx.UpdateIncident(n1));
+  });
+}
+
+TEST_CASE("DumpStore gives the same text for MemoryStore and SqliteStore") {
+  MemoryFixture memory;
+  SqliteFixture sqlite;
+  Scenario(*memory.store);
+  Scenario(*sqlite.store);
+  std::string memory_dump = Value(DumpStore(*memory.store));
+  std::string sqlite_dump = Value(DumpStore(*sqlite.store));
+  CHECK(!memory_dump.empty());
+  CHECK(memory_dump == sqlite_dump);
+}
+
+TEST_CASE("MemoryStore: concurrent write transactions serialize") {
+  MemoryStore store;
+  Seed(store);
+  Write(store,
+        [](Transaction& tx) { CHECK_OK(tx.InsertIncident(MakeIncident("n1", "a1", At(0)))); });
+  constexpr int kPerThread = 1000;
+  auto increment = [&] {
+    for (int i = 0; i < kPerThread; ++i) {
+      auto tx = Value(store.Begin(TxMode::kWrite));
+      Incident n = Value(tx->GetIncident("n1"));
+      ++n.repeat_count;
+      CHECK_OK(tx->UpdateIncident(n));
+      CHECK_OK(tx->Commit());
+    }
+  };
+  std::thread first(increment);
+  std::thread second(increment);
+  first.join();
+  second.join();
+  CHECK(Value(Read(store)->GetIncident("n1")).repeat_count == 2 * kPerThread);
+}
+
+TEST_CASE("MemoryStore: read-only and finished transactions refuse work") {
+  MemoryStore store;
+  auto reader = Read(store);
+  CHECK(CodeOf(reader->InsertTenant(MakeTenant("t1"))) == StatusCode::kFailedPrecondition);
+  CHECK(CodeOf(reader->InsertCommand(
+            MakeCommand("c1", "a1", CommandType::kSwitch, CommandState::kPending))) ==
+        StatusCode::kFailedPrecondition);
+  CHECK_OK(reader->Commit());
+  CHECK(CodeOf(reader->ListTenants()) == StatusCode::kFailedPrecondition);
+  CHECK(CodeOf(reader->Commit()) == StatusCode::kFailedPrecondition);
+
+  auto writer = Value(store.Begin(TxMode::kWrite));
+  CHECK_OK(writer->InsertTenant(MakeTenant("t1")));
+  CHECK_OK(writer->Commit());
+  CHECK(CodeOf(writer->InsertTenant(MakeTenant("t2"))) == StatusCode::kFailedPrecondition);
+  CHECK(Ids(Value(Read(store)->ListTenants())) == Strings{"t1"});
+}
+
+}  // namespace
+}  // namespace spotopt

@@ -1,0 +1,327 @@
+// SqliteStore durability: a writer killed at a random moment never loses a commit
+// it saw succeed and never leaves a damaged file; handles on one file share state;
+// reopening keeps data without re-running the migration.
+#include <fcntl.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+
+#include "spotopt/store/sqlite_store.h"
+
+namespace spotopt {
+namespace {
+
+const Time kT0 = FromMicros(1'763'000'000'000'000);
+
+// A fresh directory for one test's database, removed afterwards.
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "spotopt-crash-XXXXXX").string();
+    REQUIRE(mkdtemp(tmpl.data()) != nullptr);
+    path_ = tmpl;
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  std::string File(std::string_view name) const { return (path_ / name).string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+Tenant MakeTenant(const std::string& id) {
+  Tenant t;
+  t.id = id;
+  t.name = "tenant " + id;
+  t.created_at = t.updated_at = kT0;
+  return t;
+}
+
+Agent MakeAgent(const std::string& id, const std::string& tenant_id) {
+  Agent a;
+  a.id = id;
+  a.tenant_id = tenant_id;
+  a.logical_id = "logical-" + id;
+  a.placement.instance_id = "i-0123456789abcdef0";
+  a.placement.region = "us-east-1";
+  a.created_at = a.updated_at = a.placement_since = kT0;
+  return a;
+}
+
+Registration MakeRegistration(const std::string& id, const Agent& a) {
+  Registration r;
+  r.id = id;
+  r.tenant_id = a.tenant_id;
+  r.agent_id = a.id;
+  r.instance_id = a.placement.instance_id;
+  r.created_at = r.last_seen_at = kT0;
+  return r;
+}
+
+Command MakeCommand(const std::string& id, const Agent& a) {
+  Command c;
+  c.id = id;
+  c.tenant_id = a.tenant_id;
+  c.agent_id = a.id;
+  c.target_mode = Mode::kOnDemand;
+  c.issued_for_instance = a.placement.instance_id;
+  c.created_at = kT0;
+  c.expires_at = kT0 + absl::Minutes(30);
+  return c;
+}
+
+std::string Id(std::string_view kind, int round, int64_t i) {
+  return fmt::format("{}-{}-{}", kind, round, i);
+}
+
+// The child's loop: each transaction inserts a tenant, an agent, its registration
+// and a command, and heartbeats the round's first registration; after each
+// successful Commit it reports the transaction number on `fd`. Never returns.
+[[noreturn]] void RunWriter(const std::string& path, int round, int fd) {
+  absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(path);
+  if (!store.ok()) {
+    fmt::print(stderr, "child: open: {}\n", store.status().ToString());
+    _exit(2);
+  }
+  const std::string heartbeat_id = Id("r", round, 0);
+  for (int64_t i = 0;; ++i) {
+    absl::StatusOr<std::unique_ptr<Transaction>> tx = (*store)->Begin(TxMode::kWrite);
+    if (!tx.ok()) {
+      fmt::print(stderr, "child: begin: {}\n", tx.status().ToString());
+      _exit(2);
+    }
+    const Agent agent = MakeAgent(Id("a", round, i), Id("t", round, i));
+    absl::Status s = (*tx)->InsertTenant(MakeTenant(agent.tenant_id));
+    if (s.ok()) s = (*tx)->InsertAgent(agent);
+    if (s.ok()) s = (*tx)->InsertRegistration(MakeRegistration(Id("r", round, i), agent));
+    if (s.ok()) s = (*tx)->InsertCommand(MakeCommand(Id("c", round, i), agent)).status();
+    if (s.ok()) {
+      absl::StatusOr<Registration> r = (*tx)->GetRegistration(heartbeat_id);
+      s = r.status();
+      if (s.ok()) {
+        r->last_seen_at = kT0 + absl::Microseconds(i);
+        s = (*tx)->UpdateRegistration(*r);
+      }
+    }
+    if (s.ok()) s = (*tx)->Commit();
+    if (!s.ok()) {
+      fmt::print(stderr, "child: transaction {}: {}\n", i, s.ToString());
+      _exit(2);
+    }
+    if (write(fd, &i, sizeof(i)) != sizeof(i)) _exit(3);
+  }
+}
+
+// Every transaction number the child reported before it died.
+std::vector<int64_t> ReadReports(int fd) {
+  std::vector<int64_t> ids;
+  std::string buf;
+  char chunk[4096];
+  ssize_t n;
+  while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
+    if (n < 0 && errno == EINTR) continue;
+    REQUIRE(n > 0);
+    buf.append(chunk, static_cast<size_t>(n));
+  }
+  // Reports are single writes of 8 bytes, below PIPE_BUF, so none is torn.
+  REQUIRE(buf.size() % sizeof(int64_t) == 0);
+  ids.resize(buf.size() / sizeof(int64_t));
+  std::copy(buf.begin(), buf.end(), reinterpret_cast<char*>(ids.data()));
+  return ids;
+}
+
+TEST_CASE("SqliteStore keeps every acknowledged commit when the writer is killed") {
+  TempDir dir;
+  const std::string path = dir.File("crash.db");
+  std::random_device seed_source;
+  const unsigned seed = seed_source();
+  INFO("seed " << seed);
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int> delay_ms(5, 60);
+  size_t total_committed = 0;
+
+  for (int round = 0; round < 50; ++round) {
+    CAPTURE(round);
+    int fds[2];
+    REQUIRE(pipe(fds) == 0);
+    const pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+      close(fds[0]);
+      RunWriter(path, round, fds[1]);
+    }
+    close(fds[1]);
+    usleep(static_cast<useconds_t>(delay_ms(rng)) * 1000);
+    REQUIRE(kill(pid, SIGKILL) == 0);
+    int wstatus = 0;
+    REQUIRE(waitpid(pid, &wstatus, 0) == pid);
+    // The child only ends by our signal: an exit means it hit an error (on stderr).
+    REQUIRE(WIFSIGNALED(wstatus));
+    const std::vector<int64_t> committed = ReadReports(fds[0]);
+    close(fds[0]);
+    total_committed += committed.size();
+
+    absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(path);
+    REQUIRE(store.ok());
+    const absl::Status integrity = (*store)->CheckIntegrity();
+    CHECK_MESSAGE(integrity.ok(), integrity.ToString());
+    absl::StatusOr<std::unique_ptr<Transaction>> tx = (*store)->Begin(TxMode::kRead);
+    REQUIRE(tx.ok());
+    for (int64_t i : committed) {
+      CAPTURE(i);
+      CHECK((*tx)->GetTenant(Id("t", round, i)).ok());
+      CHECK((*tx)->GetAgent(Id("a", round, i)).ok());
+      CHECK((*tx)->GetRegistration(Id("r", round, i)).ok());
+      absl::StatusOr<Command> c = (*tx)->GetCommand(Id("c", round, i));
+      REQUIRE(c.ok());
+      CHECK(c->seq > 0);
+    }
+    if (!committed.empty()) {
+      // The heartbeat of the last acknowledged transaction (or a later one that
+      // committed before the kill but was not reported yet) survived.
+      absl::StatusOr<Registration> r = (*tx)->GetRegistration(Id("r", round, 0));
+      REQUIRE(r.ok());
+      CHECK(r->last_seen_at >= kT0 + absl::Microseconds(committed.back()));
+    }
+    CHECK((*tx)->Commit().ok());
+  }
+  MESSAGE("transactions acknowledged before a kill: " << total_committed);
+  CHECK(total_committed > 0);
+}
+
+TEST_CASE("Two SqliteStore handles on one file see each other's commits") {
+  TempDir dir;
+  const std::string path = dir.File("shared.db");
+  SqliteOptions options;
+  options.busy_timeout = absl::Milliseconds(100);
+  absl::StatusOr<std::unique_ptr<SqliteStore>> first = SqliteStore::Open(path, options);
+  absl::StatusOr<std::unique_ptr<SqliteStore>> second = SqliteStore::Open(path, options);
+  REQUIRE(first.ok());
+  REQUIRE(second.ok());
+
+  auto insert = [](SqliteStore& store, const std::string& id) {
+    absl::StatusOr<std::unique_ptr<Transaction>> tx = store.Begin(TxMode::kWrite);
+    REQUIRE(tx.ok());
+    REQUIRE((*tx)->InsertTenant(MakeTenant(id)).ok());
+    REQUIRE((*tx)->Commit().ok());
+  };
+  auto has = [](SqliteStore& store, const std::string& id) {
+    absl::StatusOr<std::unique_ptr<Transaction>> tx = store.Begin(TxMode::kRead);
+    REQUIRE(tx.ok());
+    return (*tx)->GetTenant(id).ok();
+  };
+
+  insert(**first, "from-first");
+  CHECK(has(**second, "from-first"));
+  insert(**second, "from-second");
+  CHECK(has(**first, "from-second"));
+
+  SUBCASE("a writer of one handle holds off writers of the other, readers go on") {
+    absl::StatusOr<std::unique_ptr<Transaction>> writer = (*first)->Begin(TxMode::kWrite);
+    REQUIRE(writer.ok());
+    REQUIRE((*writer)->InsertTenant(MakeTenant("uncommitted")).ok());
+    absl::StatusOr<std::unique_ptr<Transaction>> blocked = (*second)->Begin(TxMode::kWrite);
+    CHECK(blocked.status().code() == absl::StatusCode::kUnavailable);
+    CHECK(has(**second, "from-first"));
+    CHECK_FALSE(has(**second, "uncommitted"));
+    writer->reset();  // rolls back
+    CHECK_FALSE(has(**first, "uncommitted"));
+    CHECK((*second)->Begin(TxMode::kWrite).ok());
+  }
+
+  SUBCASE("a forked process sees the parent's commits and the parent sees its") {
+    const pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+      // Connections are never used across fork: the child opens its own handle.
+      absl::StatusOr<std::unique_ptr<SqliteStore>> mine = SqliteStore::Open(path);
+      int code = 1;
+      if (mine.ok()) {
+        absl::StatusOr<std::unique_ptr<Transaction>> tx = (*mine)->Begin(TxMode::kWrite);
+        if (tx.ok() && (*tx)->GetTenant("from-first").ok() &&
+            (*tx)->InsertTenant(MakeTenant("from-child")).ok() && (*tx)->Commit().ok()) {
+          code = 0;
+        }
+      }
+      _exit(code);
+    }
+    int wstatus = 0;
+    REQUIRE(waitpid(pid, &wstatus, 0) == pid);
+    REQUIRE(WIFEXITED(wstatus));
+    CHECK(WEXITSTATUS(wstatus) == 0);
+    CHECK(has(**first, "from-child"));
+  }
+}
+
+// Reads a PRAGMA's integer with a plain connection, outside the store.
+int64_t Pragma(const std::string& path, const char* sql) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  REQUIRE(sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_step(stmt) == SQLITE_ROW);
+  const int64_t value = sqlite3_column_int64(stmt, 0);
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return value;
+}
+
+TEST_CASE("Reopening an existing SqliteStore keeps data and runs no migration") {
+  TempDir dir;
+  const std::string path = dir.File("reopen.db");
+  {
+    absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(path);
+    REQUIRE(store.ok());
+    absl::StatusOr<std::unique_ptr<Transaction>> tx = (*store)->Begin(TxMode::kWrite);
+    REQUIRE(tx.ok());
+    REQUIRE((*tx)->InsertTenant(MakeTenant("kept")).ok());
+    REQUIRE((*tx)->Commit().ok());
+  }
+  CHECK(Pragma(path, "PRAGMA user_version") == SqliteStore::SchemaVersion());
+  // The schema cookie changes with every DDL statement.
+  const int64_t cookie = Pragma(path, "PRAGMA schema_version");
+
+  absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(path);
+  REQUIRE(store.ok());
+  CHECK(Pragma(path, "PRAGMA schema_version") == cookie);
+  CHECK(Pragma(path, "PRAGMA user_version") == SqliteStore::SchemaVersion());
+  absl::StatusOr<std::unique_ptr<Transaction>> tx = (*store)->Begin(TxMode::kRead);
+  REQUIRE(tx.ok());
+  absl::StatusOr<Tenant> kept = (*tx)->GetTenant("kept");
+  REQUIRE(kept.ok());
+  CHECK(kept->name == "tenant kept");
+  const absl::Status integrity = (*store)->CheckIntegrity();
+  CHECK_MESSAGE(integrity.ok(), integrity.ToString());
+}
+
+TEST_CASE("SqliteStore refuses databases its connections cannot share") {
+  CHECK(SqliteStore::Open(":memory:").status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(SqliteStore::Open("").status().code() == absl::StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("SqliteStore refuses a database written by a newer schema") {
+  TempDir dir;
+  const std::string path = dir.File("newer.db");
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  const std::string sql = fmt::format("PRAGMA user_version = {}", SqliteStore::SchemaVersion() + 1);
+  REQUIRE(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(db);
+  CHECK(SqliteStore::Open(path).status().code() == absl::StatusCode::kFailedPrecondition);
+}
+
+}  // namespace
+}  // namespace spotopt
