@@ -262,31 +262,35 @@ absl::StatusOr<RegisterResult> Controller::Register(std::string_view tenant_id,
       });
 }
 
-absl::Status Controller::Heartbeat(std::string_view tenant_id, std::string_view registration_id,
-                                   const HeartbeatReport& report) {
+absl::StatusOr<AgentConfig> Controller::Heartbeat(std::string_view tenant_id,
+                                                  std::string_view registration_id,
+                                                  const HeartbeatReport& report) {
   if (!report.instance_id.empty()) {
     SPOTOPT_RETURN_IF_ERROR(ValidateInstanceId(report.instance_id, "instance_id"));
   }
   SPOTOPT_RETURN_IF_ERROR(CheckOptionalShort(report.instance_type, "instance_type"));
   SPOTOPT_RETURN_IF_ERROR(CheckOptionalShort(report.az, "az"));
   const Time now = clock_->Now();
-  return InTransaction(*store_, TxMode::kWrite, [&](Transaction& tx) -> absl::Status {
-    SPOTOPT_ASSIGN_OR_RETURN(Caller caller, LoadCaller(tx, tenant_id, registration_id));
-    Registration& reg = caller.registration;
-    reg.last_seen_at = now;
-    reg.last_status = report.status;
-    // A heartbeat never moves the placement: the registration fixes the instance.
-    if (!report.instance_id.empty() && report.instance_id != reg.instance_id) {
-      SPOTOPT_RETURN_IF_ERROR(tx.InsertEvent(MakeEvent(
-          caller.agent, EventKind::kIdentityConflict, report.instance_id,
-          fmt::format("heartbeat of registration {} names instance {}", reg.id, report.instance_id),
-          now)));
-    } else {
-      if (!report.instance_type.empty()) reg.facts.instance_type = report.instance_type;
-      if (!report.az.empty()) reg.facts.az = report.az;
-    }
-    return tx.UpdateRegistration(reg);
-  });
+  return InTransaction(
+      *store_, TxMode::kWrite, [&](Transaction& tx) -> absl::StatusOr<AgentConfig> {
+        SPOTOPT_ASSIGN_OR_RETURN(Caller caller, LoadCaller(tx, tenant_id, registration_id));
+        Registration& reg = caller.registration;
+        reg.last_seen_at = now;
+        reg.last_status = report.status;
+        // A heartbeat never moves the placement: the registration fixes the instance.
+        if (!report.instance_id.empty() && report.instance_id != reg.instance_id) {
+          SPOTOPT_RETURN_IF_ERROR(tx.InsertEvent(
+              MakeEvent(caller.agent, EventKind::kIdentityConflict, report.instance_id,
+                        fmt::format("heartbeat of registration {} names instance {}", reg.id,
+                                    report.instance_id),
+                        now)));
+        } else {
+          if (!report.instance_type.empty()) reg.facts.instance_type = report.instance_type;
+          if (!report.az.empty()) reg.facts.az = report.az;
+        }
+        SPOTOPT_RETURN_IF_ERROR(tx.UpdateRegistration(reg));
+        return caller.agent.config;
+      });
 }
 
 absl::StatusOr<RegistrationView> Controller::GetRegistration(std::string_view tenant_id,
@@ -376,11 +380,12 @@ absl::StatusOr<AgentConfig> Controller::GetConfig(std::string_view tenant_id,
   });
 }
 
-absl::StatusOr<AgentConfig> Controller::GetConfigForRegistration(std::string_view tenant_id,
-                                                                 std::string_view registration_id) {
-  return InTransaction(*store_, TxMode::kRead, [&](Transaction& tx) -> absl::StatusOr<AgentConfig> {
+absl::StatusOr<ConfigView> Controller::GetConfigForRegistration(std::string_view tenant_id,
+                                                                std::string_view registration_id) {
+  return InTransaction(*store_, TxMode::kRead, [&](Transaction& tx) -> absl::StatusOr<ConfigView> {
     SPOTOPT_ASSIGN_OR_RETURN(Caller c, LoadCaller(tx, tenant_id, registration_id));
-    return c.agent.config;
+    SPOTOPT_ASSIGN_OR_RETURN(std::optional<Replica> live, LiveReplica(tx, c.agent));
+    return ConfigView{c.agent.config, live ? 1 : 0};
   });
 }
 

@@ -204,8 +204,8 @@ TEST_CASE_TEMPLATE("deleted is final", S, SPOTOPT_ALL_STORES) {
   REQUIRE(replicas->size() == 1);
   CHECK(replicas->front().id == standby.id);
   CHECK(replicas->front().state == ReplicaState::kTerminating);
-  CHECK(
-      absl::IsNotFound(f.controller().Heartbeat(t, a.registration_id, {HeartbeatStatus::kOnline})));
+  CHECK(absl::IsNotFound(
+      f.controller().Heartbeat(t, a.registration_id, {HeartbeatStatus::kOnline}).status()));
   CHECK(absl::IsNotFound(f.controller().PollCommand(t, a.registration_id).status()));
   const std::string before = f.Dump();
   auto again = f.controller().Register(
@@ -249,9 +249,10 @@ TEST_CASE_TEMPLATE("config: read-after-write is exact, versions guard concurrent
   CHECK(written->version == 2);
   const auto read = f.controller().GetConfigForRegistration(t, a.registration_id);
   REQUIRE(read.ok());
-  CHECK(*read == *written);
-  CHECK(read->risk_threshold == 0.123456789);
-  CHECK_FALSE(read->enabled);
+  CHECK(read->config == *written);
+  CHECK(read->config.risk_threshold == 0.123456789);
+  CHECK_FALSE(read->config.enabled);
+  CHECK(read->live_replicas == 0);
   const std::string before = f.Dump();
   CHECK(absl::IsFailedPrecondition(f.controller().UpdateConfig(t, a.agent_id, *patch, 1).status()));
   CHECK(f.Dump() == before);

@@ -111,6 +111,12 @@ struct AgentView {
   std::vector<RegistrationView> registrations;
 };
 
+// An agent's config with its live replica count (counted, never stored).
+struct ConfigView {
+  AgentConfig config;
+  int live_replicas = 0;
+};
+
 struct RegisterResult {
   RegistrationView registration;
   Agent agent;
@@ -162,8 +168,10 @@ class SPOTOPT_EXPORT Controller {
   // successor or a re-home, else records an identity conflict.
   absl::StatusOr<RegisterResult> Register(std::string_view tenant_id,
                                           const RegisterRequest& request);
-  absl::Status Heartbeat(std::string_view tenant_id, std::string_view registration_id,
-                         const HeartbeatReport& report);
+  // Records the beat (server clock) and returns the agent's config as of it.
+  absl::StatusOr<AgentConfig> Heartbeat(std::string_view tenant_id,
+                                        std::string_view registration_id,
+                                        const HeartbeatReport& report);
   absl::StatusOr<RegistrationView> GetRegistration(std::string_view tenant_id,
                                                    std::string_view registration_id);
   absl::StatusOr<AgentView> GetAgent(std::string_view tenant_id, std::string_view agent_id);
@@ -177,8 +185,8 @@ class SPOTOPT_EXPORT Controller {
   // ---- Config ----
   absl::StatusOr<AgentConfig> GetConfig(std::string_view tenant_id, std::string_view agent_id);
   // The config as the registration's agent sees it (the wire's GET config).
-  absl::StatusOr<AgentConfig> GetConfigForRegistration(std::string_view tenant_id,
-                                                       std::string_view registration_id);
+  absl::StatusOr<ConfigView> GetConfigForRegistration(std::string_view tenant_id,
+                                                      std::string_view registration_id);
   // `expected_version`, when given, must equal the current version (optimistic
   // concurrency for operators); else FailedPrecondition.
   absl::StatusOr<AgentConfig> UpdateConfig(std::string_view tenant_id, std::string_view agent_id,

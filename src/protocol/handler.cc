@@ -1,0 +1,416 @@
+#include "spotopt/protocol/handler.h"
+
+#include <fmt/format.h>
+
+#include <array>
+#include <optional>
+
+#include "protocol/json_input.h"
+#include "protocol/wire.h"
+
+namespace spotopt::protocol {
+namespace {
+
+// ---- Responses -------------------------------------------------------------
+
+Response Json(int status, const boost::json::value& body) {
+  Response r;
+  r.status = status;
+  r.body = boost::json::serialize(body);
+  return r;
+}
+
+struct ErrorCode {
+  int status;
+  std::string_view code;
+};
+
+ErrorCode MapStatus(const absl::Status& s) {
+  switch (s.code()) {
+    case absl::StatusCode::kInvalidArgument:
+      return {400, "invalid_argument"};
+    case absl::StatusCode::kUnauthenticated:
+      return {401, "unauthenticated"};
+    case absl::StatusCode::kPermissionDenied:
+      return {403, "permission_denied"};
+    case absl::StatusCode::kNotFound:
+      return {404, "not_found"};
+    case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kAlreadyExists:
+    case absl::StatusCode::kAborted:
+      return {409, "failed_precondition"};
+    case absl::StatusCode::kOutOfRange:
+      return {413, "payload_too_large"};
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kDeadlineExceeded:
+      return {503, "unavailable"};
+    default:
+      return {500, "internal"};
+  }
+}
+
+Response Error(const absl::Status& s) {
+  const ErrorCode e = MapStatus(s);
+  Response r =
+      Json(e.status, boost::json::object{{"error", e.code}, {"message", std::string(s.message())}});
+  if (e.status == 503) r.headers.emplace_back("Retry-After", "1");
+  return r;
+}
+
+// ---- Routing -----------------------------------------------------------------
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+std::string_view FindHeader(const Request& req, std::string_view name) {
+  for (const Header& h : req.headers) {
+    if (EqualsIgnoreCase(h.name, name)) return h.value;
+  }
+  return {};
+}
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Path segments arrive raw; decode %XX anyway (section 1.1). A malformed escape is
+// kept literally: it then names no record and ends as 404.
+std::string PercentDecode(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && HexValue(s[i + 1]) >= 0 && HexValue(s[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(HexValue(s[i + 1]) * 16 + HexValue(s[i + 2])));
+      i += 2;
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+struct Target {
+  std::vector<std::string> segments;  // after /api/agents/
+  std::vector<std::pair<std::string, std::string>> query;
+};
+
+std::optional<Target> ParseTarget(std::string_view target) {
+  const size_t q = target.find('?');
+  std::string_view path = target.substr(0, q);
+  constexpr std::string_view kPrefix = "/api/agents/";
+  if (path.substr(0, kPrefix.size()) != kPrefix) return std::nullopt;
+  path.remove_prefix(kPrefix.size());
+  if (!path.empty() && path.back() == '/') path.remove_suffix(1);  // one trailing slash
+  Target t;
+  while (true) {
+    const size_t slash = path.find('/');
+    t.segments.push_back(PercentDecode(path.substr(0, slash)));
+    if (slash == std::string_view::npos) break;
+    path.remove_prefix(slash + 1);
+  }
+  if (q != std::string_view::npos) {
+    std::string_view query = target.substr(q + 1);
+    while (!query.empty()) {
+      const size_t amp = query.find('&');
+      const std::string_view pair = query.substr(0, amp);
+      const size_t eq = pair.find('=');
+      t.query.emplace_back(PercentDecode(pair.substr(0, eq)),
+                           eq == std::string_view::npos ? "" : PercentDecode(pair.substr(eq + 1)));
+      if (amp == std::string_view::npos) break;
+      query.remove_prefix(amp + 1);
+    }
+  }
+  return t;
+}
+
+std::string_view QueryValue(const Target& t, std::string_view key) {
+  for (const auto& [k, v] : t.query) {
+    if (k == key) return v;
+  }
+  return {};
+}
+
+// The token: the Authorization header's Bearer value, else the body's client_token.
+std::string TokenOf(const Request& req, const boost::json::object* body) {
+  std::string_view h = FindHeader(req, "authorization");
+  const auto trim = [](std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return s;
+  };
+  h = trim(h);
+  if (h.size() >= 7 && EqualsIgnoreCase(h.substr(0, 7), "bearer "))
+    h = trim(h.substr(7));
+  else
+    h = {};
+  if (!h.empty()) return std::string(h);
+  if (body) {
+    const auto it = body->find("client_token");
+    if (it != body->end() && it->value().is_string()) {
+      return std::string(trim(std::string_view(it->value().get_string())));
+    }
+  }
+  return {};
+}
+
+// Everything a route needs: the tenant, the registration on the path, the body.
+struct Call {
+  Controller& controller;
+  const Tenant& tenant;
+  const Target& target;
+  const boost::json::object& body;  // empty for GET
+};
+
+using RouteFn = Response (*)(Call&);
+
+struct Route {
+  std::string_view method;
+  std::array<std::string_view, 4> pattern;  // "{}" = an id; "" = end
+  std::string_view name;
+  RouteFn fn;
+};
+
+// ---- Field readers that turn into 400s --------------------------------------------
+
+#define SPOTOPT_TRY(lhs, expr)                         \
+  auto lhs##_or = (expr);                              \
+  if (!lhs##_or.ok()) return Error(lhs##_or.status()); \
+  auto lhs = *std::move(lhs##_or)
+
+// "unknown" and null both mean absent on register (section 4).
+absl::StatusOr<std::string> KnownString(const boost::json::object& o, std::string_view key) {
+  absl::StatusOr<std::optional<std::string>> s = OptString(o, key);
+  if (!s.ok()) return s.status();
+  if (!*s || **s == "unknown") return std::string();
+  return **s;
+}
+
+// ---- Routes ------------------------------------------------------------------------
+
+Response Register(Call& c) {
+  RegisterRequest req;
+  SPOTOPT_TRY(instance_id, OptString(c.body, "instance_id"));
+  SPOTOPT_TRY(region, OptString(c.body, "region"));
+  if (!instance_id) return Error(absl::InvalidArgumentError("instance_id: required"));
+  if (!region) return Error(absl::InvalidArgumentError("region: required"));
+  req.instance_id = *instance_id;
+  req.region = *region;
+  SPOTOPT_TRY(logical, OptString(c.body, "logical_agent_id"));
+  req.logical_id = logical.value_or("");
+  for (auto [key, field] :
+       {std::pair{"hostname", &req.facts.hostname},
+        std::pair{"instance_type", &req.facts.instance_type}, std::pair{"az", &req.facts.az},
+        std::pair{"ami_id", &req.facts.ami_id}, std::pair{"private_ip", &req.facts.private_ip},
+        std::pair{"public_ip", &req.facts.public_ip},
+        std::pair{"agent_version", &req.facts.agent_version}}) {
+    SPOTOPT_TRY(value, KnownString(c.body, key));
+    *field = std::move(value);
+  }
+  SPOTOPT_TRY(mode, KnownString(c.body, "mode"));
+  if (!mode.empty()) {
+    SPOTOPT_TRY(parsed, ParseMode(mode));
+    req.facts.mode = parsed;
+  }
+  SPOTOPT_TRY(result, c.controller.Register(c.tenant.id, req));
+  SPOTOPT_TRY(config, c.controller.GetConfigForRegistration(c.tenant.id,
+                                                            result.registration.registration.id));
+  return Json(result.created ? 201 : 200,
+              boost::json::object{{"agent_id", result.registration.registration.id},
+                                  {"client_id", c.tenant.id},
+                                  {"logical_agent_id", result.agent.logical_id},
+                                  {"role", ToString(result.registration.role)},
+                                  {"config", ConfigJson(config.config, config.live_replicas)}});
+}
+
+const std::string& AgentId(const Call& c) { return c.target.segments[0]; }
+
+Response HeartbeatRoute(Call& c) {
+  SPOTOPT_TRY(status_text, OptString(c.body, "status"));
+  if (!status_text) return Error(absl::InvalidArgumentError("status: required"));
+  SPOTOPT_TRY(status, ParseHeartbeatStatus(*status_text));
+  HeartbeatReport report{.status = status};
+  SPOTOPT_TRY(instance_id, OptString(c.body, "instance_id"));
+  SPOTOPT_TRY(instance_type, OptString(c.body, "instance_type"));
+  SPOTOPT_TRY(az, OptString(c.body, "az"));
+  report.instance_id = instance_id.value_or("");
+  report.instance_type = instance_type.value_or("");
+  report.az = az.value_or("");
+  SPOTOPT_TRY(config, c.controller.Heartbeat(c.tenant.id, AgentId(c), report));
+  return Json(200, boost::json::object{{"success", true}, {"config_version", config.version}});
+}
+
+Response ConfigRoute(Call& c) {
+  SPOTOPT_TRY(config, c.controller.GetConfigForRegistration(c.tenant.id, AgentId(c)));
+  return Json(200, ConfigJson(config.config, config.live_replicas));
+}
+
+Response ReplicaConfigRoute(Call& c) {
+  SPOTOPT_TRY(config, c.controller.GetConfigForRegistration(c.tenant.id, AgentId(c)));
+  return Json(200, boost::json::object{{"enabled", config.config.replica_mode != ReplicaMode::kOff},
+                                       {"count", config.live_replicas},
+                                       {"mode", ToString(config.config.replica_mode)}});
+}
+
+Response PendingCommands(Call& c) {
+  SPOTOPT_TRY(command, c.controller.PollCommand(c.tenant.id, AgentId(c)));
+  boost::json::array list;
+  if (command) list.push_back(CommandJson(*command));
+  return Json(200, list);
+}
+
+Response Executed(Call& c) {
+  SPOTOPT_TRY(success, OptBool(c.body, "success"));
+  SPOTOPT_TRY(message, OptString(c.body, FirstPresent(c.body, {"message", "error"})));
+  SPOTOPT_TRY(command, c.controller.AckCommand(c.tenant.id, AgentId(c), c.target.segments[2],
+                                               success.value_or(true), message.value_or("")));
+  return Json(
+      200, boost::json::object{
+               {"success", true}, {"command_id", command.id}, {"state", ToString(command.state)}});
+}
+
+Response ListReplicasRoute(Call& c) {
+  const std::string_view status = QueryValue(c.target, "status");
+  boost::json::array items;
+  if (status == "launching") {
+    // The launch-work query: leases what it returns.
+    SPOTOPT_TRY(work, c.controller.LeaseReplicaLaunches(c.tenant.id, AgentId(c)));
+    for (const Replica& r : work) {
+      boost::json::object o = ReplicaJson(r);
+      o["status"] = WireStatus(r.state, true);
+      items.push_back(std::move(o));
+    }
+  } else {
+    SPOTOPT_TRY(view, c.controller.GetRegistration(c.tenant.id, AgentId(c)));
+    SPOTOPT_TRY(replicas, c.controller.ListReplicas(c.tenant.id, view.registration.agent_id));
+    const bool include_terminated = QueryValue(c.target, "include_terminated") == "true";
+    for (const Replica& r : replicas) {
+      const std::string_view wire = WireStatus(r.state, false);
+      if (!status.empty() && wire != status) continue;
+      if (status.empty() && !include_terminated && !IsLive(r.state)) continue;
+      boost::json::object o = ReplicaJson(r);
+      o["status"] = wire;
+      items.push_back(std::move(o));
+    }
+  }
+  const size_t total = items.size();
+  return Json(200, boost::json::object{{"replicas", std::move(items)}, {"total", total}});
+}
+
+Response PutReplica(Call& c) {
+  SPOTOPT_TRY(instance_id, OptString(c.body, "instance_id"));
+  if (!instance_id) return Error(absl::InvalidArgumentError("instance_id: required"));
+  SPOTOPT_TRY(status_text, OptString(c.body, "status"));
+  SPOTOPT_TRY(status, ParseReplicaReport(status_text.value_or("syncing")));
+  SPOTOPT_TRY(replica, c.controller.ReportReplicaInstance(
+                           c.tenant.id, AgentId(c), c.target.segments[2], *instance_id, status));
+  return Json(200, boost::json::object{{"success", true},
+                                       {"replica_id", replica.id},
+                                       {"instance_id", replica.instance_id},
+                                       {"status", WireStatus(replica.state, false)}});
+}
+
+Response ReplicaStatus(Call& c) {
+  SPOTOPT_TRY(status_text, OptString(c.body, "status"));
+  if (!status_text) return Error(absl::InvalidArgumentError("status: required"));
+  SPOTOPT_TRY(status, ParseReplicaReport(*status_text));
+  const std::string_view time_key = status == ReplicaReport::kSyncing ? "sync_started_at"
+                                    : status == ReplicaReport::kReady ? "sync_completed_at"
+                                                                      : "";
+  std::optional<Time> at;
+  if (!time_key.empty()) {
+    SPOTOPT_TRY(t, OptTime(c.body, time_key));
+    at = t;
+  }
+  SPOTOPT_TRY(error, OptString(c.body, FirstPresent(c.body, {"error_message", "error"})));
+  SPOTOPT_TRY(replica,
+              c.controller.ReportReplicaStatus(c.tenant.id, AgentId(c), c.target.segments[2],
+                                               status, at, error.value_or("")));
+  return Json(200, boost::json::object{{"success", true},
+                                       {"replica_id", replica.id},
+                                       {"status", WireStatus(replica.state, false)}});
+}
+
+constexpr std::string_view kId = "{}";
+const Route kRoutes[] = {
+    {"POST", {"register"}, "/api/agents/register", Register},
+    {"POST", {kId, "heartbeat"}, "/api/agents/{id}/heartbeat", HeartbeatRoute},
+    {"GET", {kId, "config"}, "/api/agents/{id}/config", ConfigRoute},
+    {"GET", {kId, "replica-config"}, "/api/agents/{id}/replica-config", ReplicaConfigRoute},
+    {"GET", {kId, "pending-commands"}, "/api/agents/{id}/pending-commands", PendingCommands},
+    {"POST",
+     {kId, "commands", kId, "executed"},
+     "/api/agents/{id}/commands/{id}/executed",
+     Executed},
+    {"GET", {kId, "replicas"}, "/api/agents/{id}/replicas", ListReplicasRoute},
+    {"PUT", {kId, "replicas", kId}, "/api/agents/{id}/replicas/{id}", PutReplica},
+    {"POST",
+     {kId, "replicas", kId, "status"},
+     "/api/agents/{id}/replicas/{id}/status",
+     ReplicaStatus},
+};
+
+bool Matches(const Route& r, const Target& t) {
+  size_t n = 0;
+  while (n < r.pattern.size() && !r.pattern[n].empty()) ++n;
+  if (t.segments.size() != n) return false;
+  for (size_t i = 0; i < n; ++i) {
+    if (r.pattern[i] != kId && r.pattern[i] != t.segments[i]) return false;
+    if (r.pattern[i] == kId && t.segments[i].empty()) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Response AgentProtocol::Handle(const Request& request) {
+  Response response = [&]() -> Response {
+    const std::optional<Target> target = ParseTarget(request.target);
+    if (!target) return Error(absl::NotFoundError("unknown route"));
+    std::string allow;
+    const Route* route = nullptr;
+    for (const Route& r : kRoutes) {
+      if (!Matches(r, *target)) continue;
+      if (r.method == request.method) {
+        route = &r;
+        break;
+      }
+      allow += allow.empty() ? std::string(r.method) : fmt::format(", {}", r.method);
+    }
+    if (!route) {
+      if (allow.empty()) return Error(absl::NotFoundError("unknown route"));
+      Response r = Json(405, boost::json::object{{"error", "method_not_allowed"},
+                                                 {"message", "method not allowed"}});
+      r.headers.emplace_back("Allow", allow);
+      return r;
+    }
+
+    // GETs carry no body whatever their Content-Type says; POST and PUT bodies are
+    // JSON whatever it says.
+    boost::json::object body;
+    if (route->method != "GET") {
+      absl::StatusOr<boost::json::object> parsed = ParseObject(request.body);
+      if (!parsed.ok()) return Error(parsed.status());
+      body = *std::move(parsed);
+    }
+    absl::StatusOr<Tenant> tenant =
+        controller_.Authenticate(TokenOf(request, route->method == "GET" ? nullptr : &body));
+    if (!tenant.ok()) return Error(tenant.status());
+    body.erase("client_token");  // never kept past authentication
+
+    Call call{controller_, *tenant, *target, body};
+    Response r = route->fn(call);
+    r.route = route->name;
+    return r;
+  }();
+  response.headers.emplace_back("Content-Type", "application/json; charset=utf-8");
+  return response;
+}
+
+}  // namespace spotopt::protocol

@@ -1,0 +1,179 @@
+#include "protocol/json_input.h"
+
+#include <boost/json/basic_parser_impl.hpp>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <vector>
+
+namespace spotopt::protocol {
+namespace {
+
+absl::Status Invalid(std::string_view field, std::string_view why) {
+  return absl::InvalidArgumentError(fmt::format("{}: {}", field, why));
+}
+
+// A validating pass over the text that refuses duplicate keys, which Boost.JSON's
+// value parser silently merges. Keeps one key list per open object.
+class DuplicateKeyCheck {
+ public:
+  constexpr static std::size_t max_object_size = std::size_t(-1);
+  constexpr static std::size_t max_array_size = std::size_t(-1);
+  constexpr static std::size_t max_key_size = std::size_t(-1);
+  constexpr static std::size_t max_string_size = std::size_t(-1);
+
+  std::string duplicate;  // the first duplicate key found
+
+  bool on_document_begin(boost::system::error_code&) { return true; }
+  bool on_document_end(boost::system::error_code&) { return true; }
+  bool on_array_begin(boost::system::error_code&) { return true; }
+  bool on_array_end(std::size_t, boost::system::error_code&) { return true; }
+  bool on_object_begin(boost::system::error_code&) {
+    open_.emplace_back();
+    return true;
+  }
+  bool on_object_end(std::size_t, boost::system::error_code&) {
+    open_.pop_back();
+    return true;
+  }
+  bool on_string_part(boost::json::string_view, std::size_t, boost::system::error_code&) {
+    return true;
+  }
+  bool on_string(boost::json::string_view, std::size_t, boost::system::error_code&) { return true; }
+  bool on_key_part(boost::json::string_view s, std::size_t, boost::system::error_code&) {
+    key_.append(s.data(), s.size());
+    return true;
+  }
+  bool on_key(boost::json::string_view s, std::size_t, boost::system::error_code& ec) {
+    key_.append(s.data(), s.size());
+    std::vector<std::string>& keys = open_.back();
+    if (std::find(keys.begin(), keys.end(), key_) != keys.end()) {
+      duplicate = key_;
+      ec = boost::json::error::syntax;
+      return false;
+    }
+    keys.push_back(std::move(key_));
+    key_.clear();
+    return true;
+  }
+  bool on_number_part(boost::json::string_view, boost::system::error_code&) { return true; }
+  bool on_int64(int64_t, boost::json::string_view, boost::system::error_code&) { return true; }
+  bool on_uint64(uint64_t, boost::json::string_view, boost::system::error_code&) { return true; }
+  bool on_double(double, boost::json::string_view, boost::system::error_code&) { return true; }
+  bool on_bool(bool, boost::system::error_code&) { return true; }
+  bool on_null(boost::system::error_code&) { return true; }
+  bool on_comment_part(boost::json::string_view, boost::system::error_code&) { return true; }
+  bool on_comment(boost::json::string_view, boost::system::error_code&) { return true; }
+
+ private:
+  std::vector<std::vector<std::string>> open_;
+  std::string key_;
+};
+
+const boost::json::value* Present(const boost::json::object& o, std::string_view key) {
+  const auto it = o.find(boost::json::string_view(key.data(), key.size()));
+  if (it == o.end() || it->value().is_null()) return nullptr;
+  return &it->value();
+}
+
+}  // namespace
+
+absl::StatusOr<boost::json::object> ParseObject(std::string_view body) {
+  if (body.size() > kMaxBodyBytes) {
+    return absl::OutOfRangeError(fmt::format("body: larger than {} bytes", kMaxBodyBytes));
+  }
+  if (body.empty()) return Invalid("body", "a JSON object is required");
+  boost::json::parse_options options;
+  options.max_depth = kMaxDepth;
+
+  boost::json::basic_parser<DuplicateKeyCheck> check(options);
+  boost::system::error_code ec;
+  check.write_some(false, body.data(), body.size(), ec);
+  if (ec) {
+    if (!check.handler().duplicate.empty()) {
+      return Invalid("body",
+                     fmt::format("duplicate key '{}'",
+                                 SanitizeFreeText(check.handler().duplicate.substr(0, 64))));
+    }
+    return Invalid("body", fmt::format("not valid JSON ({})", ec.message()));
+  }
+  boost::json::value v = boost::json::parse(body, ec, {}, options);
+  if (ec) return Invalid("body", fmt::format("not valid JSON ({})", ec.message()));
+  if (!v.is_object()) return Invalid("body", "must be a JSON object");
+  return std::move(v.get_object());
+}
+
+absl::StatusOr<std::optional<std::string>> OptString(const boost::json::object& o,
+                                                     std::string_view key) {
+  const boost::json::value* v = Present(o, key);
+  if (!v) return std::optional<std::string>();
+  if (!v->is_string()) return Invalid(key, "must be a string");
+  return std::optional<std::string>(std::string(v->get_string()));
+}
+
+absl::StatusOr<std::optional<bool>> OptBool(const boost::json::object& o, std::string_view key) {
+  const boost::json::value* v = Present(o, key);
+  if (!v) return std::optional<bool>();
+  if (v->is_bool()) return std::optional<bool>(v->get_bool());
+  // Section 4: 0 and 1 are booleans too on input.
+  if (v->is_int64() && (v->get_int64() == 0 || v->get_int64() == 1)) {
+    return std::optional<bool>(v->get_int64() == 1);
+  }
+  return Invalid(key, "must be true or false");
+}
+
+absl::StatusOr<std::optional<int64_t>> OptInt(const boost::json::object& o, std::string_view key) {
+  const boost::json::value* v = Present(o, key);
+  if (!v) return std::optional<int64_t>();
+  if (v->is_int64()) return std::optional<int64_t>(v->get_int64());
+  if (v->is_double()) {
+    const double d = v->get_double();
+    // 300.0 is an integer; 300.5 is not.
+    if (d == static_cast<double>(static_cast<int64_t>(d)) && d > -9e15 && d < 9e15) {
+      return std::optional<int64_t>(static_cast<int64_t>(d));
+    }
+  }
+  return Invalid(key, "must be an integer");
+}
+
+absl::StatusOr<std::optional<Money>> OptPrice(const boost::json::object& o, std::string_view key) {
+  const boost::json::value* v = Present(o, key);
+  if (!v) return std::optional<Money>();
+  absl::StatusOr<Money> m;
+  if (v->is_string()) {
+    m = Money::ParsePrice(std::string_view(v->get_string()), key);
+  } else if (v->is_number()) {
+    m = Money::PriceFromDouble(v->to_number<double>(), key);
+  } else {
+    return Invalid(key, "must be a price (number or decimal string)");
+  }
+  if (!m.ok()) return m.status();
+  return std::optional<Money>(*m);
+}
+
+absl::StatusOr<std::optional<Time>> OptTime(const boost::json::object& o, std::string_view key) {
+  absl::StatusOr<std::optional<std::string>> s = OptString(o, key);
+  if (!s.ok()) return s.status();
+  if (!*s) return std::optional<Time>();
+  absl::StatusOr<Time> t = ParseTimestamp(**s);
+  if (!t.ok()) return Invalid(key, std::string(t.status().message()));
+  return std::optional<Time>(*t);
+}
+
+absl::StatusOr<const boost::json::object*> OptObject(const boost::json::object& o,
+                                                     std::string_view key) {
+  const boost::json::value* v = Present(o, key);
+  if (!v) return static_cast<const boost::json::object*>(nullptr);
+  if (!v->is_object()) return Invalid(key, "must be an object");
+  return &v->get_object();
+}
+
+std::string_view FirstPresent(const boost::json::object& o,
+                              std::initializer_list<std::string_view> keys) {
+  for (std::string_view k : keys) {
+    if (Present(o, k)) return k;
+  }
+  return *keys.begin();
+}
+
+}  // namespace spotopt::protocol

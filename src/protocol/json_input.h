@@ -1,0 +1,43 @@
+// Reading request bodies as the protocol requires (sections 1.6, 4, 9): bounded,
+// strict about structure, tolerant about spellings and optional values.
+#ifndef SPOTOPT_PROTOCOL_JSON_INPUT_H_
+#define SPOTOPT_PROTOCOL_JSON_INPUT_H_
+
+#include <boost/json.hpp>
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "spotopt/types.h"
+
+namespace spotopt::protocol {
+
+inline constexpr size_t kMaxBodyBytes = 256 * 1024;
+inline constexpr size_t kMaxDepth = 16;
+
+// The body as one JSON object. OutOfRange (413) when over the size limit;
+// InvalidArgument when not JSON, deeper than 16, holding a duplicate key, invalid
+// UTF-8, or not an object.
+absl::StatusOr<boost::json::object> ParseObject(std::string_view body);
+
+// Field readers. `null` and absent are the same: nullopt. A present value of the
+// wrong type is InvalidArgument naming the field.
+absl::StatusOr<std::optional<std::string>> OptString(const boost::json::object& o,
+                                                     std::string_view key);
+absl::StatusOr<std::optional<bool>> OptBool(const boost::json::object& o, std::string_view key);
+absl::StatusOr<std::optional<int64_t>> OptInt(const boost::json::object& o, std::string_view key);
+absl::StatusOr<std::optional<Money>> OptPrice(const boost::json::object& o, std::string_view key);
+absl::StatusOr<std::optional<Time>> OptTime(const boost::json::object& o, std::string_view key);
+// A nested object; nullopt when absent or null.
+absl::StatusOr<const boost::json::object*> OptObject(const boost::json::object& o,
+                                                     std::string_view key);
+
+// The first key of `keys` that is present and not null (the agent's spelling
+// first, then the aliases of section 9).
+std::string_view FirstPresent(const boost::json::object& o,
+                              std::initializer_list<std::string_view> keys);
+
+}  // namespace spotopt::protocol
+
+#endif  // SPOTOPT_PROTOCOL_JSON_INPUT_H_

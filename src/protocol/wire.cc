@@ -1,0 +1,80 @@
+#include "protocol/wire.h"
+
+namespace spotopt::protocol {
+
+boost::json::value TimeJson(const std::optional<Time>& t) {
+  if (!t) return nullptr;
+  return boost::json::string(FormatTimestamp(*t));
+}
+
+boost::json::object ConfigJson(const AgentConfig& c, int live_replicas) {
+  return {
+      {"enabled", c.enabled},
+      {"config_version", c.version},
+      {"auto_switch_enabled", c.auto_switch},
+      {"replica_mode", ToString(c.replica_mode)},
+      {"replica_enabled", c.replica_mode != ReplicaMode::kOff},
+      {"manual_replica_enabled", c.replica_mode == ReplicaMode::kManualStandby},
+      {"replica_count", live_replicas},
+      {"auto_terminate_enabled", c.auto_terminate},
+      {"terminate_wait_seconds", c.terminate_wait_seconds},
+      {"min_savings_percent", c.min_savings_percent},
+      {"ondemand_fallback_ratio", c.ondemand_fallback_ratio},
+      {"risk_threshold", c.risk_threshold},
+      {"max_switches_per_day", c.max_switches_per_day},
+      {"max_switches_per_week", c.max_switches_per_week},
+      {"min_pool_duration_hours", c.min_pool_duration_hours},
+  };
+}
+
+boost::json::object CommandJson(const Command& c) {
+  boost::json::object o{
+      {"id", c.id},
+      {"command_type", ToString(c.type)},
+      {"agent_id", c.lease_holder},
+      {"instance_id", c.issued_for_instance},
+      {"target_mode", ToString(c.target_mode)},
+      {"terminate_wait_seconds", c.terminate_wait_seconds},
+      {"priority", static_cast<int>(c.priority)},
+      {"reason", c.reason},
+      {"created_at", FormatTimestamp(c.created_at)},
+      {"expires_at", FormatTimestamp(c.expires_at)},
+  };
+  if (c.target_pool_id) {
+    o["target_pool_id"] = *c.target_pool_id;
+  } else {
+    o["target_pool_id"] = nullptr;
+  }
+  if (c.replica_id) o["replica_id"] = *c.replica_id;
+  return o;
+}
+
+std::string_view WireStatus(ReplicaState s, bool launch_listing) {
+  if (s == ReplicaState::kRequested && launch_listing) return "launching";
+  return ToString(s);
+}
+
+boost::json::object ReplicaJson(const Replica& r) {
+  boost::json::object o{
+      {"id", r.id},
+      {"pool_id", r.pool.id()},
+      {"az", r.pool.az},
+      {"instance_type", r.pool.instance_type},
+      {"region", r.pool.region},
+      {"replica_type", r.replica_type},
+      {"created_at", FormatTimestamp(r.created_at)},
+      {"pool",
+       {{"id", r.pool.id()},
+        {"instance_type", r.pool.instance_type},
+        {"region", r.pool.region},
+        {"az", r.pool.az}}},
+  };
+  if (r.instance_id.empty()) {
+    o["instance_id"] = nullptr;
+  } else {
+    o["instance_id"] = r.instance_id;
+  }
+  return o;
+}
+
+}  // namespace spotopt::protocol

@@ -1,0 +1,392 @@
+// The agent protocol's conformance checklist (spec section 12), one test per line,
+// through the transport-agnostic handler. Lines whose routes are not served yet
+// (pricing and switch reports, emergency replicas, cleanup) are not listed here.
+#include <doctest/doctest.h>
+
+#include <boost/json.hpp>
+
+#include "spotopt/protocol/handler.h"
+#include "tests/service/fixture.h"
+
+namespace spotopt::protocol {
+namespace {
+
+using testing::InstanceId;
+using testing::ServiceFixture;
+
+// A harness that speaks like agent v4: every request carries the bearer token and
+// a JSON content type, GETs included.
+class Wire {
+ public:
+  Wire() : f_(testing::StoreKind::kMemory), protocol_(f_.controller()) {
+    auto created = f_.controller().CreateTenant("acme");
+    REQUIRE(created.ok());
+    tenant_id_ = created->tenant.id;
+    token_ = created->token;
+  }
+
+  Response Call(std::string_view method, std::string_view target, std::string_view body = "",
+                std::optional<std::string> token = {},
+                std::string_view content_type = "application/json") {
+    const std::string bearer = "Bearer " + token.value_or(token_);
+    Request req{method, target, {}, body};
+    if (!bearer.empty()) req.headers.push_back({"Authorization", bearer});
+    if (!content_type.empty()) req.headers.push_back({"Content-Type", content_type});
+    Response r = protocol_.Handle(req);
+    // Line 4: every response has a JSON body and a JSON content type.
+    CHECK_FALSE(r.body.empty());
+    boost::system::error_code ec;
+    last_json_ = boost::json::parse(r.body, ec);
+    CHECK_MESSAGE(!ec, r.body);
+    bool json_type = false;
+    for (const auto& [k, v] : r.headers) {
+      json_type |= k == "Content-Type" && v.rfind("application/json", 0) == 0;
+    }
+    CHECK(json_type);
+    return r;
+  }
+  const boost::json::value& json() const { return last_json_; }
+
+  static std::string RegisterBody(std::string_view logical, std::string_view instance,
+                                  std::string_view az = "us-east-1a") {
+    return fmt::format(
+        R"({{"client_token": "ignored-if-header", "hostname": "ip-10-0-3-17",
+            "instance_id": "{}", "instance_type": "m5.large", "region": "us-east-1",
+            "az": "{}", "ami_id": "ami-0c55b159cbfafe1f0", "agent_version": "4.0.0",
+            "logical_agent_id": "{}", "mode": "spot", "private_ip": "10.0.3.17",
+            "public_ip": null}})",
+        instance, az, logical);
+  }
+
+  // Registers and returns the wire agent_id.
+  std::string Register(std::string_view logical, std::string_view instance,
+                       std::string_view az = "us-east-1a") {
+    Response r = Call("POST", "/api/agents/register", RegisterBody(logical, instance, az));
+    REQUIRE_MESSAGE((r.status == 200 || r.status == 201), r.body);
+    return std::string(json().at("agent_id").as_string());
+  }
+
+  std::string AgentOf(std::string_view registration_id) {
+    auto view = f_.controller().GetRegistration(tenant_id_, registration_id);
+    REQUIRE(view.ok());
+    return view->registration.agent_id;
+  }
+
+  ServiceFixture& fixture() { return f_; }
+  Controller& controller() { return f_.controller(); }
+  const std::string& tenant_id() const { return tenant_id_; }
+  const std::string& token() const { return token_; }
+
+ private:
+  ServiceFixture f_;
+  AgentProtocol protocol_;
+  std::string tenant_id_;
+  std::string token_;
+  boost::json::value last_json_;
+};
+
+// String values as std::string, to compare with ids.
+std::string S(const boost::json::value& v) {
+  return v.is_string() ? std::string(v.get_string()) : boost::json::serialize(v);
+}
+
+Command Enqueue(Wire& w, const std::string& agent_id, std::string_view az,
+                Priority p = Priority::kManual) {
+  SwitchRequest req{.target_mode = Mode::kSpot,
+                    .target_pool_id = testing::PoolId(az),
+                    .priority = p,
+                    .override_limits = p == Priority::kManual};
+  if (p != Priority::kManual) {
+    req.expected_savings_percent = 50;
+    req.target_risk = 0.1;
+  }
+  auto c = w.controller().EnqueueSwitch(w.tenant_id(), agent_id, req);
+  REQUIRE_MESSAGE(c.ok(), c.status().ToString());
+  return *c;
+}
+
+TEST_CASE("1: routes answer at the origin root, with or without one trailing slash") {
+  Wire w;
+  const std::string id = w.Register("api", InstanceId(1));
+  CHECK(w.Call("GET", fmt::format("/api/agents/{}/config", id)).status == 200);
+  CHECK(w.Call("GET", fmt::format("/api/agents/{}/config/", id)).status == 200);
+  CHECK(w.Call("GET", fmt::format("/api/agents/{}/config//", id)).status == 404);
+  CHECK(w.Call("GET", "/spot/api/agents/x/config").status == 404);
+  const Response wrong = w.Call("DELETE", fmt::format("/api/agents/{}/config", id));
+  CHECK(wrong.status == 405);
+  CHECK(std::any_of(wrong.headers.begin(), wrong.headers.end(),
+                    [](const auto& h) { return h.first == "Allow" && h.second == "GET"; }));
+  // Unknown query parameters are ignored.
+  CHECK(w.Call("GET", fmt::format("/api/agents/{}/config?x=1&y", id)).status == 200);
+}
+
+TEST_CASE("2-3: GET ignores body and content type; POST parses JSON whatever the type") {
+  Wire w;
+  const std::string id = w.Register("api", InstanceId(1));
+  CHECK(w.Call("GET", fmt::format("/api/agents/{}/pending-commands", id), "not json").status ==
+        200);
+  for (std::string_view type : {"", "text/plain"}) {
+    CHECK(w.Call("POST", fmt::format("/api/agents/{}/heartbeat", id), R"({"status": "online"})", {},
+                 type)
+              .status == 200);
+  }
+}
+
+TEST_CASE("5: missing, empty or unknown tokens get 401, a suspended tenant 403") {
+  Wire w;
+  const std::string id = w.Register("api", InstanceId(1));
+  const std::string path = fmt::format("/api/agents/{}/heartbeat", id);
+  for (const std::string& token :
+       {std::string(""), std::string("   "), std::string("sot_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")}) {
+    const Response r = w.Call("POST", path, R"({"status": "online"})", token);
+    CHECK(r.status == 401);
+    CHECK(w.json().at("error") == "unauthenticated");
+  }
+  REQUIRE(w.controller().SuspendTenant(w.tenant_id()).ok());
+  const std::string suspended = w.fixture().Dump();
+  CHECK(w.Call("POST", path, R"({"status": "online"})").status == 403);
+  CHECK(w.fixture().Dump() == suspended);
+  REQUIRE(w.controller().ReactivateTenant(w.tenant_id()).ok());
+  CHECK(w.Call("POST", path, R"({"status": "online"})").status == 200);
+}
+
+TEST_CASE("6-8: register with the token in the body only, unknowns, extra fields") {
+  Wire w;
+  std::string body = Wire::RegisterBody("api", InstanceId(1));
+  body.replace(body.find("ignored-if-header"), 17, w.token());
+  Response r = w.Call("POST", "/api/agents/register", body, "");
+  CHECK(r.status == 201);
+  CHECK(w.json().at("config").at("enabled").is_bool());
+
+  const std::string unknowns = fmt::format(
+      R"({{"instance_id": "{}", "region": "us-east-1", "instance_type": "unknown",
+          "az": "unknown", "ami_id": "unknown", "private_ip": "unknown", "public_ip": null,
+          "mode": "spot", "brand_new_field": {{"x": [1, 2]}}}})",
+      InstanceId(2));
+  r = w.Call("POST", "/api/agents/register", unknowns);
+  CHECK(r.status == 201);
+  CHECK(w.json().at("agent_id").is_string());
+  CHECK(w.json().at("config").at("enabled") == true);
+  CHECK(w.json().at("config").at("config_version") == 1);
+}
+
+TEST_CASE("9-11: same instance, second instance, deleted agent") {
+  Wire w;
+  const std::string first = w.Register("api", InstanceId(1));
+  CHECK(w.Call("POST", "/api/agents/register", Wire::RegisterBody("api", InstanceId(1))).status ==
+        200);
+  CHECK(S(w.json().at("agent_id")) == first);
+  const std::string second = w.Register("api", InstanceId(2));
+  CHECK(second != first);
+  CHECK(w.AgentOf(second) == w.AgentOf(first));
+  CHECK(w.controller().ListAgents(w.tenant_id())->size() == 1);
+
+  REQUIRE(w.controller().DeleteAgent(w.tenant_id(), w.AgentOf(first)).ok());
+  const std::string before = w.fixture().Dump();
+  CHECK(w.Call("POST", "/api/agents/register", Wire::RegisterBody("api", InstanceId(1))).status ==
+        409);
+  CHECK(w.fixture().Dump() == before);
+}
+
+TEST_CASE("12-13: another tenant's ids and 'None' are 404 and change nothing") {
+  Wire w;
+  const std::string mine = w.Register("api", InstanceId(1));
+  auto other = w.controller().CreateTenant("other");
+  REQUIRE(other.ok());
+  const std::string before = w.fixture().Dump();
+  for (std::string_view path : {"/api/agents/None/heartbeat", "/api/agents/%4E/heartbeat"}) {
+    CHECK(w.Call("POST", path, R"({"status": "offline"})").status == 404);
+  }
+  const Response r = w.Call("POST", fmt::format("/api/agents/{}/heartbeat", mine),
+                            R"({"status": "offline"})", other->token);
+  CHECK(r.status == 404);
+  CHECK(w.Call("GET", fmt::format("/api/agents/{}/pending-commands", mine), "", other->token)
+            .status == 404);
+  CHECK(w.fixture().Dump() == before);
+}
+
+TEST_CASE("14-15: heartbeat statuses; a non-primary heartbeat never moves the placement") {
+  Wire w;
+  const std::string id = w.Register("api", InstanceId(1));
+  const std::string path = fmt::format("/api/agents/{}/heartbeat", id);
+  for (std::string_view s : {"offline", "disabled", "online"}) {
+    CHECK(w.Call("POST", path, fmt::format(R"({{"status": "{}"}})", s)).status == 200);
+    CHECK(w.json().at("success") == true);
+  }
+  const std::string before = w.fixture().Dump();
+  CHECK(w.Call("POST", path, R"({"status": "sleeping"})").status == 400);
+  CHECK(w.fixture().Dump() == before);
+
+  const std::string other = w.Register("api", InstanceId(2));
+  CHECK(w.Call("POST", fmt::format("/api/agents/{}/heartbeat", other),
+               fmt::format(R"({{"status": "online", "instance_id": "{}", "mode": "spot",
+                               "monitored_instances": [], "az": null}})",
+                           InstanceId(2)))
+            .status == 200);
+  CHECK(w.controller().GetAgent(w.tenant_id(), w.AgentOf(id))->agent.placement.instance_id ==
+        InstanceId(1));
+}
+
+TEST_CASE("17: config is an object with a boolean enabled, false after disabling") {
+  Wire w;
+  const std::string id = w.Register("api", InstanceId(1));
+  CHECK(w.Call("GET", fmt::format("/api/agents/{}/config", id)).status == 200);
+  CHECK(w.json().at("enabled") == true);
+  CHECK(w.json().at("replica_mode") == "emergency");
+  CHECK(w.json().at("replica_count") == 0);
+  REQUIRE(w.controller().SetEnabled(w.tenant_id(), w.AgentOf(id), false).ok());
+  CHECK(w.Call("GET", fmt::format("/api/agents/{}/config", id)).status == 200);
+  CHECK(w.json().at("enabled") == false);
+}
+
+TEST_CASE("18-24: the command poll") {
+  Wire w;
+  const std::string id = w.Register("api", InstanceId(1));
+  const std::string agent = w.AgentOf(id);
+  const std::string poll = fmt::format("/api/agents/{}/pending-commands", id);
+
+  CHECK(w.Call("GET", poll).status == 200);
+  CHECK(w.json().as_array().empty());
+
+  // 23: priority first, then creation order.
+  REQUIRE(w.controller()
+              .UpdateConfig(w.tenant_id(), agent, {.replica_mode = ReplicaMode::kManualStandby})
+              .ok());
+  auto replica_cmd = w.controller().EnqueueCreateReplica(w.tenant_id(), agent, {});
+  REQUIRE(replica_cmd.ok());
+  const Command manual = Enqueue(w, agent, "us-east-1c");
+
+  CHECK(w.Call("GET", poll).status == 200);
+  REQUIRE(w.json().as_array().size() == 1);  // 18: at most one
+  const auto& cmd = w.json().as_array()[0].as_object();
+  // 21: every key, explicitly, with an integer wait and a pool of the agent's type.
+  CHECK(S(cmd.at("id")) == replica_cmd->id);  // both 75: created first wins
+  for (const char* key : {"id", "command_type", "target_mode", "target_pool_id", "priority",
+                          "terminate_wait_seconds"}) {
+    CHECK_MESSAGE(cmd.contains(key), key);
+  }
+  CHECK(cmd.at("command_type") == "create_replica");
+  CHECK(cmd.at("terminate_wait_seconds").is_int64());
+  CHECK(std::string(cmd.at("target_pool_id").as_string()).rfind("m5.large.", 0) == 0);
+
+  // 24: nothing while one is leased; 19: a delivered command never comes back.
+  CHECK(w.Call("GET", poll).status == 200);
+  CHECK(w.json().as_array().empty());
+  CHECK(w.Call("POST", fmt::format("/api/agents/{}/commands/{}/executed", id, replica_cmd->id),
+               R"({"success": true, "message": "Replica created: x"})")
+            .status == 200);
+  CHECK(w.Call("GET", poll).status == 200);
+  REQUIRE(w.json().as_array().size() == 1);
+  CHECK(S(w.json().as_array()[0].at("id")) == manual.id);
+  CHECK(w.json().as_array()[0].at("terminate_wait_seconds") == 300);
+  for (int i = 0; i < 3; ++i) {
+    CHECK(w.Call("GET", poll).status == 200);
+    CHECK(w.json().as_array().empty());
+  }
+
+  // 20: replica, other and disabled registrations get [].
+  const std::string other = w.Register("api", InstanceId(2));
+  CHECK(w.Call("GET", fmt::format("/api/agents/{}/pending-commands", other)).status == 200);
+  CHECK(w.json().as_array().empty());
+}
+
+TEST_CASE("22: terminate wait on the wire") {
+  Wire w;
+  const std::string id = w.Register("api", InstanceId(1));
+  const std::string agent = w.AgentOf(id);
+  REQUIRE(w.controller().UpdateConfig(w.tenant_id(), agent, {.terminate_wait_seconds = 0}).ok());
+  Enqueue(w, agent, "us-east-1c");
+  w.Call("GET", fmt::format("/api/agents/{}/pending-commands", id));
+  CHECK(w.json().as_array()[0].at("terminate_wait_seconds") == 1);
+}
+
+TEST_CASE("25-26: acks") {
+  Wire w;
+  const std::string id = w.Register("api", InstanceId(1));
+  const Command c = Enqueue(w, w.AgentOf(id), "us-east-1c");
+  const std::string ack = fmt::format("/api/agents/{}/commands/{}/executed", id, c.id);
+  std::string before = w.fixture().Dump();
+  CHECK(w.Call("POST", ack, R"({"success": true})").status == 409);  // never delivered
+  CHECK(w.fixture().Dump() == before);
+  w.Call("GET", fmt::format("/api/agents/{}/pending-commands", id));
+  CHECK(w.Call("POST", ack, R"({"success": true, "message": "Switch completed"})").status == 200);
+  CHECK(w.json().at("state") == "succeeded");
+  before = w.fixture().Dump();
+  CHECK(w.Call("POST", ack, R"({"success": true, "message": "Switch completed"})").status == 200);
+  CHECK(w.fixture().Dump() == before);
+  CHECK(w.Call("POST", fmt::format("/api/agents/{}/commands/{}/executed", id, NewId()),
+               R"({"success": true})")
+            .status == 404);
+}
+
+TEST_CASE("31-33: replica launch listing, instance report, status posts") {
+  Wire w;
+  const std::string id = w.Register("api", InstanceId(1));
+  const std::string agent = w.AgentOf(id);
+  auto requested = w.controller().RequestReplica(w.tenant_id(), agent,
+                                                 {.pool_id = testing::PoolId("us-east-1c")});
+  REQUIRE(requested.ok());
+  const std::string other = w.Register("api", InstanceId(2));
+  CHECK(w.Call("GET", fmt::format("/api/agents/{}/replicas?status=launching", other)).status ==
+        200);
+  CHECK(w.json().at("replicas").as_array().empty());
+
+  const std::string listing = fmt::format("/api/agents/{}/replicas?status=launching", id);
+  CHECK(w.Call("GET", listing).status == 200);
+  REQUIRE(w.json().at("total") == 1);
+  const auto& item = w.json().at("replicas").as_array()[0];
+  CHECK(S(item.at("id")) == requested->id);
+  CHECK(item.at("pool_id") == "m5.large.us-east-1c");
+  CHECK(item.at("az") == "us-east-1c");
+  CHECK(item.at("status") == "launching");
+  CHECK(w.Call("GET", listing).status == 200);
+  CHECK(w.json().at("total") == 0);  // listed once
+
+  const std::string put = fmt::format("/api/agents/{}/replicas/{}", id, requested->id);
+  std::string before = w.fixture().Dump();
+  CHECK(w.Call("PUT", put, R"({"instance_id": "replica-123", "status": "syncing"})").status == 400);
+  CHECK(w.fixture().Dump() == before);
+  CHECK(w.Call("PUT", put,
+               fmt::format(R"({{"instance_id": "{}", "status": "syncing"}})", InstanceId(7)))
+            .status == 200);
+  CHECK(w.json().at("status") == "syncing");
+
+  const std::string status = put + "/status";
+  CHECK(w.Call("POST", status,
+               R"({"status": "syncing", "sync_started_at": "2025-11-23T13:41:02.119342+00:00"})")
+            .status == 200);
+  CHECK(w.Call("POST", status,
+               R"({"status": "ready", "sync_completed_at": "2025-11-23T13:41:40.870115+00:00"})")
+            .status == 200);
+  CHECK(w.json().at("status") == "ready");
+  before = w.fixture().Dump();
+  CHECK(w.Call("POST", status, R"({"status": "syncing"})").status == 409);
+  CHECK(w.fixture().Dump() == before);
+  CHECK(w.Call("POST", status,
+               R"({"status": "failed", "error_message": "InsufficientInstanceCapacity"})")
+            .status == 200);
+  CHECK(w.json().at("status") == "failed");
+}
+
+TEST_CASE("40: limits: oversized, deep, duplicate keys, invalid UTF-8") {
+  Wire w;
+  const std::string id = w.Register("api", InstanceId(1));
+  const std::string path = fmt::format("/api/agents/{}/heartbeat", id);
+  const std::string before = w.fixture().Dump();
+  const std::string big =
+      R"({"status": "online", "pad": ")" + std::string(256 * 1024, 'x') + R"("})";
+  CHECK(w.Call("POST", path, big).status == 413);
+  std::string deep = R"({"status": "online", "x": )";
+  for (int i = 0; i < 17; ++i) deep += "[";
+  for (int i = 0; i < 17; ++i) deep += "]";
+  deep += "}";
+  CHECK(w.Call("POST", path, deep).status == 400);
+  CHECK(w.Call("POST", path, R"({"status": "online", "status": "offline"})").status == 400);
+  CHECK(w.Call("POST", path, "{\"status\": \"online\", \"x\": \"\xff\"}").status == 400);
+  CHECK(w.Call("POST", path, "[]").status == 400);
+  CHECK(w.Call("POST", path, "").status == 400);
+  CHECK(w.fixture().Dump() == before);
+}
+
+}  // namespace
+}  // namespace spotopt::protocol
