@@ -66,6 +66,13 @@ struct EnumCount<EventKind> {
   static constexpr int value = 7;
 };
 
+// Whether `e` is one of the enum's values (a cast from an integer may not be).
+template <class E>
+bool IsValidEnum(E e) {
+  const auto i = static_cast<int>(e);
+  return i >= 0 && i < EnumCount<E>::value;
+}
+
 // The value whose ToString() is exactly `text`.
 template <class E>
 std::optional<E> ParseEnum(std::string_view text) {

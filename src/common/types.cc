@@ -213,6 +213,11 @@ absl::StatusOr<Pool> ParsePoolId(std::string_view pool_id, std::string_view regi
     return Invalid("pool_id", "expected <instance_type>.<az>");
   }
   if (absl::Status s = ValidateShortString(region, "region"); !s.ok()) return s;
+  // An AZ is named after its region (us-east-1c, us-east-1-bos-1a).
+  if (pool_id.substr(dot + 1).substr(0, region.size()) != region) {
+    return Invalid("pool_id",
+                   fmt::format("AZ {} is not in region {}", pool_id.substr(dot + 1), region));
+  }
   return Pool{std::string(region), std::string(pool_id.substr(dot + 1)),
               std::string(pool_id.substr(0, dot))};
 }

@@ -1,10 +1,10 @@
 #include "spotopt/domain/agent.h"
 
-#include <boost/json.hpp>
 #include <cmath>
 
 #include <fmt/format.h>
 #include "common/enum_text.h"
+#include "common/json_input.h"
 
 namespace spotopt {
 namespace {
@@ -32,34 +32,6 @@ void Assign(const std::optional<T>& value, T& field, bool& changed) {
     field = *value;
     changed = true;
   }
-}
-
-// JSON readers following the protocol's tolerant value rules (section 4).
-absl::StatusOr<bool> ReadBool(const boost::json::value& v, std::string_view key) {
-  if (v.is_bool()) return v.get_bool();
-  if (v.is_int64() && (v.get_int64() == 0 || v.get_int64() == 1)) return v.get_int64() == 1;
-  if (v.is_uint64() && v.get_uint64() <= 1) return v.get_uint64() == 1;
-  return Invalid(key, "must be true or false");
-}
-
-absl::StatusOr<double> ReadNumber(const boost::json::value& v, std::string_view key) {
-  if (v.is_double()) return v.get_double();
-  if (v.is_int64()) return static_cast<double>(v.get_int64());
-  if (v.is_uint64()) return static_cast<double>(v.get_uint64());
-  return Invalid(key, "must be a number");
-}
-
-absl::StatusOr<int64_t> ReadInt(const boost::json::value& v, std::string_view key) {
-  if (v.is_int64()) return v.get_int64();
-  if (v.is_uint64() && v.get_uint64() <= static_cast<uint64_t>(INT64_MAX)) {
-    return static_cast<int64_t>(v.get_uint64());
-  }
-  // 300.0 is an integer; 300.5 is not.
-  if (v.is_double() && std::isfinite(v.get_double()) &&
-      std::trunc(v.get_double()) == v.get_double() && std::fabs(v.get_double()) < 9e15) {
-    return static_cast<int64_t>(v.get_double());
-  }
-  return Invalid(key, "must be an integer");
 }
 
 }  // namespace
@@ -185,6 +157,9 @@ absl::StatusOr<AgentConfig> ApplyPatch(const AgentConfig& config, const AgentCon
       return s;
     }
   }
+  if (p.replica_mode && !IsValidEnum(*p.replica_mode)) {
+    return Invalid("replica_mode", "unknown replica mode");
+  }
   if (p.replica_mode && p.manual_replica) {
     return Invalid("replica_mode", "give replica_mode or manualReplicaEnabled, not both");
   }
@@ -215,69 +190,60 @@ absl::StatusOr<AgentConfig> ApplyPatch(const AgentConfig& config, const AgentCon
   return next;
 }
 
-absl::StatusOr<AgentConfigPatch> ParseConfigPatchJson(std::string_view json) {
-  boost::system::error_code ec;
-  boost::json::parse_options options;
-  options.max_depth = 16;
-  const boost::json::value doc = boost::json::parse(json, ec, {}, options);
-  if (ec) return Invalid("config", fmt::format("{}{}", "not valid JSON: ", ec.message()));
-  if (!doc.is_object()) return Invalid("config", "must be a JSON object");
+absl::StatusOr<AgentConfigPatch> ParseConfigPatchJson(std::string_view text) {
+  absl::StatusOr<boost::json::object> doc = json::ParseObject(text);
+  if (!doc.ok()) return doc.status();
 
   AgentConfigPatch p;
-  for (const boost::json::key_value_pair& entry : doc.get_object()) {
+  for (const boost::json::key_value_pair& entry : *doc) {
     const std::string_view key(entry.key().data(), entry.key().size());
-    const boost::json::value& value = entry.value();
-    if (value.is_null()) return Invalid(key, "must not be null");
-    const auto set_bool = [&](std::optional<bool>& out) -> absl::Status {
-      auto b = ReadBool(value, key);
-      if (!b.ok()) return b.status();
-      out = *b;
+    // Config writes are exact: null is not "leave as is".
+    if (entry.value().is_null()) return Invalid(key, "must not be null");
+    const auto set = [&](auto& out, auto read) -> absl::Status {
+      auto value = read(*doc, key);
+      if (!value.ok()) return value.status();
+      out = **value;
       return absl::OkStatus();
     };
-    const auto set_double = [&](std::optional<double>& out) -> absl::Status {
-      auto d = ReadNumber(value, key);
-      if (!d.ok()) return d.status();
-      out = *d;
-      return absl::OkStatus();
-    };
-    const auto set_int = [&](std::optional<int64_t>& out, int64_t scale) -> absl::Status {
-      auto i = ReadInt(value, key);
+    const auto set_seconds = [&](std::optional<int64_t>& out, int64_t scale) -> absl::Status {
+      absl::StatusOr<std::optional<int64_t>> i = json::OptInt(*doc, key);
       if (!i.ok()) return i.status();
-      if (*i < 0 || *i > INT64_MAX / scale) return Invalid(key, "out of range");
-      out = *i * scale;
+      if (**i < 0 || **i > INT64_MAX / scale) return Invalid(key, "out of range");
+      out = **i * scale;
       return absl::OkStatus();
     };
 
     absl::Status s;
     if (key == "enabled") {
-      s = set_bool(p.enabled);
+      s = set(p.enabled, json::OptBool);
     } else if (key == "auto_switch_enabled" || key == "autoSwitchEnabled") {
-      s = set_bool(p.auto_switch);
+      s = set(p.auto_switch, json::OptBool);
     } else if (key == "auto_terminate_enabled" || key == "autoTerminateEnabled") {
-      s = set_bool(p.auto_terminate);
+      s = set(p.auto_terminate, json::OptBool);
     } else if (key == "manualReplicaEnabled") {
-      s = set_bool(p.manual_replica);
+      s = set(p.manual_replica, json::OptBool);
     } else if (key == "replica_mode") {
-      if (!value.is_string()) return Invalid(key, "must be a string");
-      auto m = ParseReplicaMode(std::string_view(value.get_string()));
+      absl::StatusOr<std::optional<std::string>> text_mode = json::OptString(*doc, key);
+      if (!text_mode.ok()) return text_mode.status();
+      absl::StatusOr<ReplicaMode> m = ParseReplicaMode(**text_mode);
       if (!m.ok()) return m.status();
       p.replica_mode = *m;
     } else if (key == "terminate_wait_seconds") {
-      s = set_int(p.terminate_wait_seconds, 1);
+      s = set_seconds(p.terminate_wait_seconds, 1);
     } else if (key == "terminateWaitMinutes" || key == "terminate_wait_minutes") {
-      s = set_int(p.terminate_wait_seconds, 60);
+      s = set_seconds(p.terminate_wait_seconds, 60);
     } else if (key == "min_savings_percent") {
-      s = set_double(p.min_savings_percent);
+      s = set(p.min_savings_percent, json::OptNumber);
     } else if (key == "ondemand_fallback_ratio") {
-      s = set_double(p.ondemand_fallback_ratio);
+      s = set(p.ondemand_fallback_ratio, json::OptNumber);
     } else if (key == "risk_threshold") {
-      s = set_double(p.risk_threshold);
+      s = set(p.risk_threshold, json::OptNumber);
     } else if (key == "max_switches_per_day") {
-      s = set_int(p.max_switches_per_day, 1);
+      s = set(p.max_switches_per_day, json::OptInt);
     } else if (key == "max_switches_per_week") {
-      s = set_int(p.max_switches_per_week, 1);
+      s = set(p.max_switches_per_week, json::OptInt);
     } else if (key == "min_pool_duration_hours") {
-      s = set_double(p.min_pool_duration_hours);
+      s = set(p.min_pool_duration_hours, json::OptNumber);
     } else if (key == "config_version" || key == "replica_enabled" ||
                key == "manual_replica_enabled" || key == "replica_count") {
       return Invalid(key, "is derived and read-only");

@@ -5,11 +5,17 @@
 #include <array>
 #include <optional>
 
-#include "protocol/json_input.h"
+#include "common/json_input.h"
 #include "protocol/wire.h"
 
 namespace spotopt::protocol {
 namespace {
+
+using json::FirstPresent;
+using json::OptBool;
+using json::OptString;
+using json::OptTime;
+using json::ParseObject;
 
 // ---- Responses -------------------------------------------------------------
 

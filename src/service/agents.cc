@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include "common/enum_text.h"
 #include "service/use_case.h"
 
 namespace spotopt {
@@ -21,12 +22,6 @@ bool MatchesTarget(const Command& c, const Agent& agent, const RegisterRequest& 
     return pool.ok() && pool->az == req.facts.az;
   }
   return true;
-}
-
-bool InSuccessorWindow(const Command& c, const ControllerOptions& o, Time now) {
-  if (c.state == CommandState::kLeased) return true;
-  if (!c.leased_at || !c.closed_at) return false;
-  return now <= *c.closed_at + o.successor_window + absl::Seconds(c.terminate_wait_seconds);
 }
 
 // The delivered placement command whose target this registration fulfils.
@@ -59,6 +54,11 @@ absl::StatusOr<std::vector<Agent>> SuccessorCandidates(Transaction& tx, std::str
       match |= r.instance_id == req.instance_id &&
                (IsLive(r.state) || r.state == ReplicaState::kPromoted);
     }
+    if (!match) {
+      SPOTOPT_ASSIGN_OR_RETURN(std::vector<SwitchRecord> switches, tx.ListSwitches(agent.id));
+      for (const SwitchRecord& sw : switches)
+        match |= sw.reported && sw.to.instance_id == req.instance_id;
+    }
     if (!match && !req.facts.ami_id.empty()) {
       SPOTOPT_ASSIGN_OR_RETURN(std::optional<Command> c,
                                ExpectedSuccessorCommand(tx, agent, req, o, now));
@@ -84,6 +84,7 @@ absl::Status ValidateRegisterRequest(const RegisterRequest& r) {
   SPOTOPT_RETURN_IF_ERROR(CheckOptionalShort(f.ami_id, "ami_id"));
   SPOTOPT_RETURN_IF_ERROR(CheckOptionalShort(f.private_ip, "private_ip"));
   SPOTOPT_RETURN_IF_ERROR(CheckOptionalShort(f.public_ip, "public_ip"));
+  if (f.mode && !IsValidEnum(*f.mode)) return Invalid("mode", "unknown mode");
   return CheckOptionalShort(f.agent_version, "agent_version");
 }
 
@@ -230,8 +231,22 @@ absl::StatusOr<RegisterResult> Controller::Register(std::string_view tenant_id,
                   fmt::format("outcome inferred: successor {} registered", req.instance_id)));
               SPOTOPT_RETURN_IF_ERROR(tx.UpdateCommand(*command));
             }
+            const Placement old_placement = agent->placement;
             SPOTOPT_RETURN_IF_ERROR(MovePlacement(tx, *agent, PlacementFrom(req), fate, command->id,
                                                   "expected successor registered", now));
+            // The switch record, or the completion of the one the report started.
+            bool existed = false;
+            SPOTOPT_ASSIGN_OR_RETURN(SwitchRecord rec,
+                                     FindOrNewSwitch(tx, *agent, old_placement.instance_id,
+                                                     req.instance_id, now, &existed));
+            if (!existed) rec.from = old_placement;
+            rec.to = agent->placement;
+            rec.command_id = command->id;
+            rec.reason = command->reason;
+            rec.requested_by = command->requested_by;
+            rec.unsolicited = false;
+            rec.updated_at = now;
+            SPOTOPT_RETURN_IF_ERROR(existed ? tx.UpdateSwitch(rec) : tx.InsertSwitch(rec));
           } else {
             absl::StatusOr<Registration> primary =
                 tx.FindRegistration(agent->id, agent->placement.instance_id);
@@ -270,6 +285,7 @@ absl::StatusOr<AgentConfig> Controller::Heartbeat(std::string_view tenant_id,
   }
   SPOTOPT_RETURN_IF_ERROR(CheckOptionalShort(report.instance_type, "instance_type"));
   SPOTOPT_RETURN_IF_ERROR(CheckOptionalShort(report.az, "az"));
+  if (!IsValidEnum(report.status)) return Invalid("status", "unknown heartbeat status");
   const Time now = clock_->Now();
   return InTransaction(
       *store_, TxMode::kWrite, [&](Transaction& tx) -> absl::StatusOr<AgentConfig> {
@@ -289,6 +305,21 @@ absl::StatusOr<AgentConfig> Controller::Heartbeat(std::string_view tenant_id,
           if (!report.az.empty()) reg.facts.az = report.az;
         }
         SPOTOPT_RETURN_IF_ERROR(tx.UpdateRegistration(reg));
+        // The first beat of a freshly promoted primary ends its termination incident's
+        // failover (the healthy phase). Only a recent placement move can have one.
+        const Agent& agent = caller.agent;
+        if (reg.instance_id == agent.placement.instance_id &&
+            report.status == HeartbeatStatus::kOnline &&
+            now - agent.placement_since < options_.successor_window) {
+          SPOTOPT_ASSIGN_OR_RETURN(std::vector<Incident> incidents, tx.ListIncidents(agent.id));
+          for (Incident& i : incidents) {
+            if (!i.promoted_at || i.healthy_at || i.replica_id.empty()) continue;
+            SPOTOPT_ASSIGN_OR_RETURN(Replica r, tx.GetReplica(i.replica_id));
+            if (r.instance_id != reg.instance_id) continue;
+            i.healthy_at = now;
+            SPOTOPT_RETURN_IF_ERROR(tx.UpdateIncident(i));
+          }
+        }
         return caller.agent.config;
       });
 }
@@ -317,6 +348,7 @@ absl::StatusOr<std::vector<AgentView>> Controller::ListAgents(std::string_view t
   const Time now = clock_->Now();
   return InTransaction(
       *store_, TxMode::kRead, [&](Transaction& tx) -> absl::StatusOr<std::vector<AgentView>> {
+        if (absl::IsNotFound(tx.GetTenant(tenant_id).status())) return NotFound("tenant");
         SPOTOPT_ASSIGN_OR_RETURN(std::vector<Agent> agents, tx.ListAgents(tenant_id));
         std::vector<AgentView> out;
         out.reserve(agents.size());

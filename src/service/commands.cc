@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "common/enum_text.h"
 #include "service/use_case.h"
 
 namespace spotopt {
@@ -50,11 +51,7 @@ absl::Status CheckSwitchLimits(const Agent& agent, const SwitchRequest& req,
 
 }  // namespace
 
-// ---- Commands ------------------------------------------------------------------
-
-absl::StatusOr<Command> Controller::EnqueueSwitch(std::string_view tenant_id,
-                                                  std::string_view agent_id,
-                                                  const SwitchRequest& req) {
+absl::Status ValidateSwitchRequest(const SwitchRequest& req) {
   SPOTOPT_RETURN_IF_ERROR(PriorityFromInt(static_cast<int>(req.priority)).status());
   if (!req.reason.empty()) SPOTOPT_RETURN_IF_ERROR(ValidateShortString(req.reason, "reason"));
   SPOTOPT_RETURN_IF_ERROR(CheckOptionalShort(req.requested_by, "requested_by"));
@@ -62,74 +59,88 @@ absl::StatusOr<Command> Controller::EnqueueSwitch(std::string_view tenant_id,
   if (req.override_limits && req.priority != Priority::kManual) {
     return Invalid("override_limits", "only manual switches may override the limits");
   }
+  if (!IsValidEnum(req.target_mode)) return Invalid("target_mode", "unknown mode");
   if (req.target_mode == Mode::kSpot) {
     if (req.target_pool_id.empty()) return Invalid("target_pool_id", "a spot target needs a pool");
   } else if (!req.target_pool_id.empty()) {
     return Invalid("target_pool_id", "an on-demand target has no pool");
   }
-  const Time now = clock_->Now();
+  return absl::OkStatus();
+}
 
+absl::StatusOr<Command> EnqueueSwitchInTx(Transaction& tx, const Agent& agent,
+                                          const SwitchRequest& req, Time now) {
+  if (!agent.config.enabled) return Refused("agent is disabled");
+  if (req.priority != Priority::kManual && !agent.config.auto_switch) {
+    return Refused("auto switch is off for this agent");
+  }
+  const Placement& here = agent.placement;
+  if (req.target_mode == Mode::kSpot) {
+    SPOTOPT_ASSIGN_OR_RETURN(Pool pool, ParsePoolId(req.target_pool_id, here.region));
+    if (here.instance_type.empty()) return Refused("the agent's instance type is unknown");
+    if (pool.instance_type != here.instance_type) {
+      return Invalid("target_pool_id", "the agent keeps its instance type");
+    }
+    if (here.mode == Mode::kSpot && pool.az == here.az) {
+      return Refused("the agent already runs in that pool");
+    }
+  } else if (here.mode == Mode::kOnDemand) {
+    return Refused("the agent already runs on demand");
+  }
+
+  SPOTOPT_ASSIGN_OR_RETURN(std::vector<Command> history, tx.ListCommands(agent.id));
+  if (!req.override_limits) {
+    SPOTOPT_RETURN_IF_ERROR(CheckSwitchLimits(agent, req, history, now));
+  }
+  const std::string dedup_key =
+      fmt::format("switch:{}:{}", ToString(req.target_mode), req.target_pool_id);
+  for (Command& c : history) {
+    if (!c.is_placement() || IsClosed(c.state)) continue;
+    if (c.state == CommandState::kLeased) return Refused("a switch is in flight");
+    if (c.dedup_key == dedup_key) {
+      // The same switch is already queued: keep one, with the higher priority.
+      if (req.priority > c.priority) {
+        c.priority = req.priority;
+        SPOTOPT_RETURN_IF_ERROR(tx.UpdateCommand(c));
+      }
+      return c;
+    }
+    if (req.priority < c.priority) return Refused("a higher-priority switch is pending");
+    SPOTOPT_RETURN_IF_ERROR(
+        TransitionCommand(c, CommandEvent::kCancel, now, "superseded by a newer switch"));
+    SPOTOPT_RETURN_IF_ERROR(tx.UpdateCommand(c));
+  }
+
+  Command c;
+  c.id = NewId();
+  c.tenant_id = agent.tenant_id;
+  c.agent_id = agent.id;
+  c.type = CommandType::kSwitch;
+  c.priority = req.priority;
+  c.target_mode = req.target_mode;
+  if (req.target_mode == Mode::kSpot) c.target_pool_id = req.target_pool_id;
+  c.terminate_wait_seconds = WireTerminateWait(agent.config);
+  c.reason = req.reason;
+  c.requested_by = req.requested_by;
+  c.override_limits = req.override_limits;
+  c.issued_for_instance = here.instance_id;
+  c.dedup_key = dedup_key;
+  c.created_at = now;
+  c.expires_at = now + req.ttl.value_or(DefaultTtl(req.priority));
+  SPOTOPT_ASSIGN_OR_RETURN(c.seq, tx.InsertCommand(c));
+  return c;
+}
+
+// ---- Commands ------------------------------------------------------------------
+
+absl::StatusOr<Command> Controller::EnqueueSwitch(std::string_view tenant_id,
+                                                  std::string_view agent_id,
+                                                  const SwitchRequest& req) {
+  SPOTOPT_RETURN_IF_ERROR(ValidateSwitchRequest(req));
+  const Time now = clock_->Now();
   return InTransaction(*store_, TxMode::kWrite, [&](Transaction& tx) -> absl::StatusOr<Command> {
     SPOTOPT_ASSIGN_OR_RETURN(Agent agent, LoadAgent(tx, tenant_id, agent_id));
-    if (!agent.config.enabled) return Refused("agent is disabled");
-    if (req.priority != Priority::kManual && !agent.config.auto_switch) {
-      return Refused("auto switch is off for this agent");
-    }
-    const Placement& here = agent.placement;
-    if (req.target_mode == Mode::kSpot) {
-      SPOTOPT_ASSIGN_OR_RETURN(Pool pool, ParsePoolId(req.target_pool_id, here.region));
-      if (here.instance_type.empty()) return Refused("the agent's instance type is unknown");
-      if (pool.instance_type != here.instance_type) {
-        return Invalid("target_pool_id", "the agent keeps its instance type");
-      }
-      if (here.mode == Mode::kSpot && pool.az == here.az) {
-        return Refused("the agent already runs in that pool");
-      }
-    } else if (here.mode == Mode::kOnDemand) {
-      return Refused("the agent already runs on demand");
-    }
-
-    SPOTOPT_ASSIGN_OR_RETURN(std::vector<Command> history, tx.ListCommands(agent.id));
-    if (!req.override_limits) {
-      SPOTOPT_RETURN_IF_ERROR(CheckSwitchLimits(agent, req, history, now));
-    }
-    const std::string dedup_key =
-        fmt::format("switch:{}:{}", ToString(req.target_mode), req.target_pool_id);
-    for (Command& c : history) {
-      if (!c.is_placement() || IsClosed(c.state)) continue;
-      if (c.state == CommandState::kLeased) return Refused("a switch is in flight");
-      if (c.dedup_key == dedup_key) {
-        // The same switch is already queued: keep one, with the higher priority.
-        if (req.priority > c.priority) {
-          c.priority = req.priority;
-          SPOTOPT_RETURN_IF_ERROR(tx.UpdateCommand(c));
-        }
-        return c;
-      }
-      if (req.priority < c.priority) return Refused("a higher-priority switch is pending");
-      SPOTOPT_RETURN_IF_ERROR(
-          TransitionCommand(c, CommandEvent::kCancel, now, "superseded by a newer switch"));
-      SPOTOPT_RETURN_IF_ERROR(tx.UpdateCommand(c));
-    }
-
-    Command c;
-    c.id = NewId();
-    c.tenant_id = agent.tenant_id;
-    c.agent_id = agent.id;
-    c.type = CommandType::kSwitch;
-    c.priority = req.priority;
-    c.target_mode = req.target_mode;
-    if (req.target_mode == Mode::kSpot) c.target_pool_id = req.target_pool_id;
-    c.terminate_wait_seconds = WireTerminateWait(agent.config);
-    c.reason = req.reason;
-    c.requested_by = req.requested_by;
-    c.override_limits = req.override_limits;
-    c.issued_for_instance = here.instance_id;
-    c.dedup_key = dedup_key;
-    c.created_at = now;
-    c.expires_at = now + req.ttl.value_or(DefaultTtl(req.priority));
-    SPOTOPT_ASSIGN_OR_RETURN(c.seq, tx.InsertCommand(c));
-    return c;
+    return EnqueueSwitchInTx(tx, agent, req, now);
   });
 }
 
@@ -274,7 +285,9 @@ absl::StatusOr<Command> Controller::GetCommand(std::string_view tenant_id,
   SPOTOPT_RETURN_IF_ERROR(CheckId(command_id, "command"));
   return InTransaction(*store_, TxMode::kRead, [&](Transaction& tx) -> absl::StatusOr<Command> {
     absl::StatusOr<Command> c = tx.GetCommand(command_id);
-    if (c.ok() && c->tenant_id != tenant_id) return NotFound("command");
+    if (absl::IsNotFound(c.status()) || (c.ok() && c->tenant_id != tenant_id)) {
+      return NotFound("command");
+    }
     return c;
   });
 }

@@ -48,8 +48,11 @@ absl::StatusOr<CreatedTenant> Controller::CreateTenant(std::string_view name) {
 
 absl::StatusOr<Tenant> Controller::GetTenant(std::string_view tenant_id) {
   SPOTOPT_RETURN_IF_ERROR(CheckId(tenant_id, "tenant"));
-  return InTransaction(*store_, TxMode::kRead,
-                       [&](Transaction& tx) { return tx.GetTenant(tenant_id); });
+  return InTransaction(*store_, TxMode::kRead, [&](Transaction& tx) -> absl::StatusOr<Tenant> {
+    absl::StatusOr<Tenant> t = tx.GetTenant(tenant_id);
+    if (absl::IsNotFound(t.status())) return NotFound("tenant");
+    return t;
+  });
 }
 
 absl::StatusOr<std::vector<Tenant>> Controller::ListTenants() {

@@ -113,9 +113,98 @@ absl::StatusOr<Replica> Controller::ReportReplicaInstance(std::string_view tenan
   return result;
 }
 
+absl::StatusOr<ReplicaBinding> Controller::ReportReplicaLaunch(
+    std::string_view tenant_id, std::string_view registration_id,
+    const ReplicaInstanceReport& report) {
+  SPOTOPT_RETURN_IF_ERROR(ValidateInstanceId(report.instance_id, "instance_id"));
+  if (!report.parent_instance_id.empty()) {
+    SPOTOPT_RETURN_IF_ERROR(ValidateInstanceId(report.parent_instance_id, "parent_instance_id"));
+  }
+  SPOTOPT_RETURN_IF_ERROR(CheckOptionalShort(report.pool_id, "pool_id"));
+  SPOTOPT_RETURN_IF_ERROR(ValidateShortString(report.replica_type, "replica_type"));
+  if (report.status != ReplicaReport::kLaunching && report.status != ReplicaReport::kSyncing) {
+    return Invalid("status", "must be launching or syncing");
+  }
+  const Time now = clock_->Now();
+  // As for PUT replica: a refusal still records the instance as an orphan.
+  absl::Status refusal;
+  absl::StatusOr<ReplicaBinding> result = InTransaction(
+      *store_, TxMode::kWrite, [&](Transaction& tx) -> absl::StatusOr<ReplicaBinding> {
+        SPOTOPT_ASSIGN_OR_RETURN(Caller c, LoadCaller(tx, tenant_id, registration_id));
+        const Agent& agent = c.agent;
+        SPOTOPT_ASSIGN_OR_RETURN(std::vector<Replica> replicas, tx.ListReplicas(agent.id));
+        for (Replica& r : replicas) {
+          if (r.instance_id == report.instance_id) return ReplicaBinding{std::move(r), false};
+        }
+        const auto bind = [&](Replica& r) -> absl::Status {
+          if (!report.pool_id.empty()) {
+            SPOTOPT_ASSIGN_OR_RETURN(r.pool, ResolveReplicaPool(agent, report.pool_id));
+          }
+          r.instance_id = report.instance_id;
+          r.lease_holder = c.registration.id;
+          SPOTOPT_RETURN_IF_ERROR(TransitionReplica(r, ReplicaEvent::kLaunch, now));
+          if (report.status == ReplicaReport::kSyncing) {
+            SPOTOPT_RETURN_IF_ERROR(TransitionReplica(r, ReplicaEvent::kInstanceReported, now));
+          }
+          return absl::OkStatus();
+        };
+
+        std::string why;
+        const bool parent_ok = report.parent_instance_id.empty() ||
+                               report.parent_instance_id == agent.placement.instance_id;
+        SPOTOPT_ASSIGN_OR_RETURN(std::vector<Command> open, tx.ListOpenCommands(agent.id));
+        const auto leased = std::find_if(open.begin(), open.end(), [&](const Command& cmd) {
+          return cmd.type == CommandType::kCreateReplica && cmd.state == CommandState::kLeased &&
+                 cmd.lease_holder == c.registration.id && cmd.replica_id;
+        });
+        if (!parent_ok) {
+          why = "parent_instance_id is not the primary";
+        } else if (leased != open.end()) {
+          // Step 1: the replica reserved for the command leased to this registration.
+          SPOTOPT_ASSIGN_OR_RETURN(Replica r, tx.GetReplica(*leased->replica_id));
+          if (r.state == ReplicaState::kRequested && r.instance_id.empty()) {
+            SPOTOPT_RETURN_IF_ERROR(bind(r));
+            SPOTOPT_RETURN_IF_ERROR(tx.UpdateReplica(r));
+            return ReplicaBinding{std::move(r), true};
+          }
+          why = fmt::format("the reserved replica {} is {}", r.id, ToString(r.state));
+        } else if (agent.config.replica_mode != ReplicaMode::kManualStandby) {
+          why = "replica mode does not allow a replica launched by the agent";
+        } else if (c.registration.instance_id != agent.placement.instance_id) {
+          why = "only the primary launches replicas";
+        } else {
+          SPOTOPT_ASSIGN_OR_RETURN(std::optional<Replica> live, LiveReplica(tx, agent));
+          if (live) {
+            why = fmt::format("the agent already has live replica {}", live->id);
+          } else {
+            // Step 2: a manual standby the agent launched on its own.
+            SPOTOPT_ASSIGN_OR_RETURN(Pool pool, ResolveReplicaPool(agent, ""));
+            Replica r =
+                NewReplica(agent, std::move(pool), report.replica_type, LaunchPath::kCommand, now);
+            SPOTOPT_RETURN_IF_ERROR(bind(r));
+            SPOTOPT_RETURN_IF_ERROR(tx.InsertReplica(r));
+            return ReplicaBinding{std::move(r), true};
+          }
+        }
+        refusal =
+            Refused(fmt::format("{}; instance {} recorded as an orphan", why, report.instance_id));
+        SPOTOPT_RETURN_IF_ERROR(tx.InsertEvent(
+            MakeEvent(agent, EventKind::kOrphanInstance, report.instance_id,
+                      fmt::format("replica instance reported by POST replicas: {}", why), now)));
+        return ReplicaBinding{};
+      });
+  if (!result.ok()) return result;
+  if (!refusal.ok()) return refusal;
+  return result;
+}
+
 absl::StatusOr<Replica> Controller::ReportReplicaStatus(
     std::string_view tenant_id, std::string_view registration_id, std::string_view replica_id,
     ReplicaReport status, std::optional<Time> at, std::string_view error) {
+  if (static_cast<int>(status) < static_cast<int>(ReplicaReport::kLaunching) ||
+      static_cast<int>(status) > static_cast<int>(ReplicaReport::kTerminated)) {
+    return Invalid("status", "unknown replica status");
+  }
   if (at) SPOTOPT_RETURN_IF_ERROR(ValidateTime(*at, "at"));
   const Time now = clock_->Now();
   const Time when = at.value_or(now);
@@ -164,39 +253,7 @@ absl::StatusOr<Replica> Controller::PromoteReplica(std::string_view tenant_id,
   return InTransaction(*store_, TxMode::kWrite, [&](Transaction& tx) -> absl::StatusOr<Replica> {
     SPOTOPT_ASSIGN_OR_RETURN(Agent agent, LoadAgent(tx, tenant_id, agent_id));
     SPOTOPT_ASSIGN_OR_RETURN(Replica r, LoadReplica(tx, agent, replica_id));
-    if (force && r.state == ReplicaState::kSyncing) {
-      // Forcing a SYNCING replica is only for a primary about to be reclaimed.
-      SPOTOPT_ASSIGN_OR_RETURN(std::vector<Incident> incidents, tx.ListIncidents(agent.id));
-      const bool deadline_open = std::any_of(incidents.begin(), incidents.end(), [&](auto& i) {
-        return i.signal == Signal::kTerminationNotice && !i.closed_at && i.deadline &&
-               *i.deadline > now && i.instance_id == agent.placement.instance_id;
-      });
-      if (!deadline_open) return Refused("force needs an open termination deadline");
-      r.forced_promotion = true;
-    }
-    SPOTOPT_RETURN_IF_ERROR(TransitionReplica(r, ReplicaEvent::kBeginPromotion, now, force));
-    SPOTOPT_RETURN_IF_ERROR(TransitionReplica(r, ReplicaEvent::kCompletePromotion, now));
-    SPOTOPT_RETURN_IF_ERROR(tx.UpdateReplica(r));
-
-    const Placement old = agent.placement;
-    const Placement next{r.instance_id, r.pool.instance_type, r.pool.region, r.pool.az,
-                         Mode::kSpot};
-    const bool demote = agent.config.replica_mode == ReplicaMode::kManualStandby;
-    SPOTOPT_RETURN_IF_ERROR(
-        MovePlacement(tx, agent, next, demote ? InstanceState::kActive : InstanceState::kRetained,
-                      "", fmt::format("replica {} promoted", r.id), now));
-    if (demote && !old.instance_type.empty() && !old.az.empty()) {
-      // The old primary is a running instance of the same image: it becomes the
-      // standby (section 7).
-      Replica standby = NewReplica(agent, Pool{old.region, old.az, old.instance_type},
-                                   "demoted-primary", LaunchPath::kListing, now);
-      standby.instance_id = old.instance_id;
-      for (ReplicaEvent e :
-           {ReplicaEvent::kLaunch, ReplicaEvent::kInstanceReported, ReplicaEvent::kReady}) {
-        SPOTOPT_RETURN_IF_ERROR(TransitionReplica(standby, e, now));
-      }
-      SPOTOPT_RETURN_IF_ERROR(tx.InsertReplica(standby));
-    }
+    SPOTOPT_RETURN_IF_ERROR(PromoteInTx(tx, agent, r, force, PromotionCause::kOperator, now));
     return r;
   });
 }

@@ -8,6 +8,71 @@
 #include "service/use_case.h"
 
 namespace spotopt {
+namespace {
+
+absl::StatusOr<std::optional<Registration>> FindOptionalRegistration(Transaction& tx,
+                                                                     const Agent& agent,
+                                                                     std::string_view instance) {
+  absl::StatusOr<Registration> reg = tx.FindRegistration(agent.id, instance);
+  if (absl::IsNotFound(reg.status())) return std::optional<Registration>();
+  if (!reg.ok()) return reg.status();
+  return std::optional<Registration>(*std::move(reg));
+}
+
+// Post-deadline recovery of one open termination incident (protocol section 10):
+// once the deadline passed or the old primary is offline, a READY replica takes
+// over; the old primary, offline past the deadline, is terminated; and the incident
+// closes when nothing is left to do.
+absl::Status RecoverFromTermination(Transaction& tx, Incident& i, const ControllerOptions& options,
+                                    Time now, TickReport& report) {
+  SPOTOPT_ASSIGN_OR_RETURN(Agent agent, tx.GetAgent(i.agent_id));
+  if (agent.lifecycle == Lifecycle::kDeleted) return absl::OkStatus();
+  const auto offline = [&](const std::optional<Registration>& reg) {
+    return !reg || ComputeLiveness(*reg, now, options.offline_after) == Liveness::kOffline;
+  };
+  const bool past = now >= *i.deadline;
+  SPOTOPT_ASSIGN_OR_RETURN(std::optional<Registration> old,
+                           FindOptionalRegistration(tx, agent, i.instance_id));
+  SPOTOPT_ASSIGN_OR_RETURN(std::optional<Replica> live, LiveReplica(tx, agent));
+  bool changed = false;
+  if (!i.promoted_at && agent.placement.instance_id == i.instance_id && (past || offline(old)) &&
+      agent.config.replica_mode != ReplicaMode::kOff && live &&
+      live->state == ReplicaState::kReady && !live->instance_id.empty()) {
+    SPOTOPT_RETURN_IF_ERROR(
+        PromoteInTx(tx, agent, *live, false, PromotionCause::kTermination, now));
+    i.promoted_at = now;
+    if (!i.decided_at) i.decided_at = now;
+    i.replica_id = live->id;
+    i.decision = fmt::format("replica {} promoted after the deadline", live->id);
+    live.reset();
+    changed = true;
+    ++report.replicas_promoted;
+    SPOTOPT_ASSIGN_OR_RETURN(old, FindOptionalRegistration(tx, agent, i.instance_id));
+  }
+  if (old && past && offline(old) && old->instance_state == InstanceState::kTerminating) {
+    old->instance_state = InstanceState::kTerminated;
+    SPOTOPT_RETURN_IF_ERROR(tx.UpdateRegistration(*old));
+    ++report.instances_terminated;
+  }
+  const bool old_gone = !old || old->instance_state == InstanceState::kTerminated ||
+                        old->instance_state == InstanceState::kLost;
+  if (i.promoted_at && past && old_gone) {
+    i.closed_at = now;
+  } else if (!i.promoted_at && past && offline(old) && !live) {
+    // Nothing can take over any more: the operator has to act.
+    i.closed_at = now;
+    i.decision = "failed: no replica became ready before the primary was lost";
+    SPOTOPT_RETURN_IF_ERROR(tx.InsertEvent(
+        MakeEvent(agent, EventKind::kReplicaChanged, i.instance_id, i.decision, now)));
+  }
+  if (i.closed_at) {
+    changed = true;
+    ++report.terminations_closed;
+  }
+  return changed ? tx.UpdateIncident(i) : absl::OkStatus();
+}
+
+}  // namespace
 
 // ---- Periodic work -------------------------------------------------------------
 
@@ -92,6 +157,11 @@ absl::StatusOr<TickReport> Controller::Tick(Time now) {
       i.closed_at = now;
       SPOTOPT_RETURN_IF_ERROR(tx.UpdateIncident(i));
       ++report.incidents_closed;
+    }
+
+    for (Incident& i : open) {
+      if (i.signal != Signal::kTerminationNotice || !i.deadline) continue;
+      SPOTOPT_RETURN_IF_ERROR(RecoverFromTermination(tx, i, options_, now, report));
     }
     return report;
   });

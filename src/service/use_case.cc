@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace spotopt {
 
 absl::Status Invalid(std::string_view field, std::string_view why) {
@@ -201,6 +203,96 @@ absl::Status CheckCanHaveReplica(Transaction& tx, const Agent& agent) {
   SPOTOPT_ASSIGN_OR_RETURN(std::optional<Replica> live, LiveReplica(tx, agent));
   if (live) return Refused("the agent already has a live replica");
   return absl::OkStatus();
+}
+
+bool InSuccessorWindow(const Command& c, const ControllerOptions& o, Time now) {
+  if (c.state == CommandState::kLeased) return true;
+  if (!c.leased_at || !c.closed_at) return false;
+  return now <= *c.closed_at + o.successor_window + absl::Seconds(c.terminate_wait_seconds);
+}
+
+absl::Status PromoteInTx(Transaction& tx, Agent& agent, Replica& r, bool force,
+                         PromotionCause cause, Time now) {
+  if (force && r.state == ReplicaState::kSyncing) {
+    // Forcing a SYNCING replica is only for a primary about to be reclaimed.
+    SPOTOPT_ASSIGN_OR_RETURN(std::vector<Incident> incidents, tx.ListIncidents(agent.id));
+    const bool deadline_open = std::any_of(incidents.begin(), incidents.end(), [&](auto& i) {
+      return i.signal == Signal::kTerminationNotice && !i.closed_at && i.deadline &&
+             *i.deadline > now && i.instance_id == agent.placement.instance_id;
+    });
+    if (!deadline_open) return Refused("force needs an open termination deadline");
+    r.forced_promotion = true;
+  }
+  SPOTOPT_RETURN_IF_ERROR(TransitionReplica(r, ReplicaEvent::kBeginPromotion, now, force));
+  SPOTOPT_RETURN_IF_ERROR(TransitionReplica(r, ReplicaEvent::kCompletePromotion, now));
+  SPOTOPT_RETURN_IF_ERROR(tx.UpdateReplica(r));
+
+  const Placement old = agent.placement;
+  const Placement next{r.instance_id, r.pool.instance_type, r.pool.region, r.pool.az, Mode::kSpot};
+  const bool demote = cause == PromotionCause::kOperator &&
+                      agent.config.replica_mode == ReplicaMode::kManualStandby;
+  InstanceState old_fate = InstanceState::kRetained;
+  if (cause == PromotionCause::kTermination) old_fate = InstanceState::kTerminating;
+  if (demote) old_fate = InstanceState::kActive;
+  SPOTOPT_RETURN_IF_ERROR(
+      MovePlacement(tx, agent, next, old_fate, "", fmt::format("replica {} promoted", r.id), now));
+  if (demote && !old.instance_type.empty() && !old.az.empty()) {
+    // The old primary is a running instance of the same image: it becomes the
+    // standby (section 7).
+    Replica standby = NewReplica(agent, Pool{old.region, old.az, old.instance_type},
+                                 "demoted-primary", LaunchPath::kListing, now);
+    standby.instance_id = old.instance_id;
+    for (ReplicaEvent e :
+         {ReplicaEvent::kLaunch, ReplicaEvent::kInstanceReported, ReplicaEvent::kReady}) {
+      SPOTOPT_RETURN_IF_ERROR(TransitionReplica(standby, e, now));
+    }
+    SPOTOPT_RETURN_IF_ERROR(tx.InsertReplica(standby));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<PricedPool>> CheapestFreshPool(Transaction& tx, const Agent& agent,
+                                                            std::string_view exclude_az,
+                                                            Duration fresh, Time now) {
+  const Placement& here = agent.placement;
+  std::optional<PricedPool> best;
+  if (here.instance_type.empty()) return best;
+  SPOTOPT_ASSIGN_OR_RETURN(std::vector<PriceObservation> latest,
+                           tx.ListLatestPrices(agent.tenant_id, here.region, here.instance_type));
+  for (PriceObservation& o : latest) {
+    if (o.kind != PriceKind::kSpot || o.az == exclude_az || o.observed_at < now - fresh ||
+        o.observed_at > now) {
+      continue;
+    }
+    Pool pool{o.region, o.az, o.instance_type};
+    if (!best || o.price < best->price || (o.price == best->price && pool.id() < best->pool.id())) {
+      best = PricedPool{std::move(pool), o.price};
+    }
+  }
+  return best;
+}
+
+absl::StatusOr<SwitchRecord> FindOrNewSwitch(Transaction& tx, const Agent& agent,
+                                             std::string_view old_instance,
+                                             std::string_view new_instance, Time now,
+                                             bool* existed) {
+  SPOTOPT_ASSIGN_OR_RETURN(std::vector<SwitchRecord> records, tx.ListSwitches(agent.id));
+  for (SwitchRecord& r : records) {
+    if (r.from.instance_id == old_instance && r.to.instance_id == new_instance) {
+      *existed = true;
+      return std::move(r);
+    }
+  }
+  *existed = false;
+  SwitchRecord r;
+  r.id = NewId();
+  r.tenant_id = agent.tenant_id;
+  r.agent_id = agent.id;
+  r.from.instance_id = std::string(old_instance);
+  r.to.instance_id = std::string(new_instance);
+  r.created_at = now;
+  r.updated_at = now;
+  return r;
 }
 
 absl::StatusOr<RegistrationView> ViewOf(Transaction& tx, const Agent& agent, Registration reg,

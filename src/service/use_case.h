@@ -102,6 +102,44 @@ absl::StatusOr<Pool> ResolveReplicaPool(const Agent& agent, std::string_view poo
 Replica NewReplica(const Agent& agent, Pool pool, std::string_view type, LaunchPath path, Time now);
 // replica_mode allows a replica and the agent has no live one.
 absl::Status CheckCanHaveReplica(Transaction& tx, const Agent& agent);
+// A delivered placement command is LEASED, or closed within the successor window
+// (plus its terminate wait): a successor may still show up for it.
+bool InSuccessorWindow(const Command& c, const ControllerOptions& o, Time now);
+
+// ---- Use-case bodies shared by several entry points ----
+absl::Status ValidateSignalReport(const SignalReport& report);
+// Upserts the incident keyed (agent, instance, signal, notice time); a new incident
+// of a standby marks the standby lost.
+absl::StatusOr<SignalResult> UpsertIncident(Transaction& tx, const Caller& caller,
+                                            const SignalReport& report, Time now);
+// Why a replica is promoted: an operator's promotion demotes the old primary to a
+// standby in manual_standby mode, else retains it; a termination notice leaves it
+// terminating (it is being reclaimed).
+enum class PromotionCause { kOperator, kTermination };
+// READY -> PROMOTING -> PROMOTED (from SYNCING only with force inside an open
+// termination deadline), and the placement moves to the replica's instance.
+absl::Status PromoteInTx(Transaction& tx, Agent& agent, Replica& r, bool force,
+                         PromotionCause cause, Time now);
+absl::Status ValidateSwitchRequest(const SwitchRequest& req);
+// The enqueue guards and dedup rules of protocol section 6.5, inside `tx`. Every
+// refusal comes before the first write.
+absl::StatusOr<Command> EnqueueSwitchInTx(Transaction& tx, const Agent& agent,
+                                          const SwitchRequest& req, Time now);
+// A spot pool of the agent's instance type and region, outside `exclude_az`, with a
+// spot price observed within `fresh` before `now`: the cheapest, then by pool id.
+struct PricedPool {
+  Pool pool;
+  Money price;
+};
+absl::StatusOr<std::optional<PricedPool>> CheapestFreshPool(Transaction& tx, const Agent& agent,
+                                                            std::string_view exclude_az,
+                                                            Duration fresh, Time now);
+// The agent's switch record for (old instance, new instance), or a new one (not yet
+// stored; *existed says which).
+absl::StatusOr<SwitchRecord> FindOrNewSwitch(Transaction& tx, const Agent& agent,
+                                             std::string_view old_instance,
+                                             std::string_view new_instance, Time now,
+                                             bool* existed);
 
 }  // namespace spotopt
 

@@ -42,6 +42,10 @@ template <>
 constexpr int kEnumCount<Signal> = 2;
 template <>
 constexpr int kEnumCount<EventKind> = 7;
+template <>
+constexpr int kEnumCount<PriceKind> = 2;
+template <>
+constexpr int kEnumCount<PriceSource> = 2;
 
 template <class E>
 std::optional<E> ParseEnum(std::string_view text) {
@@ -64,6 +68,17 @@ void PutOptTime(json::object& o, std::string_view key, const std::optional<Time>
 template <class E>
 void PutEnum(json::object& o, std::string_view key, E e) {
   o[Sv(key)] = Sv(ToString(e));
+}
+
+void PutOptMoney(json::object& o, std::string_view key, const std::optional<Money>& m) {
+  if (m.has_value()) o[Sv(key)] = m->micros();
+}
+
+json::array StringArray(const std::vector<std::string>& list) {
+  json::array a;
+  a.reserve(list.size());
+  for (const std::string& s : list) a.emplace_back(Sv(s));
+  return a;
 }
 
 // Boost.JSON 1.81 parses some doubles one ulp off, so a double is stored as its
@@ -146,6 +161,38 @@ class Fields {
     Time t;
     At(key, &t);
     *out = t;
+  }
+
+  void Micros(std::string_view key, Money* out) {
+    int64_t micros = 0;
+    Int(key, &micros);
+    *out = Money::FromMicros(micros);
+  }
+
+  void OptMicros(std::string_view key, std::optional<Money>* out) {
+    if (!Has(key)) return out->reset();
+    out->emplace();
+    Micros(key, &**out);
+  }
+
+  void Strings(std::string_view key, std::vector<std::string>* out) {
+    const json::value* v = Find(key);
+    if (v == nullptr) return;
+    const json::array* a = v->if_array();
+    if (a == nullptr) return Fail(key, "expected an array");
+    out->clear();
+    for (const json::value& item : *a) {
+      const json::string* s = item.if_string();
+      if (s == nullptr) return Fail(key, "expected an array of strings");
+      out->emplace_back(s->data(), s->size());
+    }
+  }
+
+  template <class T>
+  void OptNested(std::string_view key, std::optional<T>* out) {
+    if (!Has(key)) return out->reset();
+    out->emplace();
+    Nested(key, &**out);
   }
 
   template <class E>
@@ -390,6 +437,7 @@ json::object ToJson(const Registration& r) {
   PutTime(o, "created_at", r.created_at);
   PutTime(o, "last_seen_at", r.last_seen_at);
   PutEnum(o, "last_status", r.last_status);
+  PutOptTime(o, "last_cleanup_at", r.last_cleanup_at);
   return o;
 }
 
@@ -404,6 +452,7 @@ absl::Status FromJson(const json::value& v, Registration* out) {
   f.At("created_at", &out->created_at);
   f.At("last_seen_at", &out->last_seen_at);
   f.Enum("last_status", &out->last_status);
+  f.OptAt("last_cleanup_at", &out->last_cleanup_at);
   return f.status();
 }
 
@@ -608,6 +657,163 @@ absl::Status FromJson(const json::value& v, AgentEvent* out) {
   f.Str("instance_id", &out->instance_id);
   f.Str("detail", &out->detail);
   f.At("at", &out->at);
+  return f.status();
+}
+
+json::object ToJson(const PriceObservation& p) {
+  json::object o;
+  o["seq"] = p.seq;
+  o["tenant_id"] = Sv(p.tenant_id);
+  o["agent_id"] = Sv(p.agent_id);
+  o["registration_id"] = Sv(p.registration_id);
+  o["region"] = Sv(p.region);
+  o["az"] = Sv(p.az);
+  o["instance_type"] = Sv(p.instance_type);
+  PutEnum(o, "kind", p.kind);
+  o["price_micros"] = p.price.micros();
+  PutTime(o, "observed_at", p.observed_at);
+  PutTime(o, "received_at", p.received_at);
+  o["server_received"] = p.server_received;
+  PutEnum(o, "source", p.source);
+  return o;
+}
+
+absl::Status FromJson(const json::value& v, PriceObservation* out) {
+  Fields f(v, "PriceObservation");
+  f.Int("seq", &out->seq);
+  f.Str("tenant_id", &out->tenant_id);
+  f.Str("agent_id", &out->agent_id);
+  f.Str("registration_id", &out->registration_id);
+  f.Str("region", &out->region);
+  f.Str("az", &out->az);
+  f.Str("instance_type", &out->instance_type);
+  f.Enum("kind", &out->kind);
+  f.Micros("price_micros", &out->price);
+  f.At("observed_at", &out->observed_at);
+  f.At("received_at", &out->received_at);
+  f.Bool("server_received", &out->server_received);
+  f.Enum("source", &out->source);
+  return f.status();
+}
+
+json::object ToJson(const SwitchRecord& s) {
+  json::object o;
+  o["id"] = Sv(s.id);
+  o["tenant_id"] = Sv(s.tenant_id);
+  o["agent_id"] = Sv(s.agent_id);
+  o["from"] = ToJson(s.from);
+  o["to"] = ToJson(s.to);
+  o["command_id"] = Sv(s.command_id);
+  o["reason"] = Sv(s.reason);
+  o["requested_by"] = Sv(s.requested_by);
+  o["trigger"] = Sv(s.trigger);
+  PutOptTime(o, "initiated_at", s.initiated_at);
+  PutOptTime(o, "launched_at", s.launched_at);
+  PutOptTime(o, "ready_at", s.ready_at);
+  PutOptTime(o, "traffic_switched_at", s.traffic_switched_at);
+  PutOptTime(o, "old_terminated_at", s.old_terminated_at);
+  PutOptTime(o, "ami_created_at", s.ami_created_at);
+  PutOptMoney(o, "on_demand_price_micros", s.on_demand_price);
+  PutOptMoney(o, "old_spot_price_micros", s.old_spot_price);
+  PutOptMoney(o, "new_spot_price_micros", s.new_spot_price);
+  o["unsolicited"] = s.unsolicited;
+  o["reported"] = s.reported;
+  PutTime(o, "created_at", s.created_at);
+  PutTime(o, "updated_at", s.updated_at);
+  return o;
+}
+
+absl::Status FromJson(const json::value& v, SwitchRecord* out) {
+  Fields f(v, "SwitchRecord");
+  f.Str("id", &out->id);
+  f.Str("tenant_id", &out->tenant_id);
+  f.Str("agent_id", &out->agent_id);
+  f.Nested("from", &out->from);
+  f.Nested("to", &out->to);
+  f.Str("command_id", &out->command_id);
+  f.Str("reason", &out->reason);
+  f.Str("requested_by", &out->requested_by);
+  f.Str("trigger", &out->trigger);
+  f.OptAt("initiated_at", &out->initiated_at);
+  f.OptAt("launched_at", &out->launched_at);
+  f.OptAt("ready_at", &out->ready_at);
+  f.OptAt("traffic_switched_at", &out->traffic_switched_at);
+  f.OptAt("old_terminated_at", &out->old_terminated_at);
+  f.OptAt("ami_created_at", &out->ami_created_at);
+  f.OptMicros("on_demand_price_micros", &out->on_demand_price);
+  f.OptMicros("old_spot_price_micros", &out->old_spot_price);
+  f.OptMicros("new_spot_price_micros", &out->new_spot_price);
+  f.Bool("unsolicited", &out->unsolicited);
+  f.Bool("reported", &out->reported);
+  f.At("created_at", &out->created_at);
+  f.At("updated_at", &out->updated_at);
+  return f.status();
+}
+
+json::object ToJson(const CleanupSection& s) {
+  json::object o;
+  o["deleted_snapshots"] = StringArray(s.deleted_snapshots);
+  o["deleted_amis"] = StringArray(s.deleted_amis);
+  json::array failed;
+  failed.reserve(s.failed.size());
+  for (const CleanupFailure& f : s.failed) {
+    json::object item;
+    item["id"] = Sv(f.id);
+    item["error"] = Sv(f.error);
+    failed.emplace_back(std::move(item));
+  }
+  o["failed"] = std::move(failed);
+  PutOptTime(o, "cutoff", s.cutoff);
+  o["error"] = Sv(s.error);
+  return o;
+}
+
+absl::Status FromJson(const json::value& v, CleanupSection* out) {
+  Fields f(v, "CleanupSection");
+  f.Strings("deleted_snapshots", &out->deleted_snapshots);
+  f.Strings("deleted_amis", &out->deleted_amis);
+  out->failed.clear();
+  if (const json::value* failed = v.is_object() ? v.get_object().if_contains("failed") : nullptr) {
+    const json::array* items = failed->if_array();
+    if (items == nullptr) f.Fail("failed", "expected an array");
+    for (size_t i = 0; items != nullptr && i < items->size(); ++i) {
+      Fields item((*items)[i], "CleanupSection.failed");
+      CleanupFailure& failure = out->failed.emplace_back();
+      item.Str("id", &failure.id);
+      item.Str("error", &failure.error);
+      if (!item.status().ok()) return item.status();
+    }
+  } else {
+    f.Fail("failed", "missing");
+  }
+  f.OptAt("cutoff", &out->cutoff);
+  f.Str("error", &out->error);
+  return f.status();
+}
+
+json::object ToJson(const CleanupLog& l) {
+  json::object o;
+  o["id"] = Sv(l.id);
+  o["tenant_id"] = Sv(l.tenant_id);
+  o["agent_id"] = Sv(l.agent_id);
+  o["registration_id"] = Sv(l.registration_id);
+  if (l.snapshots.has_value()) o["snapshots"] = ToJson(*l.snapshots);
+  if (l.amis.has_value()) o["amis"] = ToJson(*l.amis);
+  PutTime(o, "reported_at", l.reported_at);
+  PutTime(o, "received_at", l.received_at);
+  return o;
+}
+
+absl::Status FromJson(const json::value& v, CleanupLog* out) {
+  Fields f(v, "CleanupLog");
+  f.Str("id", &out->id);
+  f.Str("tenant_id", &out->tenant_id);
+  f.Str("agent_id", &out->agent_id);
+  f.Str("registration_id", &out->registration_id);
+  f.OptNested("snapshots", &out->snapshots);
+  f.OptNested("amis", &out->amis);
+  f.At("reported_at", &out->reported_at);
+  f.At("received_at", &out->received_at);
   return f.status();
 }
 

@@ -20,6 +20,7 @@
 #include "spotopt/domain/command.h"
 #include "spotopt/domain/incident.h"
 #include "spotopt/domain/replica.h"
+#include "spotopt/domain/report.h"
 #include "spotopt/domain/tenant.h"
 
 namespace spotopt::codec {
@@ -36,6 +37,10 @@ boost::json::object ToJson(const Command& c);
 boost::json::object ToJson(const Replica& r);
 boost::json::object ToJson(const Incident& i);
 boost::json::object ToJson(const AgentEvent& e);
+boost::json::object ToJson(const PriceObservation& o);
+boost::json::object ToJson(const SwitchRecord& s);
+boost::json::object ToJson(const CleanupSection& s);
+boost::json::object ToJson(const CleanupLog& l);
 
 // Each fills *out from a document written by ToJson. A missing required key, a
 // wrong type or an unknown enum text is DataLoss naming the field; *out is then
@@ -52,6 +57,10 @@ absl::Status FromJson(const boost::json::value& v, Command* out);
 absl::Status FromJson(const boost::json::value& v, Replica* out);
 absl::Status FromJson(const boost::json::value& v, Incident* out);
 absl::Status FromJson(const boost::json::value& v, AgentEvent* out);
+absl::Status FromJson(const boost::json::value& v, PriceObservation* out);
+absl::Status FromJson(const boost::json::value& v, SwitchRecord* out);
+absl::Status FromJson(const boost::json::value& v, CleanupSection* out);
+absl::Status FromJson(const boost::json::value& v, CleanupLog* out);
 
 template <class T>
 std::string Encode(const T& record) {

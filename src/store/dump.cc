@@ -45,6 +45,8 @@ absl::StatusOr<json::object> DumpAgent(Transaction& tx, const Agent& agent) {
   if (s.ok()) s = Put(o, "replicas", tx.ListReplicas(agent.id));
   if (s.ok()) s = Put(o, "incidents", tx.ListIncidents(agent.id));
   if (s.ok()) s = Put(o, "events", tx.ListEvents(agent.id));
+  if (s.ok()) s = Put(o, "switches", tx.ListSwitches(agent.id));
+  if (s.ok()) s = Put(o, "cleanup_logs", tx.ListCleanupLogs(agent.id));
   if (!s.ok()) return s;
   return o;
 }
@@ -54,6 +56,7 @@ absl::StatusOr<json::object> DumpTenant(Transaction& tx, const Tenant& tenant) {
   o["tenant"] = codec::ToJson(tenant);
   absl::Status s = Put(o, "tokens", tx.ListTokens(tenant.id));
   if (s.ok()) s = Put(o, "aliases", tx.ListAliases(tenant.id));
+  if (s.ok()) s = Put(o, "price_observations", tx.ListTenantPriceObservations(tenant.id));
   if (!s.ok()) return s;
   absl::StatusOr<std::vector<Agent>> agents = tx.ListAgents(tenant.id);
   if (!agents.ok()) return agents.status();

@@ -62,6 +62,15 @@ struct IncidentKey {
 struct EventKey {
   std::string_view operator()(const AgentEvent& e) const { return e.id; }
 };
+struct PriceKey {
+  int64_t operator()(const PriceObservation& o) const { return o.seq; }
+};
+struct SwitchKey {
+  std::string_view operator()(const SwitchRecord& s) const { return s.id; }
+};
+struct CleanupKey {
+  std::string_view operator()(const CleanupLog& l) const { return l.id; }
+};
 // Unique secondary keys.
 struct LogicalKey {
   KeyPair operator()(const Agent& a) const { return {a.tenant_id, a.logical_id}; }
@@ -118,13 +127,31 @@ struct Traits<AgentEvent> {
   static constexpr std::string_view kName = "event";
 };
 
+template <>
+struct Traits<PriceObservation> {
+  using Key = PriceKey;
+  static constexpr std::string_view kName = "price observation";
+};
+template <>
+struct Traits<SwitchRecord> {
+  using Key = SwitchKey;
+  static constexpr std::string_view kName = "switch";
+};
+template <>
+struct Traits<CleanupLog> {
+  using Key = CleanupKey;
+  static constexpr std::string_view kName = "cleanup log";
+};
+
 std::string KeyText(std::string_view key) { return std::string(key); }
+std::string KeyText(int64_t key) { return std::to_string(key); }
 std::string KeyText(const KeyPair& key) { return fmt::format("{}/{}", key.first, key.second); }
 
 // This Abseil build has its own string_view type, so std::string_view keys are hashed
 // through it.
 absl::string_view AbslView(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 size_t HashKey(std::string_view key) { return absl::Hash<absl::string_view>()(AbslView(key)); }
+size_t HashKey(int64_t key) { return absl::Hash<int64_t>()(key); }
 size_t HashKey(const KeyPair& key) {
   return absl::Hash<std::pair<absl::string_view, absl::string_view>>()(
       {AbslView(key.first), AbslView(key.second)});
@@ -247,9 +274,16 @@ using UndoOp = std::variant<Inserted<R>..., std::unique_ptr<R>...>;
 
 struct UndoEntry {
   Row row;
-  UndoOp<Tenant, ApiToken, Agent, AgentAlias, Registration, Command, Replica, Incident, AgentEvent>
+  UndoOp<Tenant, ApiToken, Agent, AgentAlias, Registration, Command, Replica, Incident, AgentEvent,
+         PriceObservation, SwitchRecord, CleanupLog>
       op;
 };
+
+// The (tenant, region, instance type) a price observation belongs to.
+std::string PriceSeries(std::string_view tenant_id, std::string_view region,
+                        std::string_view instance_type) {
+  return fmt::format("{}\x1f{}\x1f{}", tenant_id, region, instance_type);
+}
 
 bool ByDelivery(const Command& a, const Command& b) {
   if (a.priority != b.priority) return a.priority > b.priority;
@@ -266,9 +300,11 @@ struct MemoryStore::State {
   // to ThreadSanitizer, which then reports races that the lock prevents.
   std::shared_timed_mutex mu;
   int64_t next_seq = 1;
+  int64_t next_price_seq = 1;  // numbered apart from commands, as SQLite does
 
   std::tuple<Table<Tenant>, Table<ApiToken>, Table<Agent>, Table<AgentAlias>, Table<Registration>,
-             Table<Command>, Table<Replica>, Table<Incident>, Table<AgentEvent>>
+             Table<Command>, Table<Replica>, Table<Incident>, Table<AgentEvent>,
+             Table<PriceObservation>, Table<SwitchRecord>, Table<CleanupLog>>
       tables;
 
   RowLists tokens_by_tenant;
@@ -286,6 +322,10 @@ struct MemoryStore::State {
   RowLists incidents_by_agent;
   absl::flat_hash_set<Row> open_incidents;
   RowLists events_by_agent;
+  RowLists prices_by_tenant;
+  RowLists prices_by_series;  // PriceSeries(tenant, region, instance type)
+  RowLists switches_by_agent;
+  RowLists cleanup_logs_by_agent;
 
   template <typename R>
   Table<R>& table() {
@@ -528,6 +568,31 @@ struct MemoryStore::State {
     Relist(events_by_agent, before ? &before->agent_id : nullptr,
            after ? &after->agent_id : nullptr, row);
   }
+
+  // Observations are never updated: only inserted, or removed by a rollback.
+  void Relink(const PriceObservation* before, const PriceObservation* after, Row row) {
+    for (const PriceObservation* o : {before, after}) {
+      if (o == nullptr) continue;
+      const std::string series = PriceSeries(o->tenant_id, o->region, o->instance_type);
+      if (o == after) {
+        AddRow(prices_by_tenant, o->tenant_id, row);
+        AddRow(prices_by_series, series, row);
+      } else {
+        RemoveRow(prices_by_tenant, o->tenant_id, row);
+        RemoveRow(prices_by_series, series, row);
+      }
+    }
+  }
+
+  void Relink(const SwitchRecord* before, const SwitchRecord* after, Row row) {
+    Relist(switches_by_agent, before ? &before->agent_id : nullptr,
+           after ? &after->agent_id : nullptr, row);
+  }
+
+  void Relink(const CleanupLog* before, const CleanupLog* after, Row row) {
+    Relist(cleanup_logs_by_agent, before ? &before->agent_id : nullptr,
+           after ? &after->agent_id : nullptr, row);
+  }
 };
 
 namespace {
@@ -550,12 +615,25 @@ bool IncidentLess(const Incident& a, const Incident& b) {
 bool EventLess(const AgentEvent& a, const AgentEvent& b) {
   return std::tie(a.at, a.id) < std::tie(b.at, b.id);
 }
+bool PriceBySeq(const PriceObservation& a, const PriceObservation& b) { return a.seq < b.seq; }
+bool PriceByTime(const PriceObservation& a, const PriceObservation& b) {
+  return std::tie(a.observed_at, a.seq) < std::tie(b.observed_at, b.seq);
+}
+bool SwitchLess(const SwitchRecord& a, const SwitchRecord& b) {
+  return std::tie(a.created_at, a.id) < std::tie(b.created_at, b.id);
+}
+bool CleanupLess(const CleanupLog& a, const CleanupLog& b) {
+  return std::tie(a.received_at, a.id) < std::tie(b.received_at, b.id);
+}
 
 class MemoryTransaction final : public Transaction {
  public:
   // The caller holds the lock for `mode`; the transaction releases it.
   MemoryTransaction(MemoryStore::State* state, TxMode mode) : state_(state), mode_(mode) {
-    if (mode_ == TxMode::kWrite) seq_at_begin_ = state_->next_seq;
+    if (mode_ == TxMode::kWrite) {
+      seq_at_begin_ = state_->next_seq;
+      price_seq_at_begin_ = state_->next_price_seq;
+    }
   }
 
   ~MemoryTransaction() override {
@@ -563,7 +641,10 @@ class MemoryTransaction final : public Transaction {
     for (auto it = undo_.rbegin(); it != undo_.rend(); ++it) state_->Undo(*it);
     // The sequence rolls back too, as SQLite's does: both stores number the same
     // committed writes the same.
-    if (mode_ == TxMode::kWrite) state_->next_seq = seq_at_begin_;
+    if (mode_ == TxMode::kWrite) {
+      state_->next_seq = seq_at_begin_;
+      state_->next_price_seq = price_seq_at_begin_;
+    }
     Release();
   }
 
@@ -780,6 +861,82 @@ class MemoryTransaction final : public Transaction {
     return state_->CollectList<AgentEvent>(state_->events_by_agent, agent_id, EventLess);
   }
 
+  absl::StatusOr<int64_t> InsertPriceObservation(const PriceObservation& o) override {
+    if (absl::Status s = Writable(); !s.ok()) return s;
+    PriceObservation record = o;
+    record.seq = state_->next_price_seq;
+    if (absl::Status s = state_->Insert(std::move(record), undo_); !s.ok()) return s;
+    return state_->next_price_seq++;
+  }
+  absl::StatusOr<std::vector<PriceObservation>> ListPriceObservations(std::string_view tenant_id,
+                                                                      const Pool& pool, Time from,
+                                                                      Time to) override {
+    if (absl::Status s = Usable(); !s.ok()) return s;
+    auto it =
+        state_->prices_by_series.find(PriceSeries(tenant_id, pool.region, pool.instance_type));
+    if (it == state_->prices_by_series.end()) return std::vector<PriceObservation>();
+    const Rows<PriceObservation>& all = state_->rows<PriceObservation>();
+    std::vector<Row> selected;
+    for (Row row : it->second) {
+      const PriceObservation& o = all[row];
+      if (o.az == pool.az && o.observed_at >= from && o.observed_at < to) selected.push_back(row);
+    }
+    return state_->Collect<PriceObservation>(std::move(selected), PriceByTime);
+  }
+  absl::StatusOr<std::vector<PriceObservation>> ListLatestPrices(
+      std::string_view tenant_id, std::string_view region,
+      std::string_view instance_type) override {
+    if (absl::Status s = Usable(); !s.ok()) return s;
+    auto it = state_->prices_by_series.find(PriceSeries(tenant_id, region, instance_type));
+    if (it == state_->prices_by_series.end()) return std::vector<PriceObservation>();
+    const Rows<PriceObservation>& all = state_->rows<PriceObservation>();
+    absl::flat_hash_map<std::pair<absl::string_view, PriceKind>, Row> newest;
+    for (Row row : it->second) {
+      const PriceObservation& o = all[row];
+      auto [slot, inserted] = newest.try_emplace(std::make_pair(AbslView(o.az), o.kind), row);
+      if (!inserted && PriceByTime(all[slot->second], o)) slot->second = row;
+    }
+    std::vector<Row> selected;
+    selected.reserve(newest.size());
+    for (const auto& [key, row] : newest) selected.push_back(row);
+    return state_->Collect<PriceObservation>(
+        std::move(selected), [](const PriceObservation& a, const PriceObservation& b) {
+          return std::make_pair(std::string_view(a.az), ToString(a.kind)) <
+                 std::make_pair(std::string_view(b.az), ToString(b.kind));
+        });
+  }
+  absl::StatusOr<std::vector<PriceObservation>> ListTenantPriceObservations(
+      std::string_view tenant_id) override {
+    if (absl::Status s = Usable(); !s.ok()) return s;
+    return state_->CollectList<PriceObservation>(state_->prices_by_tenant, tenant_id, PriceBySeq);
+  }
+
+  absl::StatusOr<SwitchRecord> GetSwitch(std::string_view id) override {
+    if (absl::Status s = Usable(); !s.ok()) return s;
+    return state_->Get<SwitchRecord>(id);
+  }
+  absl::Status InsertSwitch(const SwitchRecord& r) override {
+    if (absl::Status s = Writable(); !s.ok()) return s;
+    return state_->Insert(r, undo_);
+  }
+  absl::Status UpdateSwitch(const SwitchRecord& r) override {
+    if (absl::Status s = Writable(); !s.ok()) return s;
+    return state_->Update(r, undo_);
+  }
+  absl::StatusOr<std::vector<SwitchRecord>> ListSwitches(std::string_view agent_id) override {
+    if (absl::Status s = Usable(); !s.ok()) return s;
+    return state_->CollectList<SwitchRecord>(state_->switches_by_agent, agent_id, SwitchLess);
+  }
+
+  absl::Status InsertCleanupLog(const CleanupLog& l) override {
+    if (absl::Status s = Writable(); !s.ok()) return s;
+    return state_->Insert(l, undo_);
+  }
+  absl::StatusOr<std::vector<CleanupLog>> ListCleanupLogs(std::string_view agent_id) override {
+    if (absl::Status s = Usable(); !s.ok()) return s;
+    return state_->CollectList<CleanupLog>(state_->cleanup_logs_by_agent, agent_id, CleanupLess);
+  }
+
  private:
   absl::Status Usable() const {
     if (!active_) return absl::FailedPreconditionError("transaction is already finished");
@@ -805,6 +962,7 @@ class MemoryTransaction final : public Transaction {
   TxMode mode_;
   bool active_ = true;
   int64_t seq_at_begin_ = 0;
+  int64_t price_seq_at_begin_ = 0;
   std::vector<UndoEntry> undo_;
 };
 

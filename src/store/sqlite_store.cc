@@ -24,7 +24,7 @@
 namespace spotopt {
 namespace {
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 
 // Schema migrations: kMigrations[i] takes a database from version i to i + 1. Enum
 // values are written as their ToString text (substituted by FormatSql), the same
@@ -140,6 +140,36 @@ CREATE TABLE agent_events (
   at INTEGER NOT NULL,
   doc TEXT NOT NULL);
 CREATE INDEX agent_events_by_agent ON agent_events(agent_id, at, id);
+)sql",
+                                                                      R"sql(
+-- Version 2: what agents report. seq is the rowid, numbered like commands.seq.
+CREATE TABLE price_observations (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  tenant_id TEXT NOT NULL REFERENCES tenants(id),
+  region TEXT NOT NULL,
+  instance_type TEXT NOT NULL,
+  az TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  observed_at INTEGER NOT NULL,
+  doc TEXT NOT NULL);
+CREATE INDEX price_observations_by_pool
+  ON price_observations(tenant_id, region, instance_type, az, observed_at, seq);
+
+CREATE TABLE switches (
+  id TEXT PRIMARY KEY,
+  tenant_id TEXT NOT NULL,
+  agent_id TEXT NOT NULL REFERENCES agents(id),
+  created_at INTEGER NOT NULL,
+  doc TEXT NOT NULL);
+CREATE INDEX switches_by_agent ON switches(agent_id, created_at, id);
+
+CREATE TABLE cleanup_logs (
+  id TEXT PRIMARY KEY,
+  tenant_id TEXT NOT NULL,
+  agent_id TEXT NOT NULL REFERENCES agents(id),
+  received_at INTEGER NOT NULL,
+  doc TEXT NOT NULL);
+CREATE INDEX cleanup_logs_by_agent ON cleanup_logs(agent_id, received_at, id);
 )sql"};
 
 // Statements every connection prepares once, indexed by Stmt.
@@ -189,6 +219,17 @@ enum Stmt : int {
   kListOpenIncidents,
   kInsertEvent,
   kListEvents,
+  kNextPriceSeq,
+  kInsertPrice,
+  kListPrices,
+  kListLatestPrices,
+  kListTenantPrices,
+  kGetSwitch,
+  kInsertSwitch,
+  kUpdateSwitch,
+  kListSwitches,
+  kInsertCleanupLog,
+  kListCleanupLogs,
   kStmtCount,
 };
 
@@ -270,6 +311,29 @@ constexpr std::array<std::string_view, kStmtCount> kStatements = {
     "INSERT INTO agent_events (id, tenant_id, agent_id, kind, at, doc) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     "SELECT doc FROM agent_events WHERE agent_id = ?1 ORDER BY at, id",
+    // Price observations.
+    "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'price_observations'), 0) + 1",
+    "INSERT INTO price_observations (tenant_id, region, instance_type, az, kind, observed_at, "
+    "doc, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    "SELECT doc, seq FROM price_observations WHERE tenant_id = ?1 AND region = ?2 "
+    "AND instance_type = ?3 AND az = ?4 AND observed_at >= ?5 AND observed_at < ?6 "
+    "ORDER BY observed_at, seq",
+    // The newest per (az, kind): walks the pool index backwards once per row.
+    "SELECT doc, seq FROM price_observations p WHERE tenant_id = ?1 AND region = ?2 "
+    "AND instance_type = ?3 AND seq = (SELECT q.seq FROM price_observations q "
+    "WHERE q.tenant_id = p.tenant_id AND q.region = p.region "
+    "AND q.instance_type = p.instance_type AND q.az = p.az AND q.kind = p.kind "
+    "ORDER BY q.observed_at DESC, q.seq DESC LIMIT 1) ORDER BY az, kind",
+    "SELECT doc, seq FROM price_observations WHERE tenant_id = ?1 ORDER BY seq",
+    // Switches.
+    "SELECT doc FROM switches WHERE id = ?1",
+    "INSERT INTO switches (id, tenant_id, agent_id, created_at, doc) VALUES (?1, ?2, ?3, ?4, ?5)",
+    "UPDATE switches SET tenant_id = ?2, agent_id = ?3, created_at = ?4, doc = ?5 WHERE id = ?1",
+    "SELECT doc FROM switches WHERE agent_id = ?1 ORDER BY created_at, id",
+    // Cleanup logs.
+    "INSERT INTO cleanup_logs (id, tenant_id, agent_id, received_at, doc) "
+    "VALUES (?1, ?2, ?3, ?4, ?5)",
+    "SELECT doc FROM cleanup_logs WHERE agent_id = ?1 ORDER BY received_at, id",
 };
 
 // Substitutes the enum texts into schema and statement templates.
@@ -774,6 +838,58 @@ class SqliteTransaction final : public Transaction {
     return List<AgentEvent>(kListEvents, "list events", agent_id);
   }
 
+  absl::StatusOr<int64_t> InsertPriceObservation(const PriceObservation& o) override {
+    if (absl::Status s = CheckWritable(); !s.ok()) return s;
+    PriceObservation stored = o;
+    {
+      Query q(*conn_, kNextPriceSeq);
+      const int rc = q.Step();
+      if (rc != SQLITE_ROW) return q.Error(rc, "insert price observation");
+      stored.seq = q.Int(0);
+    }
+    if (absl::Status s = Write(kInsertPrice, "insert price observation", stored); !s.ok()) {
+      return s;
+    }
+    return stored.seq;
+  }
+  absl::StatusOr<std::vector<PriceObservation>> ListPriceObservations(std::string_view tenant_id,
+                                                                      const Pool& pool, Time from,
+                                                                      Time to) override {
+    return List<PriceObservation>(
+        kListPrices, "list price observations", tenant_id, std::string_view(pool.region),
+        std::string_view(pool.instance_type), std::string_view(pool.az), from, to);
+  }
+  absl::StatusOr<std::vector<PriceObservation>> ListLatestPrices(
+      std::string_view tenant_id, std::string_view region,
+      std::string_view instance_type) override {
+    return List<PriceObservation>(kListLatestPrices, "list latest prices", tenant_id, region,
+                                  instance_type);
+  }
+  absl::StatusOr<std::vector<PriceObservation>> ListTenantPriceObservations(
+      std::string_view tenant_id) override {
+    return List<PriceObservation>(kListTenantPrices, "list price observations", tenant_id);
+  }
+
+  absl::StatusOr<SwitchRecord> GetSwitch(std::string_view id) override {
+    return Get<SwitchRecord>(kGetSwitch, "switch", id);
+  }
+  absl::Status InsertSwitch(const SwitchRecord& r) override {
+    return Insert(kInsertSwitch, "insert switch", r, kGetSwitch, r.id);
+  }
+  absl::Status UpdateSwitch(const SwitchRecord& r) override {
+    return Write(kUpdateSwitch, "update switch", r);
+  }
+  absl::StatusOr<std::vector<SwitchRecord>> ListSwitches(std::string_view agent_id) override {
+    return List<SwitchRecord>(kListSwitches, "list switches", agent_id);
+  }
+
+  absl::Status InsertCleanupLog(const CleanupLog& l) override {
+    return Write(kInsertCleanupLog, "insert cleanup log", l);
+  }
+  absl::StatusOr<std::vector<CleanupLog>> ListCleanupLogs(std::string_view agent_id) override {
+    return List<CleanupLog>(kListCleanupLogs, "list cleanup logs", agent_id);
+  }
+
  private:
   static absl::Status Finished() {
     return absl::FailedPreconditionError("sqlite store: the transaction is already finished");
@@ -787,11 +903,11 @@ class SqliteTransaction final : public Transaction {
     return absl::OkStatus();
   }
 
-  // Decodes the row's doc; command rows carry their seq in column 1.
+  // Decodes the row's doc; command and price rows carry their seq in column 1.
   template <class T>
   static absl::StatusOr<T> ReadRow(Query& q) {
     absl::StatusOr<T> record = codec::Decode<T>(q.Text(0));
-    if constexpr (std::is_same_v<T, Command>) {
+    if constexpr (std::is_same_v<T, Command> || std::is_same_v<T, PriceObservation>) {
       if (record.ok()) record->seq = q.Int(1);
     }
     return record;
@@ -941,6 +1057,31 @@ class SqliteTransaction final : public Transaction {
     q.Bind(4, ToString(e.kind));
     q.Bind(5, e.at);
     q.Bind(6, doc);
+  }
+
+  static void BindRow(Query& q, const PriceObservation& o, const std::string& doc) {
+    q.Bind(1, o.tenant_id);
+    q.Bind(2, o.region);
+    q.Bind(3, o.instance_type);
+    q.Bind(4, o.az);
+    q.Bind(5, ToString(o.kind));
+    q.Bind(6, o.observed_at);
+    q.Bind(7, doc);
+    q.Bind(8, o.seq);
+  }
+  static void BindRow(Query& q, const SwitchRecord& r, const std::string& doc) {
+    q.Bind(1, r.id);
+    q.Bind(2, r.tenant_id);
+    q.Bind(3, r.agent_id);
+    q.Bind(4, r.created_at);
+    q.Bind(5, doc);
+  }
+  static void BindRow(Query& q, const CleanupLog& l, const std::string& doc) {
+    q.Bind(1, l.id);
+    q.Bind(2, l.tenant_id);
+    q.Bind(3, l.agent_id);
+    q.Bind(4, l.received_at);
+    q.Bind(5, doc);
   }
 
   void Rollback() {

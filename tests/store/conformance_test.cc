@@ -127,7 +127,7 @@ auto Fields(const AgentAlias& a) {
 }
 auto Fields(const Registration& r) {
   return std::tie(r.id, r.tenant_id, r.agent_id, r.instance_id, r.facts, r.instance_state,
-                  r.created_at, r.last_seen_at, r.last_status);
+                  r.created_at, r.last_seen_at, r.last_status, r.last_cleanup_at);
 }
 auto Fields(const Command& c) {
   return std::tie(c.id, c.tenant_id, c.agent_id, c.seq, c.type, c.priority, c.state, c.target_mode,
@@ -317,6 +317,7 @@ Registration FullRegistration() {
   r.instance_state = InstanceState::kTerminating;
   r.last_seen_at = At(8);
   r.last_status = HeartbeatStatus::kDisabled;
+  r.last_cleanup_at = At(24);
   return r;
 }
 
@@ -757,6 +758,176 @@ TEST_CASE_TEMPLATE("events: insert, duplicate, list by at then id", F, STORE_FIX
   CHECK(Value(tx->ListEvents("b1")).empty());
 }
 
+PriceObservation MakePrice(std::string tenant_id, std::string az, PriceKind kind, int64_t micros,
+                           Time observed_at) {
+  PriceObservation o;
+  o.tenant_id = std::move(tenant_id);
+  o.agent_id = "a1";
+  o.registration_id = "r1";
+  o.region = "us-east-1";
+  o.az = std::move(az);
+  o.instance_type = "m5.large";
+  o.kind = kind;
+  o.price = Money::FromMicros(micros);
+  o.observed_at = observed_at;
+  o.received_at = observed_at + absl::Seconds(1);
+  return o;
+}
+
+std::vector<int64_t> Seqs(const std::vector<PriceObservation>& list) {
+  std::vector<int64_t> out;
+  for (const PriceObservation& o : list) out.push_back(o.seq);
+  return out;
+}
+
+TEST_CASE_TEMPLATE("price observations: seq, per-pool ranges, latest per pool", F, STORE_FIXTURES) {
+  F fx;
+  Store& store = *fx.store;
+  Seed(store);
+  PriceObservation full = MakePrice("t1", "us-east-1b", PriceKind::kSpot, 41'100, At(10));
+  full.server_received = true;
+  full.source = PriceSource::kReplica;
+  Write(store, [&](Transaction& tx) {
+    CHECK(Value(tx.InsertPriceObservation(
+              MakePrice("t1", "us-east-1a", PriceKind::kSpot, 38'900, At(0)))) == 1);
+    CHECK(Value(tx.InsertPriceObservation(full)) == 2);
+    CHECK(Value(tx.InsertPriceObservation(
+              MakePrice("t1", "", PriceKind::kOnDemand, 96'000, At(0)))) == 3);
+    // Same observed_at as seq 1: seq breaks the tie, so this one is newest.
+    CHECK(Value(tx.InsertPriceObservation(
+              MakePrice("t1", "us-east-1a", PriceKind::kSpot, 39'000, At(0)))) == 4);
+    // Older, inserted later.
+    CHECK(Value(tx.InsertPriceObservation(
+              MakePrice("t1", "us-east-1b", PriceKind::kSpot, 40'000, At(-300)))) == 5);
+    CHECK(Value(tx.InsertPriceObservation(
+              MakePrice("t2", "us-east-1a", PriceKind::kSpot, 1, At(5)))) == 6);
+  });
+  {
+    // A rolled-back insert gives its number back.
+    auto rolled_back = Value(store.Begin(TxMode::kWrite));
+    CHECK(Value(rolled_back->InsertPriceObservation(
+              MakePrice("t1", "us-east-1c", PriceKind::kSpot, 1, At(0)))) == 7);
+  }
+  Write(store, [&](Transaction& tx) {
+    CHECK(Value(tx.InsertPriceObservation(
+              MakePrice("t1", "us-east-1c", PriceKind::kSpot, 34'200, At(20)))) == 7);
+  });
+  auto tx = Read(store);
+  const Pool a{"us-east-1", "us-east-1a", "m5.large"};
+  const Pool b{"us-east-1", "us-east-1b", "m5.large"};
+  CHECK(Seqs(Value(tx->ListPriceObservations("t1", a, At(0), At(1)))) ==
+        std::vector<int64_t>{1, 4});
+  CHECK(Seqs(Value(tx->ListPriceObservations("t1", b, At(-300), At(10)))) ==
+        std::vector<int64_t>{5});
+  CHECK(Seqs(Value(tx->ListPriceObservations("t1", b, At(-300), At(11)))) ==
+        std::vector<int64_t>{5, 2});
+  CHECK(Seqs(Value(tx->ListPriceObservations("t1", {"us-east-1", "", "m5.large"}, At(0), At(1)))) ==
+        std::vector<int64_t>{3});
+  CHECK(Value(tx->ListPriceObservations("t2", b, At(-300), At(11))).empty());
+  CHECK(Seqs(Value(tx->ListLatestPrices("t1", "us-east-1", "m5.large"))) ==
+        std::vector<int64_t>{3, 4, 2, 7});
+  CHECK(Seqs(Value(tx->ListLatestPrices("t2", "us-east-1", "m5.large"))) ==
+        std::vector<int64_t>{6});
+  CHECK(Value(tx->ListLatestPrices("t1", "us-east-1", "c6i.xlarge")).empty());
+  CHECK(Seqs(Value(tx->ListTenantPriceObservations("t1"))) ==
+        std::vector<int64_t>{1, 2, 3, 4, 5, 7});
+  std::vector<PriceObservation> latest = Value(tx->ListLatestPrices("t1", "us-east-1", "m5.large"));
+  const PriceObservation& got = latest[2];
+  full.seq = 2;
+  CHECK(std::tie(got.seq, got.tenant_id, got.agent_id, got.registration_id, got.region, got.az,
+                 got.instance_type, got.kind, got.price, got.observed_at, got.received_at,
+                 got.server_received, got.source) ==
+        std::tie(full.seq, full.tenant_id, full.agent_id, full.registration_id, full.region,
+                 full.az, full.instance_type, full.kind, full.price, full.observed_at,
+                 full.received_at, full.server_received, full.source));
+}
+
+SwitchRecord FullSwitch() {
+  SwitchRecord s;
+  s.id = "s-full";
+  s.tenant_id = "t1";
+  s.agent_id = "a1";
+  s.from = {"i-0000000000000000a", "m5.large", "us-east-1", "us-east-1a", Mode::kSpot};
+  s.to = {"i-0000000000000000b", "m5.large", "us-east-1", "", Mode::kOnDemand};
+  s.command_id = "c1";
+  s.reason = "operator";
+  s.requested_by = "ops@example.com";
+  s.trigger = "manual";
+  s.initiated_at = At(1);
+  s.launched_at = At(2);
+  s.ready_at = At(3);
+  s.traffic_switched_at = At(4);
+  s.old_terminated_at = At(5);
+  s.ami_created_at = At(6);
+  s.on_demand_price = Money::FromMicros(96'000);
+  s.old_spot_price = Money::FromMicros(38'900);
+  s.new_spot_price = Money::FromMicros(34'200);
+  s.unsolicited = true;
+  s.reported = true;
+  s.created_at = At(7);
+  s.updated_at = At(8);
+  return s;
+}
+
+auto SwitchFields(const SwitchRecord& s) {
+  return std::tie(s.id, s.tenant_id, s.agent_id, s.from, s.to, s.command_id, s.reason,
+                  s.requested_by, s.trigger, s.initiated_at, s.launched_at, s.ready_at,
+                  s.traffic_switched_at, s.old_terminated_at, s.ami_created_at, s.on_demand_price,
+                  s.old_spot_price, s.new_spot_price, s.unsolicited, s.reported, s.created_at,
+                  s.updated_at);
+}
+
+TEST_CASE_TEMPLATE("switches and cleanup logs: insert, get, update, list", F, STORE_FIXTURES) {
+  F fx;
+  Store& store = *fx.store;
+  Seed(store);
+  SwitchRecord plain;
+  plain.id = "s-a";
+  plain.tenant_id = "t1";
+  plain.agent_id = "a1";
+  plain.created_at = At(7);
+  CleanupLog log;
+  log.id = "l-full";
+  log.tenant_id = "t1";
+  log.agent_id = "a1";
+  log.registration_id = "r1";
+  log.snapshots = CleanupSection{{"snap-1"}, {}, {{"snap-2", "InvalidSnapshot.InUse"}}, At(-7), ""};
+  log.amis = CleanupSection{{}, {}, {}, std::nullopt, "can't compare offset-naive"};
+  log.reported_at = At(1);
+  log.received_at = At(2);
+  CleanupLog bare;
+  bare.id = "l-bare";
+  bare.tenant_id = "t1";
+  bare.agent_id = "a1";
+  bare.received_at = At(1);
+  Write(store, [&](Transaction& tx) {
+    CHECK_OK(tx.InsertSwitch(FullSwitch()));
+    CHECK_OK(tx.InsertSwitch(plain));
+    CHECK(CodeOf(tx.InsertSwitch(plain)) == StatusCode::kAlreadyExists);
+    CHECK(CodeOf(tx.UpdateSwitch(FullSwitch())) == StatusCode::kOk);
+    SwitchRecord missing = plain;
+    missing.id = "missing";
+    CHECK(CodeOf(tx.UpdateSwitch(missing)) == StatusCode::kNotFound);
+    CHECK_OK(tx.InsertCleanupLog(log));
+    CHECK_OK(tx.InsertCleanupLog(bare));
+    CHECK(CodeOf(tx.InsertCleanupLog(bare)) == StatusCode::kAlreadyExists);
+  });
+  auto tx = Read(store);
+  CHECK(SwitchFields(Value(tx->GetSwitch("s-full"))) == SwitchFields(FullSwitch()));
+  CHECK(Ids(Value(tx->ListSwitches("a1"))) == Strings{"s-a", "s-full"});  // same created_at
+  CHECK(Value(tx->ListSwitches("a2")).empty());
+  CHECK(CodeOf(tx->GetSwitch("missing")) == StatusCode::kNotFound);
+  std::vector<CleanupLog> logs = Value(tx->ListCleanupLogs("a1"));
+  CHECK(Ids(logs) == Strings{"l-bare", "l-full"});
+  CHECK(logs[1].snapshots == log.snapshots);
+  CHECK(logs[1].amis == log.amis);
+  CHECK(logs[1].reported_at == log.reported_at);
+  CHECK(!logs[0].snapshots.has_value());
+  CHECK(logs[1].deleted_snapshots() == 1);
+  CHECK(logs[1].failed() == 1);
+  CHECK(Value(tx->ListCleanupLogs("a2")).empty());
+}
+
 TEST_CASE_TEMPLATE("every field round-trips through insert and update", F, STORE_FIXTURES) {
   F fx;
   Store& store = *fx.store;
@@ -1070,6 +1241,9 @@ void Scenario(Store& store) {
     CHECK_OK(tx.InsertIncident(MakeIncident("n1", "a1", At(4))));
     CHECK_OK(tx.InsertEvent(FullEvent()));
     CHECK_OK(tx.InsertEvent(MakeEvent("e1", "a1", At(5))));
+    CHECK(
+        tx.InsertPriceObservation(MakePrice("t1", "us-east-1a", PriceKind::kSpot, 7, At(6))).ok());
+    CHECK_OK(tx.InsertSwitch(FullSwitch()));
   });
   {
     auto rolled_back = Value(store.Begin(TxMode::kWrite));
@@ -1082,6 +1256,8 @@ void Scenario(Store& store) {
     Replica p1 = Value(rolled_back->GetReplica("p1"));
     p1.state = ReplicaState::kFailed;
     CHECK_OK(rolled_back->UpdateReplica(p1));
+    CHECK(rolled_back->InsertPriceObservation(MakePrice("t1", "", PriceKind::kOnDemand, 9, At(7)))
+              .ok());
   }
   Write(store, [](Transaction& tx) {
     Command c1 = Value(tx.GetCommand("c1"));
@@ -1099,6 +1275,7 @@ void Scenario(Store& store) {
     n1.closed_at = At(40);
     n1.decision = "promoted";
     CHECK_OK(tx.UpdateIncident(n1));
+    CHECK(tx.InsertPriceObservation(MakePrice("t2", "", PriceKind::kOnDemand, 8, At(8))).ok());
   });
 }
 

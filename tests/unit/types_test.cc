@@ -92,7 +92,7 @@ TEST_CASE("modes and pool ids follow the wire spellings") {
   CHECK(pool->instance_type == "m5.large");
   CHECK(pool->az == "us-east-1c");
   CHECK(pool->id() == "m5.large.us-east-1c");
-  for (const char* bad : {"", "m5large", ".us-east-1c", "m5.large."}) {
+  for (const char* bad : {"", "m5large", ".us-east-1c", "m5.large.", "m5.large.eu-west-1a"}) {
     CHECK(absl::IsInvalidArgument(ParsePoolId(bad, "us-east-1").status()));
   }
 }

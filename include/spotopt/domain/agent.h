@@ -116,6 +116,7 @@ struct Registration {
   Time created_at;
   Time last_seen_at;  // server clock of the last heartbeat or registration
   HeartbeatStatus last_status = HeartbeatStatus::kOnline;
+  std::optional<Time> last_cleanup_at;  // of the latest cleanup report
 };
 
 // Liveness is computed, never stored.

@@ -17,6 +17,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "spotopt/clock.h"
@@ -41,6 +42,11 @@ struct ControllerOptions {
   Duration rebalance_incident_close = absl::Hours(2);
   // manual_standby upkeep: at most this many replica requests per agent per hour.
   int standby_requests_per_hour = 3;
+  // A collected_at further ahead of the server clock than this is not believed.
+  Duration max_clock_skew = absl::Minutes(5);
+  // A spot price observed longer ago than this does not qualify a pool for an
+  // emergency replica or a rebalance move.
+  Duration fresh_price = absl::Minutes(15);
 };
 
 // ---- Inputs ----------------------------------------------------------------
@@ -91,6 +97,76 @@ struct SignalReport {
   std::optional<Time> detected_at;  // as the agent saw it
 };
 
+// A price as the wire carried it: a JSON number, a decimal string, or nothing
+// (null or absent: unknown). The Controller validates it (protocol section 4).
+using ReportedPrice = std::variant<std::monostate, double, std::string>;
+
+// One `pricing.spot_pools[]` entry; pool_id must agree with instance_type and az
+// (either of those may be empty: taken from the pool id).
+struct SpotPoolPrice {
+  std::string pool_id;
+  std::string instance_type;
+  std::string az;
+  ReportedPrice price;
+};
+
+// The pricing report (protocol section 5.6). The agent's `cheapest_pool` is not
+// taken: the server derives it.
+inline constexpr size_t kMaxSpotPools = 512;
+struct PricingReport {
+  std::string instance_type;  // instance.instance_type; empty: the registration's
+  ReportedPrice on_demand_price;
+  ReportedPrice current_spot_price;  // validated only: its pool is in spot_pools
+  std::vector<SpotPoolPrice> spot_pools;
+  std::optional<Time> collected_at;
+};
+
+// One side of a switch report; empty strings are unknown.
+struct SwitchInstance {
+  std::string instance_id;
+  std::string instance_type;
+  std::string region;
+  std::string az;
+  std::string ami_id;
+  std::optional<Mode> mode;
+  std::string pool_id;
+};
+
+// The switch report (protocol section 5.7) with the alias spellings of section 9
+// already resolved by the protocol layer.
+struct SwitchReport {
+  SwitchInstance old_instance;
+  SwitchInstance new_instance;
+  ReportedPrice on_demand_price;
+  ReportedPrice old_spot_price;
+  ReportedPrice new_spot_price;
+  std::optional<Time> initiated_at;
+  std::optional<Time> launched_at;
+  std::optional<Time> ready_at;
+  std::optional<Time> traffic_switched_at;
+  std::optional<Time> old_terminated_at;
+  std::optional<Time> ami_created_at;
+  std::string trigger;
+  std::string command_id;  // empty: correlate by target
+};
+
+// POST replicas (protocol section 5.11): an instance the agent already launched.
+struct ReplicaInstanceReport {
+  std::string instance_id;
+  std::string parent_instance_id;  // empty = not sent
+  std::string pool_id;             // empty = not sent
+  std::string replica_type = "manual";
+  ReplicaReport status = ReplicaReport::kLaunching;  // launching or syncing
+};
+
+// The cleanup report (protocol section 5.15); a section may be an error variant.
+struct CleanupReport {
+  std::optional<CleanupSection> snapshots;
+  std::optional<CleanupSection> amis;
+  std::optional<Time> timestamp;
+};
+inline constexpr size_t kMaxCleanupIds = 10'000;
+
 // ---- Outputs ---------------------------------------------------------------
 
 struct CreatedTenant {
@@ -128,11 +204,61 @@ struct SignalResult {
   bool repeat = false;  // the same signal was seen before
 };
 
+// POST replicas: the replica the instance is bound to.
+struct ReplicaBinding {
+  Replica replica;
+  bool created = false;  // bound or created now (the wire answers 201), not a repeat
+};
+
+// The answer of create-emergency-replica (protocol section 5.12).
+struct EmergencyReplicaResult {
+  bool success = false;
+  bool created = false;  // a replica was requested by this call (the wire answers 201)
+  std::string error;     // when !success
+  std::string message;
+  std::string incident_id;
+  std::string urgency;  // critical (termination) | high (rebalance)
+  std::optional<Replica> replica;
+};
+
+// The answer of termination-imminent (protocol section 5.13).
+struct TerminationResult {
+  bool success = false;
+  std::string error;    // when !success
+  std::string message;  // when success
+  std::string action;   // replica_promoted | none
+  std::string incident_id;
+  std::string replica_id;       // the promoted replica, or the one still on its way
+  std::string new_instance_id;  // the new primary
+  bool forced = false;          // a SYNCING replica was promoted with force
+  std::optional<Time> deadline;
+};
+
+// The answer of rebalance-recommendation (protocol section 5.14).
+struct RebalanceResult {
+  std::string action;  // replica | switch | monitor
+  std::string reason;
+  std::string incident_id;
+  std::string replica_id;          // action replica
+  std::optional<Command> command;  // action switch: PENDING or LEASED
+};
+
+struct CleanupResult {
+  CleanupLog log;
+  int64_t deleted_snapshots = 0;
+  int64_t deleted_amis = 0;
+  int64_t failed = 0;
+};
+
 struct TickReport {
   int commands_expired = 0;
   int replicas_failed = 0;
   int replicas_requested = 0;
-  int incidents_closed = 0;
+  int incidents_closed = 0;      // quiet rebalance incidents
+  int replicas_promoted = 0;     // post-deadline recovery
+  int instances_terminated = 0;  // old primaries past their deadline, now offline
+  // Termination incidents finished: failed over, or failed with nothing to promote.
+  int terminations_closed = 0;
   friend bool operator==(const TickReport&, const TickReport&) = default;
 };
 
@@ -253,11 +379,58 @@ class SPOTOPT_EXPORT Controller {
                                             const SignalReport& report);
   absl::StatusOr<std::vector<Incident>> ListIncidents(std::string_view tenant_id,
                                                       std::string_view agent_id);
+  // create-emergency-replica: upserts the incident, then names the live replica or
+  // requests one in the cheapest other-AZ pool with a fresh spot price. Business
+  // refusals are success = false, never an error; a repeat gives the same answer.
+  absl::StatusOr<EmergencyReplicaResult> CreateEmergencyReplica(std::string_view tenant_id,
+                                                                std::string_view registration_id,
+                                                                const SignalReport& report);
+  // termination-imminent: promotes a READY replica, or force-promotes a SYNCING one
+  // with an instance id before the deadline; records the incident's phases.
+  absl::StatusOr<TerminationResult> TerminationImminent(std::string_view tenant_id,
+                                                        std::string_view registration_id,
+                                                        const SignalReport& report);
+  // rebalance-recommendation: replica, switch (a priority-100 switch is PENDING or
+  // LEASED) or monitor.
+  absl::StatusOr<RebalanceResult> RebalanceRecommendation(std::string_view tenant_id,
+                                                          std::string_view registration_id,
+                                                          const SignalReport& report);
+
+  // ---- Agent reports ----
+  // Validates the whole report, then stores one observation per priced pool plus the
+  // on-demand one; returns how many were stored. Any invalid value stores nothing.
+  absl::StatusOr<int> ReportPrices(std::string_view tenant_id, std::string_view registration_id,
+                                   const PricingReport& report);
+  absl::StatusOr<std::vector<PriceObservation>> ListLatestPrices(std::string_view tenant_id,
+                                                                 std::string_view region,
+                                                                 std::string_view instance_type);
+  // Creates or completes the switch record and, from the primary, moves the
+  // placement (protocol section 5.7).
+  absl::StatusOr<SwitchRecord> ReportSwitch(std::string_view tenant_id,
+                                            std::string_view registration_id,
+                                            const SwitchReport& report);
+  absl::StatusOr<std::vector<SwitchRecord>> ListSwitches(std::string_view tenant_id,
+                                                         std::string_view agent_id);
+  // POST replicas: binds the instance to the replica reserved for a create_replica
+  // command leased to the registration, or creates a manual_standby replica. A
+  // refusal (FailedPrecondition) still records the instance as an orphan.
+  absl::StatusOr<ReplicaBinding> ReportReplicaLaunch(std::string_view tenant_id,
+                                                     std::string_view registration_id,
+                                                     const ReplicaInstanceReport& report);
+  // Records the cleanup log and the registration's last cleanup time. Error
+  // variants are recorded, never refused.
+  absl::StatusOr<CleanupResult> ReportCleanup(std::string_view tenant_id,
+                                              std::string_view registration_id,
+                                              const CleanupReport& report);
+  absl::StatusOr<std::vector<CleanupLog>> ListCleanupLogs(std::string_view tenant_id,
+                                                          std::string_view agent_id);
 
   // ---- Periodic work ----
   // Expires commands and leases, times out replicas, keeps manual standbys, closes
-  // quiet rebalance incidents. Idempotent: twice, or from two threads at once,
-  // equals once.
+  // quiet rebalance incidents, promotes a termination incident's replica once it is
+  // READY after the deadline (or the old primary is offline), and marks an old
+  // primary terminated once it is offline past its deadline. Idempotent: twice, or from two threads
+  // at once, equals once.
   absl::StatusOr<TickReport> Tick(Time now);
 
  private:

@@ -27,6 +27,7 @@
 #include "spotopt/domain/command.h"
 #include "spotopt/domain/incident.h"
 #include "spotopt/domain/replica.h"
+#include "spotopt/domain/report.h"
 #include "spotopt/domain/tenant.h"
 
 namespace spotopt {
@@ -110,6 +111,32 @@ class SPOTOPT_EXPORT Transaction {
   // Agent events, append-only; listed by `at` then id.
   virtual absl::Status InsertEvent(const AgentEvent& e) = 0;
   virtual absl::StatusOr<std::vector<AgentEvent>> ListEvents(std::string_view agent_id) = 0;
+
+  // Price observations, append-only. Insert assigns `seq` (returned); the price
+  // pipeline reads them per pool, so they are indexed by (tenant, region, instance
+  // type, AZ, observed_at).
+  virtual absl::StatusOr<int64_t> InsertPriceObservation(const PriceObservation& o) = 0;
+  // The tenant's observations of one pool (an empty AZ: the on-demand prices of the
+  // region and type) with from <= observed_at < to, ordered by observed_at then seq.
+  virtual absl::StatusOr<std::vector<PriceObservation>> ListPriceObservations(
+      std::string_view tenant_id, const Pool& pool, Time from, Time to) = 0;
+  // The newest observation (greatest observed_at, then seq) of each (AZ, kind) the
+  // tenant has for (region, instance type), ordered by AZ then kind.
+  virtual absl::StatusOr<std::vector<PriceObservation>> ListLatestPrices(
+      std::string_view tenant_id, std::string_view region, std::string_view instance_type) = 0;
+  // Every observation of the tenant, by seq.
+  virtual absl::StatusOr<std::vector<PriceObservation>> ListTenantPriceObservations(
+      std::string_view tenant_id) = 0;
+
+  // Switch records; listed by created_at then id.
+  virtual absl::StatusOr<SwitchRecord> GetSwitch(std::string_view id) = 0;
+  virtual absl::Status InsertSwitch(const SwitchRecord& s) = 0;
+  virtual absl::Status UpdateSwitch(const SwitchRecord& s) = 0;
+  virtual absl::StatusOr<std::vector<SwitchRecord>> ListSwitches(std::string_view agent_id) = 0;
+
+  // Cleanup logs, append-only; listed by received_at then id.
+  virtual absl::Status InsertCleanupLog(const CleanupLog& l) = 0;
+  virtual absl::StatusOr<std::vector<CleanupLog>> ListCleanupLogs(std::string_view agent_id) = 0;
 };
 
 class SPOTOPT_EXPORT Store {

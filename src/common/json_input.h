@@ -1,7 +1,8 @@
-// Reading request bodies as the protocol requires (sections 1.6, 4, 9): bounded,
-// strict about structure, tolerant about spellings and optional values.
-#ifndef SPOTOPT_PROTOCOL_JSON_INPUT_H_
-#define SPOTOPT_PROTOCOL_JSON_INPUT_H_
+// Reading JSON input as the agent protocol requires (sections 1.6, 4, 9): bounded,
+// strict about structure, tolerant about spellings and optional values. Shared by
+// every layer that reads JSON from outside (config patches, request bodies).
+#ifndef SPOTOPT_COMMON_JSON_INPUT_H_
+#define SPOTOPT_COMMON_JSON_INPUT_H_
 
 #include <boost/json.hpp>
 
@@ -11,7 +12,7 @@
 
 #include "spotopt/types.h"
 
-namespace spotopt::protocol {
+namespace spotopt::json {
 
 inline constexpr size_t kMaxBodyBytes = 256 * 1024;
 inline constexpr size_t kMaxDepth = 16;
@@ -27,6 +28,8 @@ absl::StatusOr<std::optional<std::string>> OptString(const boost::json::object& 
                                                      std::string_view key);
 absl::StatusOr<std::optional<bool>> OptBool(const boost::json::object& o, std::string_view key);
 absl::StatusOr<std::optional<int64_t>> OptInt(const boost::json::object& o, std::string_view key);
+// Any finite JSON number.
+absl::StatusOr<std::optional<double>> OptNumber(const boost::json::object& o, std::string_view key);
 absl::StatusOr<std::optional<Money>> OptPrice(const boost::json::object& o, std::string_view key);
 absl::StatusOr<std::optional<Time>> OptTime(const boost::json::object& o, std::string_view key);
 // A nested object; nullopt when absent or null.
@@ -38,6 +41,6 @@ absl::StatusOr<const boost::json::object*> OptObject(const boost::json::object& 
 std::string_view FirstPresent(const boost::json::object& o,
                               std::initializer_list<std::string_view> keys);
 
-}  // namespace spotopt::protocol
+}  // namespace spotopt::json
 
-#endif  // SPOTOPT_PROTOCOL_JSON_INPUT_H_
+#endif  // SPOTOPT_COMMON_JSON_INPUT_H_

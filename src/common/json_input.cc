@@ -1,12 +1,13 @@
-#include "protocol/json_input.h"
+#include "common/json_input.h"
 
-#include <boost/json/basic_parser_impl.hpp>
 #include <fmt/format.h>
+#include <boost/json/basic_parser_impl.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <vector>
 
-namespace spotopt::protocol {
+namespace spotopt::json {
 namespace {
 
 absl::Status Invalid(std::string_view field, std::string_view why) {
@@ -136,6 +137,16 @@ absl::StatusOr<std::optional<int64_t>> OptInt(const boost::json::object& o, std:
   return Invalid(key, "must be an integer");
 }
 
+absl::StatusOr<std::optional<double>> OptNumber(const boost::json::object& o,
+                                                std::string_view key) {
+  const boost::json::value* v = Present(o, key);
+  if (!v) return std::optional<double>();
+  if (!v->is_number()) return Invalid(key, "must be a number");
+  const double d = v->to_number<double>();
+  if (!std::isfinite(d)) return Invalid(key, "must be finite");
+  return std::optional<double>(d);
+}
+
 absl::StatusOr<std::optional<Money>> OptPrice(const boost::json::object& o, std::string_view key) {
   const boost::json::value* v = Present(o, key);
   if (!v) return std::optional<Money>();
@@ -176,4 +187,4 @@ std::string_view FirstPresent(const boost::json::object& o,
   return *keys.begin();
 }
 
-}  // namespace spotopt::protocol
+}  // namespace spotopt::json

@@ -1,0 +1,387 @@
+// What agents report: prices (protocol section 5.6), switches (5.7) and cleanup
+// logs (5.15).
+#include "spotopt/service/controller.h"
+
+#include <fmt/format.h>
+
+#include "service/use_case.h"
+
+namespace spotopt {
+namespace {
+
+// A wire price per protocol section 4; absent means unknown.
+absl::StatusOr<std::optional<Money>> ParseReported(const ReportedPrice& value,
+                                                   std::string_view field) {
+  if (const double* usd = std::get_if<double>(&value)) {
+    SPOTOPT_ASSIGN_OR_RETURN(Money m, Money::PriceFromDouble(*usd, field));
+    return std::optional<Money>(m);
+  }
+  if (const std::string* text = std::get_if<std::string>(&value)) {
+    SPOTOPT_ASSIGN_OR_RETURN(Money m, Money::ParsePrice(*text, field));
+    return std::optional<Money>(m);
+  }
+  return std::optional<Money>();
+}
+
+absl::Status CheckOptionalTime(const std::optional<Time>& t, std::string_view field) {
+  return t ? ValidateTime(*t, field) : absl::OkStatus();
+}
+
+struct ValidPool {
+  std::string instance_type;
+  std::string az;
+  Money price;
+};
+
+// Every spot pool entry, checked before anything is stored; unpriced ones dropped.
+// Pool ids name AZs of the agent's `region`.
+absl::StatusOr<std::vector<ValidPool>> ValidatePools(const std::vector<SpotPoolPrice>& pools,
+                                                     std::string_view region) {
+  std::vector<ValidPool> out;
+  for (size_t k = 0; k < pools.size(); ++k) {
+    const SpotPoolPrice& p = pools[k];
+    const std::string field = fmt::format("pricing.spot_pools[{}]", k);
+    SPOTOPT_RETURN_IF_ERROR(CheckOptionalShort(p.pool_id, field + ".pool_id"));
+    SPOTOPT_RETURN_IF_ERROR(CheckOptionalShort(p.instance_type, field + ".instance_type"));
+    SPOTOPT_RETURN_IF_ERROR(CheckOptionalShort(p.az, field + ".az"));
+    ValidPool v{p.instance_type, p.az, Money()};
+    if (!p.pool_id.empty()) {
+      absl::StatusOr<Pool> pool = ParsePoolId(p.pool_id, region);
+      if (!pool.ok()) return Invalid(field + ".pool_id", std::string(pool.status().message()));
+      if ((!p.instance_type.empty() && p.instance_type != pool->instance_type) ||
+          (!p.az.empty() && p.az != pool->az)) {
+        return Invalid(field + ".pool_id", "does not agree with instance_type and az");
+      }
+      v.instance_type = pool->instance_type;
+      v.az = pool->az;
+    } else if (p.instance_type.empty() || p.az.empty()) {
+      return Invalid(field + ".pool_id", "required without instance_type and az");
+    }
+    SPOTOPT_ASSIGN_OR_RETURN(std::optional<Money> price, ParseReported(p.price, field + ".price"));
+    if (!price) continue;
+    v.price = *price;
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+}  // namespace
+
+// ---- Prices ------------------------------------------------------------------------
+
+absl::StatusOr<int> Controller::ReportPrices(std::string_view tenant_id,
+                                             std::string_view registration_id,
+                                             const PricingReport& report) {
+  SPOTOPT_RETURN_IF_ERROR(CheckOptionalShort(report.instance_type, "instance.instance_type"));
+  SPOTOPT_ASSIGN_OR_RETURN(std::optional<Money> on_demand,
+                           ParseReported(report.on_demand_price, "pricing.on_demand_price"));
+  SPOTOPT_RETURN_IF_ERROR(
+      ParseReported(report.current_spot_price, "pricing.current_spot_price").status());
+  if (report.spot_pools.size() > kMaxSpotPools) {
+    return Invalid("pricing.spot_pools", fmt::format("at most {} entries", kMaxSpotPools));
+  }
+  const Time now = clock_->Now();
+  // A clock far ahead of ours is not believed: the receive time stands in.
+  const bool server_received =
+      !report.collected_at || *report.collected_at > now + options_.max_clock_skew;
+  if (!server_received) SPOTOPT_RETURN_IF_ERROR(ValidateTime(*report.collected_at, "collected_at"));
+  const Time observed_at = server_received ? now : *report.collected_at;
+
+  return InTransaction(*store_, TxMode::kWrite, [&](Transaction& tx) -> absl::StatusOr<int> {
+    SPOTOPT_ASSIGN_OR_RETURN(Caller c, LoadCaller(tx, tenant_id, registration_id));
+    // Checked before the first write, so a refused report stores nothing.
+    SPOTOPT_ASSIGN_OR_RETURN(std::vector<ValidPool> pools,
+                             ValidatePools(report.spot_pools, c.agent.placement.region));
+    SPOTOPT_ASSIGN_OR_RETURN(Role role, RoleOf(tx, c.agent, c.registration));
+    PriceObservation o;
+    o.tenant_id = c.agent.tenant_id;
+    o.agent_id = c.agent.id;
+    o.registration_id = c.registration.id;
+    o.region = c.agent.placement.region;
+    o.observed_at = observed_at;
+    o.received_at = now;
+    o.server_received = server_received;
+    o.source = role == Role::kPrimary ? PriceSource::kPrimary : PriceSource::kReplica;
+    int accepted = 0;
+    for (const ValidPool& p : pools) {
+      o.kind = PriceKind::kSpot;
+      o.az = p.az;
+      o.instance_type = p.instance_type;
+      o.price = p.price;
+      SPOTOPT_RETURN_IF_ERROR(tx.InsertPriceObservation(o).status());
+      ++accepted;
+    }
+    std::string type = report.instance_type;
+    if (type.empty()) type = c.registration.facts.instance_type;
+    if (on_demand && !type.empty()) {
+      o.kind = PriceKind::kOnDemand;
+      o.az.clear();
+      o.instance_type = type;
+      o.price = *on_demand;
+      SPOTOPT_RETURN_IF_ERROR(tx.InsertPriceObservation(o).status());
+      ++accepted;
+    }
+    return accepted;
+  });
+}
+
+absl::StatusOr<std::vector<PriceObservation>> Controller::ListLatestPrices(
+    std::string_view tenant_id, std::string_view region, std::string_view instance_type) {
+  SPOTOPT_RETURN_IF_ERROR(CheckId(tenant_id, "tenant"));
+  return InTransaction(*store_, TxMode::kRead, [&](Transaction& tx) {
+    return tx.ListLatestPrices(tenant_id, region, instance_type);
+  });
+}
+
+// ---- Switches -----------------------------------------------------------------------
+
+namespace {
+
+// A pool id names an AZ of the instance's region (the agent's when not sent).
+absl::Status ValidateSwitchInstance(const SwitchInstance& s, std::string_view side,
+                                    std::string_view agent_region) {
+  SPOTOPT_RETURN_IF_ERROR(ValidateInstanceId(s.instance_id, fmt::format("{}.instance_id", side)));
+  SPOTOPT_RETURN_IF_ERROR(
+      CheckOptionalShort(s.instance_type, fmt::format("{}.instance_type", side)));
+  SPOTOPT_RETURN_IF_ERROR(CheckOptionalShort(s.region, fmt::format("{}.region", side)));
+  SPOTOPT_RETURN_IF_ERROR(CheckOptionalShort(s.az, fmt::format("{}.az", side)));
+  SPOTOPT_RETURN_IF_ERROR(CheckOptionalShort(s.ami_id, fmt::format("{}.ami_id", side)));
+  if (s.pool_id.empty()) return absl::OkStatus();
+  absl::StatusOr<Pool> pool = ParsePoolId(s.pool_id, s.region.empty() ? agent_region : s.region);
+  if (!pool.ok()) {
+    return Invalid(fmt::format("{}.pool_id", side), std::string(pool.status().message()));
+  }
+  return absl::OkStatus();
+}
+
+// Where an instance of the report runs; unknown parts come from `fallback`.
+Placement PlacementOf(const SwitchInstance& s, const Placement& fallback) {
+  Placement p{s.instance_id, s.instance_type, s.region, s.az, s.mode.value_or(fallback.mode)};
+  if (p.instance_type.empty()) p.instance_type = fallback.instance_type;
+  if (p.region.empty()) p.region = fallback.region;
+  if (p.az.empty() && !s.pool_id.empty()) p.az = s.pool_id.substr(s.pool_id.rfind('.') + 1);
+  return p;
+}
+
+// Does a placement command ask for exactly this target?
+bool Targets(const Command& c, const Placement& to) {
+  if (c.target_mode != to.mode) return false;
+  if (to.mode == Mode::kOnDemand) return true;
+  return c.target_pool_id && to.pool() && *c.target_pool_id == to.pool()->id();
+}
+
+}  // namespace
+
+absl::StatusOr<SwitchRecord> Controller::ReportSwitch(std::string_view tenant_id,
+                                                      std::string_view registration_id,
+                                                      const SwitchReport& report) {
+  SPOTOPT_RETURN_IF_ERROR(
+      ValidateInstanceId(report.old_instance.instance_id, "old_instance.instance_id"));
+  SPOTOPT_RETURN_IF_ERROR(
+      ValidateInstanceId(report.new_instance.instance_id, "new_instance.instance_id"));
+  if (!report.new_instance.mode) return Invalid("new_instance.mode", "required");
+  if (*report.new_instance.mode == Mode::kSpot && report.new_instance.az.empty() &&
+      report.new_instance.pool_id.empty()) {
+    return Invalid("new_instance.pool_id", "a spot target needs a pool or an AZ");
+  }
+  SPOTOPT_ASSIGN_OR_RETURN(std::optional<Money> on_demand,
+                           ParseReported(report.on_demand_price, "prices.on_demand"));
+  SPOTOPT_ASSIGN_OR_RETURN(std::optional<Money> old_spot,
+                           ParseReported(report.old_spot_price, "prices.old_spot"));
+  SPOTOPT_ASSIGN_OR_RETURN(std::optional<Money> new_spot,
+                           ParseReported(report.new_spot_price, "prices.new_spot"));
+  SPOTOPT_RETURN_IF_ERROR(CheckOptionalTime(report.initiated_at, "timing.switch_initiated_at"));
+  SPOTOPT_RETURN_IF_ERROR(CheckOptionalTime(report.launched_at, "timing.new_instance_launched_at"));
+  SPOTOPT_RETURN_IF_ERROR(CheckOptionalTime(report.ready_at, "timing.new_instance_ready_at"));
+  SPOTOPT_RETURN_IF_ERROR(
+      CheckOptionalTime(report.traffic_switched_at, "timing.traffic_switched_at"));
+  SPOTOPT_RETURN_IF_ERROR(
+      CheckOptionalTime(report.old_terminated_at, "timing.old_instance_terminated_at"));
+  SPOTOPT_RETURN_IF_ERROR(CheckOptionalTime(report.ami_created_at, "timing.ami_created_at"));
+  SPOTOPT_RETURN_IF_ERROR(CheckOptionalShort(report.trigger, "trigger"));
+  if (!report.command_id.empty()) SPOTOPT_RETURN_IF_ERROR(CheckId(report.command_id, "command"));
+  const Time now = clock_->Now();
+
+  return InTransaction(
+      *store_, TxMode::kWrite, [&](Transaction& tx) -> absl::StatusOr<SwitchRecord> {
+        SPOTOPT_ASSIGN_OR_RETURN(Caller c, LoadCaller(tx, tenant_id, registration_id));
+        Agent& agent = c.agent;
+        const std::string& region = agent.placement.region;
+        SPOTOPT_RETURN_IF_ERROR(
+            ValidateSwitchInstance(report.old_instance, "old_instance", region));
+        SPOTOPT_RETURN_IF_ERROR(
+            ValidateSwitchInstance(report.new_instance, "new_instance", region));
+        if (report.old_instance.instance_id != c.registration.instance_id) {
+          return Refused("old_instance.instance_id is not this registration's instance");
+        }
+        const bool primary = c.registration.instance_id == agent.placement.instance_id;
+        const Placement from =
+            primary ? agent.placement : PlacementOf(report.old_instance, agent.placement);
+        const Placement to = PlacementOf(report.new_instance, agent.placement);
+
+        // Step 2: the command this switch carried out.
+        std::optional<Command> command;
+        if (!report.command_id.empty()) {
+          SPOTOPT_ASSIGN_OR_RETURN(command, LoadCommand(tx, agent, report.command_id));
+          if (!command->is_placement()) return Refused("command_id does not name a switch");
+        } else {
+          SPOTOPT_ASSIGN_OR_RETURN(std::vector<Command> commands, tx.ListCommands(agent.id));
+          for (Command& cmd : commands) {
+            if (cmd.is_placement() && cmd.leased_at && cmd.lease_holder == c.registration.id &&
+                InSuccessorWindow(cmd, options_, now) && Targets(cmd, to)) {
+              command = std::move(cmd);
+              break;
+            }
+          }
+        }
+
+        // Step 3: create the record, or complete the one a successor started.
+        bool existed = false;
+        SPOTOPT_ASSIGN_OR_RETURN(SwitchRecord rec,
+                                 FindOrNewSwitch(tx, agent, report.old_instance.instance_id,
+                                                 report.new_instance.instance_id, now, &existed));
+        if (!existed) {
+          rec.from = from;
+          rec.to = to;
+        }
+        const auto merge = [](std::optional<Time>& into, const std::optional<Time>& t) {
+          if (t) into = t;
+        };
+        merge(rec.initiated_at, report.initiated_at);
+        merge(rec.launched_at, report.launched_at);
+        merge(rec.ready_at, report.ready_at);
+        merge(rec.traffic_switched_at, report.traffic_switched_at);
+        merge(rec.old_terminated_at, report.old_terminated_at);
+        merge(rec.ami_created_at, report.ami_created_at);
+        if (on_demand) rec.on_demand_price = on_demand;
+        if (old_spot) rec.old_spot_price = old_spot;
+        if (new_spot) rec.new_spot_price = new_spot;
+        if (!report.trigger.empty()) rec.trigger = report.trigger;
+        rec.reported = true;
+        if (command) {
+          rec.command_id = command->id;
+          rec.reason = command->reason;
+          rec.requested_by = command->requested_by;
+        }
+        rec.unsolicited = rec.command_id.empty();
+        rec.updated_at = now;
+
+        // Step 4: a report is proof of success.
+        if (command && command->state == CommandState::kLeased) {
+          SPOTOPT_RETURN_IF_ERROR(
+              TransitionCommand(*command, CommandEvent::kSucceed, now, "switch reported"));
+          SPOTOPT_RETURN_IF_ERROR(tx.UpdateCommand(*command));
+        }
+
+        // Steps 5-7: only the primary's report moves the placement.
+        InstanceState fate = InstanceState::kRetained;
+        if (report.old_terminated_at) {
+          fate = InstanceState::kTerminated;
+        } else if (command && command->terminate_wait_seconds > 0) {
+          fate = InstanceState::kTerminating;
+        }
+        bool move = primary && command.has_value();
+        if (primary && !command) {
+          SPOTOPT_ASSIGN_OR_RETURN(std::vector<Command> open, tx.ListOpenCommands(agent.id));
+          move = std::none_of(open.begin(), open.end(),
+                              [](const Command& cmd) { return cmd.is_placement(); });
+        }
+        if (move) {
+          SPOTOPT_RETURN_IF_ERROR(MovePlacement(tx, agent, to, fate, command ? command->id : "",
+                                                "switch reported", now));
+        } else if (!command) {
+          SPOTOPT_RETURN_IF_ERROR(tx.InsertEvent(MakeEvent(
+              agent, EventKind::kIdentityConflict, report.new_instance.instance_id,
+              fmt::format("unsolicited switch {} -> {} reported; placement not moved",
+                          report.old_instance.instance_id, report.new_instance.instance_id),
+              now)));
+        }
+        SPOTOPT_RETURN_IF_ERROR(existed ? tx.UpdateSwitch(rec) : tx.InsertSwitch(rec));
+        return rec;
+      });
+}
+
+absl::StatusOr<std::vector<SwitchRecord>> Controller::ListSwitches(std::string_view tenant_id,
+                                                                   std::string_view agent_id) {
+  return InTransaction(
+      *store_, TxMode::kRead, [&](Transaction& tx) -> absl::StatusOr<std::vector<SwitchRecord>> {
+        SPOTOPT_ASSIGN_OR_RETURN(Agent a, LoadAgent(tx, tenant_id, agent_id, true));
+        return tx.ListSwitches(a.id);
+      });
+}
+
+// ---- Cleanup --------------------------------------------------------------------------
+
+namespace {
+
+absl::StatusOr<CleanupSection> CleanSection(const CleanupSection& in, std::string_view name) {
+  CleanupSection out;
+  const auto ids = [&](const std::vector<std::string>& list, std::string_view key,
+                       std::vector<std::string>* into) -> absl::Status {
+    const std::string field = fmt::format("{}.{}", name, key);
+    if (list.size() > kMaxCleanupIds) {
+      return Invalid(field, fmt::format("at most {} entries", kMaxCleanupIds));
+    }
+    for (const std::string& id : list) SPOTOPT_RETURN_IF_ERROR(ValidateShortString(id, field));
+    *into = list;
+    return absl::OkStatus();
+  };
+  SPOTOPT_RETURN_IF_ERROR(ids(in.deleted_snapshots, "deleted_snapshots", &out.deleted_snapshots));
+  SPOTOPT_RETURN_IF_ERROR(ids(in.deleted_amis, "deleted_amis", &out.deleted_amis));
+  if (in.failed.size() > kMaxCleanupIds) {
+    return Invalid(fmt::format("{}.failed", name),
+                   fmt::format("at most {} entries", kMaxCleanupIds));
+  }
+  for (const CleanupFailure& f : in.failed) {
+    // Free text is cut, never refused; a failure without an id is still a failure.
+    out.failed.push_back(CleanupFailure{SanitizeFreeText(f.id.substr(0, kMaxShortString)),
+                                        SanitizeFreeText(f.error)});
+  }
+  SPOTOPT_RETURN_IF_ERROR(CheckOptionalTime(in.cutoff, fmt::format("{}.cutoff_date", name)));
+  out.cutoff = in.cutoff;
+  out.error = SanitizeFreeText(in.error);
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<CleanupResult> Controller::ReportCleanup(std::string_view tenant_id,
+                                                        std::string_view registration_id,
+                                                        const CleanupReport& report) {
+  CleanupLog log;
+  if (report.snapshots) {
+    SPOTOPT_ASSIGN_OR_RETURN(log.snapshots, CleanSection(*report.snapshots, "snapshots"));
+  }
+  if (report.amis) {
+    SPOTOPT_ASSIGN_OR_RETURN(log.amis, CleanSection(*report.amis, "amis"));
+  }
+  SPOTOPT_RETURN_IF_ERROR(CheckOptionalTime(report.timestamp, "timestamp"));
+  const Time now = clock_->Now();
+  return InTransaction(
+      *store_, TxMode::kWrite, [&](Transaction& tx) -> absl::StatusOr<CleanupResult> {
+        SPOTOPT_ASSIGN_OR_RETURN(Caller c, LoadCaller(tx, tenant_id, registration_id));
+        log.id = NewId();
+        log.tenant_id = c.agent.tenant_id;
+        log.agent_id = c.agent.id;
+        log.registration_id = c.registration.id;
+        log.reported_at = report.timestamp.value_or(now);
+        log.received_at = now;
+        SPOTOPT_RETURN_IF_ERROR(tx.InsertCleanupLog(log));
+        if (!c.registration.last_cleanup_at || *c.registration.last_cleanup_at < log.reported_at) {
+          c.registration.last_cleanup_at = log.reported_at;
+          SPOTOPT_RETURN_IF_ERROR(tx.UpdateRegistration(c.registration));
+        }
+        return CleanupResult{log, log.deleted_snapshots(), log.deleted_amis(), log.failed()};
+      });
+}
+
+absl::StatusOr<std::vector<CleanupLog>> Controller::ListCleanupLogs(std::string_view tenant_id,
+                                                                    std::string_view agent_id) {
+  return InTransaction(
+      *store_, TxMode::kRead, [&](Transaction& tx) -> absl::StatusOr<std::vector<CleanupLog>> {
+        SPOTOPT_ASSIGN_OR_RETURN(Agent a, LoadAgent(tx, tenant_id, agent_id, true));
+        return tx.ListCleanupLogs(a.id);
+      });
+}
+
+}  // namespace spotopt

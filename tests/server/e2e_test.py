@@ -1,0 +1,149 @@
+"""End to end: the real spotopt-server driven the way the deployed agent and an
+operator drive it, across a restart, ending with SIGTERM.
+
+Usage: python3 e2e_test.py PATH/TO/spotopt-server
+"""
+import sys
+
+import requests
+
+from common import Server, bearer, find_binary
+
+INSTANCE = "i-0123456789abcdef0"
+REPLICA_INSTANCE = "i-0fedcba9876543210"
+
+
+def expect(response, status):
+    assert response.status_code == status, (
+        f"{response.request.method} {response.request.url}: "
+        f"{response.status_code} {response.text}")
+    assert response.headers["Content-Type"].startswith("application/json"), response.headers
+    return response.json()
+
+
+def main():
+    server = Server(find_binary())
+    try:
+        run(server)
+    finally:
+        server.kill()
+    print("e2e ok")
+
+
+def run(server):
+    token = server.cli("tenant", "create", "acme")
+    operator = server.cli("operator-token")
+    assert token.startswith("sot_") and operator.startswith("sot_")
+    server.start()
+    base, agent_h, admin_h = server.base, bearer(token), bearer(operator)
+    s = requests.Session()  # keep-alive, as the agent does
+
+    # The agent: register (its token both in the header and in the body), heartbeat,
+    # config, an empty command poll.
+    body = {"client_token": token, "instance_id": INSTANCE, "region": "us-east-1",
+            "logical_agent_id": "checkout-api", "instance_type": "m5.large",
+            "az": "us-east-1a", "mode": "spot", "hostname": "ip-10-0-0-1",
+            "agent_version": "4.0.0"}
+    reg = expect(s.post(f"{base}/api/agents/register", json=body, headers=agent_h), 201)
+    agent_id = reg["agent_id"]
+    assert reg["role"] == "primary"
+    hb = expect(s.post(f"{base}/api/agents/{agent_id}/heartbeat",
+                       json={"status": "online", "instance_id": INSTANCE}, headers=agent_h), 200)
+    assert hb["success"] is True
+    config = expect(s.get(f"{base}/api/agents/{agent_id}/config", headers=agent_h), 200)
+    assert config["enabled"] is True
+    assert expect(s.get(f"{base}/api/agents/{agent_id}/pending-commands/", headers=agent_h),
+                  200) == []
+    # Errors the agent can meet: bad token, unknown registration, wrong method.
+    expect(s.get(f"{base}/api/agents/{agent_id}/config", headers=bearer("sot_nope")), 401)
+    expect(s.get(f"{base}/api/agents/00000000-0000-0000-0000-000000000000/config",
+                 headers=agent_h), 404)
+    r = s.delete(f"{base}/api/agents/{agent_id}/config", headers=agent_h)
+    assert r.status_code == 405 and "GET" in r.headers["Allow"], r.text
+
+    # Restart: registrations survive; the same instance gets the same agent_id.
+    code, _ = server.stop()
+    assert code == 0, code
+    server.start()
+    again = expect(s.post(f"{base}/api/agents/register", json=body, headers=agent_h), 200)
+    assert again["agent_id"] == agent_id, (again, agent_id)
+
+    # The operator finds the tenant and the logical agent.
+    tenants = expect(s.get(f"{base}/api/admin/tenants", headers=admin_h), 200)["tenants"]
+    tenant_id = next(t["id"] for t in tenants if t["name"] == "acme")
+    expect(s.get(f"{base}/api/admin/tenants", headers=agent_h), 401)  # tenant token: no
+    agents = expect(s.get(f"{base}/api/admin/tenants/{tenant_id}/agents", headers=admin_h),
+                    200)["agents"]
+    assert len(agents) == 1 and agents[0]["logical_agent_id"] == "checkout-api", agents
+    assert agents[0]["liveness"] == "online"
+    assert agents[0]["placement"]["instance_id"] == INSTANCE
+    assert agents[0]["registrations"][0]["agent_id"] == agent_id
+    admin_agent = f"{base}/api/admin/tenants/{tenant_id}/agents/{agents[0]['id']}"
+
+    # Config through the management API: exact (unknown keys refused), versioned.
+    expect(s.put(f"{admin_agent}/config", data='{"no_such_key": 1}', headers=admin_h), 400)
+    cfg = expect(s.put(f"{admin_agent}/config?expected_version=1",
+                       data='{"min_savings_percent": 25}', headers=admin_h), 200)
+    assert cfg["min_savings_percent"] == 25 and cfg["config_version"] == 2, cfg
+    expect(s.put(f"{admin_agent}/config?expected_version=1",
+                 data='{"min_savings_percent": 20}', headers=admin_h), 409)
+    seen = expect(s.get(f"{base}/api/agents/{agent_id}/config", headers=agent_h), 200)
+    assert seen["config_version"] == 2
+
+    # A forced switch: enqueued by the operator, delivered once, acknowledged.
+    cmd = expect(s.post(f"{admin_agent}/switch", headers=admin_h,
+                        json={"target_mode": "spot", "target_pool_id": "m5.large.us-east-1b",
+                              "reason": "e2e", "override_limits": True}), 201)
+    assert cmd["priority"] == 75 and cmd["state"] == "pending", cmd
+    polled = expect(s.get(f"{base}/api/agents/{agent_id}/pending-commands", headers=agent_h), 200)
+    assert [c["id"] for c in polled] == [cmd["id"]], polled
+    assert expect(s.get(f"{base}/api/agents/{agent_id}/pending-commands", headers=agent_h),
+                  200) == []
+    ack = expect(s.post(f"{base}/api/agents/{agent_id}/commands/{cmd['id']}/executed",
+                        json={"success": True, "message": "switched"}, headers=agent_h), 200)
+    assert ack["state"] == "succeeded", ack
+    commands = expect(s.get(f"{admin_agent}/commands", headers=admin_h), 200)["commands"]
+    assert [(c["id"], c["state"]) for c in commands] == [(cmd["id"], "succeeded")], commands
+
+    # A replica: requested by the operator, leased by the agent's replica poll,
+    # launched, ready, promoted.
+    replica = expect(s.post(f"{admin_agent}/replicas", json={}, headers=admin_h), 201)
+    assert replica["state"] == "requested", replica
+    work = expect(s.get(f"{base}/api/agents/{agent_id}/replicas?status=launching",
+                        headers=agent_h), 200)
+    assert [w["id"] for w in work["replicas"]] == [replica["id"]], work
+    put = expect(s.put(f"{base}/api/agents/{agent_id}/replicas/{replica['id']}",
+                       json={"instance_id": REPLICA_INSTANCE, "status": "syncing"},
+                       headers=agent_h), 200)
+    assert put["status"] == "syncing", put
+    ready = expect(s.post(f"{base}/api/agents/{agent_id}/replicas/{replica['id']}/status",
+                          json={"status": "ready",
+                                "sync_completed_at": "2025-11-23T10:15:02.481930+00:00"},
+                          headers=agent_h), 200)
+    assert ready["status"] == "ready", ready
+    promoted = expect(s.post(f"{admin_agent}/replicas/{replica['id']}/promote", json={},
+                             headers=admin_h), 200)
+    assert promoted["state"] in ("promoting", "promoted"), promoted
+    view = expect(s.get(admin_agent, headers=admin_h), 200)
+    assert view["placement"]["instance_id"] == REPLICA_INSTANCE, view["placement"]
+    expect(s.get(f"{admin_agent}/events", headers=admin_h), 200)
+    expect(s.get(f"{admin_agent}/incidents", headers=admin_h), 200)
+
+    # Tenant lifecycle: suspend locks the agent out with 403, reactivate lets it back.
+    expect(s.post(f"{base}/api/admin/tenants/{tenant_id}/suspend", headers=admin_h), 200)
+    expect(s.get(f"{base}/api/agents/{agent_id}/config", headers=agent_h), 403)
+    expect(s.post(f"{base}/api/admin/tenants/{tenant_id}/reactivate", headers=admin_h), 200)
+    expect(s.get(f"{base}/api/agents/{agent_id}/config", headers=agent_h), 200)
+
+    # Metrics carry the route labels and the liveness gauge.
+    metrics = s.get(f"{base}/metrics").text
+    assert 'spotopt_http_requests_total{route="/api/agents/{id}/config",code="200"}' in metrics
+    assert "spotopt_agents{liveness=" in metrics
+
+    code, took = server.stop()
+    assert code == 0, code
+    assert took < 5, took
+
+
+if __name__ == "__main__":
+    sys.exit(main())
