@@ -343,6 +343,324 @@ Response ReplicaStatus(Call& c) {
                                        {"status", WireStatus(replica.state, false)}});
 }
 
+// A price as the wire carries it; the Controller validates the value.
+absl::StatusOr<ReportedPrice> PriceField(const boost::json::object& o, std::string_view key) {
+  const auto it = o.find(boost::json::string_view(key.data(), key.size()));
+  if (it == o.end() || it->value().is_null()) return ReportedPrice();
+  const boost::json::value& v = it->value();
+  if (v.is_string()) return ReportedPrice(std::string(v.get_string()));
+  if (v.is_number()) return ReportedPrice(v.to_number<double>());
+  return absl::InvalidArgumentError(fmt::format("{}: must be a price", key));
+}
+
+absl::StatusOr<const boost::json::array*> OptArray(const boost::json::object& o,
+                                                   std::string_view key) {
+  const auto it = o.find(boost::json::string_view(key.data(), key.size()));
+  if (it == o.end() || it->value().is_null()) return nullptr;
+  if (!it->value().is_array()) {
+    return absl::InvalidArgumentError(fmt::format("{}: must be an array", key));
+  }
+  return &it->value().get_array();
+}
+
+std::optional<std::string> StringAt(const boost::json::object& o, std::string_view key) {
+  const auto it = o.find(boost::json::string_view(key.data(), key.size()));
+  if (it == o.end() || !it->value().is_string()) return std::nullopt;
+  return std::string(it->value().get_string());
+}
+
+Response PricingReportRoute(Call& c) {
+  PricingReport report;
+  SPOTOPT_TRY(instance, json::OptObject(c.body, "instance"));
+  if (instance) {
+    SPOTOPT_TRY(type, OptString(*instance, "instance_type"));
+    report.instance_type = type.value_or("");
+  }
+  SPOTOPT_TRY(pricing, json::OptObject(c.body, FirstPresent(c.body, {"pricing", "prices"})));
+  if (!pricing) return Error(absl::InvalidArgumentError("pricing: required"));
+  SPOTOPT_TRY(on_demand, PriceField(*pricing, "on_demand_price"));
+  SPOTOPT_TRY(current, PriceField(*pricing, "current_spot_price"));
+  report.on_demand_price = std::move(on_demand);
+  report.current_spot_price = std::move(current);
+  SPOTOPT_TRY(collected, OptTime(*pricing, "collected_at"));
+  report.collected_at = collected;
+  SPOTOPT_TRY(pools, OptArray(*pricing, "spot_pools"));
+  if (pools) {
+    if (pools->size() > kMaxSpotPools) {
+      return Error(absl::InvalidArgumentError("pricing.spot_pools: more than 512 entries"));
+    }
+    for (size_t i = 0; i < pools->size(); ++i) {
+      const std::string field = fmt::format("pricing.spot_pools[{}]", i);
+      if (!(*pools)[i].is_object()) {
+        return Error(absl::InvalidArgumentError(field + ": must be an object"));
+      }
+      const boost::json::object& entry = (*pools)[i].get_object();
+      SpotPoolPrice pool;
+      SPOTOPT_TRY(pool_id, OptString(entry, "pool_id"));
+      SPOTOPT_TRY(type, OptString(entry, "instance_type"));
+      SPOTOPT_TRY(az, OptString(entry, "az"));
+      SPOTOPT_TRY(price, PriceField(entry, "price"));
+      pool.pool_id = pool_id.value_or("");
+      pool.instance_type = type.value_or("");
+      pool.az = az.value_or("");
+      pool.price = std::move(price);
+      report.spot_pools.push_back(std::move(pool));
+    }
+  }
+  SPOTOPT_TRY(accepted, c.controller.ReportPrices(c.tenant.id, AgentId(c), report));
+  return Json(200, boost::json::object{{"success", true}, {"accepted_observations", accepted}});
+}
+
+absl::StatusOr<SwitchInstance> SwitchSide(const boost::json::object* o) {
+  SwitchInstance side;
+  if (!o) return side;
+  for (auto [key, field] :
+       {std::pair{"instance_id", &side.instance_id},
+        std::pair{"instance_type", &side.instance_type}, std::pair{"region", &side.region},
+        std::pair{"az", &side.az}, std::pair{"ami_id", &side.ami_id},
+        std::pair{"pool_id", &side.pool_id}}) {
+    absl::StatusOr<std::string> value = KnownString(*o, key);
+    if (!value.ok()) return value.status();
+    *field = *std::move(value);
+  }
+  absl::StatusOr<std::string> mode = KnownString(*o, "mode");
+  if (!mode.ok()) return mode.status();
+  if (!mode->empty()) {
+    absl::StatusOr<Mode> parsed = ParseMode(*mode);
+    if (!parsed.ok()) return parsed.status();
+    side.mode = *parsed;
+  }
+  return side;
+}
+
+Response SwitchReportRoute(Call& c) {
+  SwitchReport report;
+  SPOTOPT_TRY(old_side, json::OptObject(c.body, "old_instance"));
+  SPOTOPT_TRY(new_side, json::OptObject(c.body, "new_instance"));
+  SPOTOPT_TRY(old_instance, SwitchSide(old_side));
+  SPOTOPT_TRY(new_instance, SwitchSide(new_side));
+  report.old_instance = std::move(old_instance);
+  report.new_instance = std::move(new_instance);
+  // Section 9: the agent's spellings first, then the previous backend's.
+  SPOTOPT_TRY(prices, json::OptObject(c.body, FirstPresent(c.body, {"prices", "pricing"})));
+  if (prices) {
+    SPOTOPT_TRY(on_demand,
+                PriceField(*prices, FirstPresent(*prices, {"on_demand", "on_demand_price"})));
+    SPOTOPT_TRY(old_spot,
+                PriceField(*prices, FirstPresent(*prices, {"old_spot", "old_spot_price"})));
+    SPOTOPT_TRY(new_spot,
+                PriceField(*prices, FirstPresent(*prices, {"new_spot", "new_spot_price"})));
+    report.on_demand_price = std::move(on_demand);
+    report.old_spot_price = std::move(old_spot);
+    report.new_spot_price = std::move(new_spot);
+  }
+  SPOTOPT_TRY(timing, json::OptObject(c.body, "timing"));
+  if (timing) {
+    const std::pair<std::initializer_list<std::string_view>, std::optional<Time>*> timings[] = {
+        {{"switch_initiated_at", "initiated_at"}, &report.initiated_at},
+        {{"new_instance_launched_at", "instance_launched_at"}, &report.launched_at},
+        {{"new_instance_ready_at", "instance_ready_at"}, &report.ready_at},
+        {{"traffic_switched_at"}, &report.traffic_switched_at},
+        {{"old_instance_terminated_at", "old_terminated_at"}, &report.old_terminated_at},
+        {{"ami_created_at"}, &report.ami_created_at},
+    };
+    for (const auto& [keys, out] : timings) {
+      SPOTOPT_TRY(t, OptTime(*timing, FirstPresent(*timing, keys)));
+      *out = t;
+    }
+  }
+  SPOTOPT_TRY(trigger, OptString(c.body, "trigger"));
+  SPOTOPT_TRY(command_id, OptString(c.body, "command_id"));
+  report.trigger = trigger.value_or("");
+  report.command_id = command_id.value_or("");
+  SPOTOPT_TRY(record, c.controller.ReportSwitch(c.tenant.id, AgentId(c), report));
+  return Json(200, boost::json::object{{"success", true}, {"switch_id", record.id}});
+}
+
+Response CreateReplicaRoute(Call& c) {
+  ReplicaInstanceReport report;
+  SPOTOPT_TRY(instance_id, OptString(c.body, "instance_id"));
+  if (!instance_id) return Error(absl::InvalidArgumentError("instance_id: required"));
+  report.instance_id = *instance_id;
+  SPOTOPT_TRY(parent, OptString(c.body, "parent_instance_id"));
+  SPOTOPT_TRY(pool_id, OptString(c.body, "pool_id"));
+  SPOTOPT_TRY(type, OptString(c.body, "replica_type"));
+  SPOTOPT_TRY(status_text, OptString(c.body, "status"));
+  report.parent_instance_id = parent.value_or("");
+  report.pool_id = pool_id.value_or("");
+  if (type) report.replica_type = *type;
+  SPOTOPT_TRY(status, ParseReplicaReport(status_text.value_or("launching")));
+  report.status = status;
+  SPOTOPT_TRY(binding, c.controller.ReportReplicaLaunch(c.tenant.id, AgentId(c), report));
+  const Replica& r = binding.replica;
+  return Json(binding.created ? 201 : 200,
+              boost::json::object{{"success", true},
+                                  {"replica_id", r.id},
+                                  {"instance_id", r.instance_id},
+                                  {"pool_id", r.pool.id()},
+                                  {"status", WireStatus(r.state, false)}});
+}
+
+// The signal body shared by the three interruption routes. A termination time that
+// cannot be parsed falls back to receive time + 120 s (section 5.13), so it is
+// dropped here rather than refused.
+absl::StatusOr<SignalReport> SignalOf(const boost::json::object& body,
+                                      std::optional<Signal> signal) {
+  SignalReport report;
+  if (signal) {
+    report.signal = *signal;
+  } else {
+    absl::StatusOr<std::optional<std::string>> type = OptString(body, "signal_type");
+    if (!type.ok()) return type.status();
+    if (!*type) return absl::InvalidArgumentError("signal_type: required");
+    absl::StatusOr<Signal> parsed = ParseSignal(**type);
+    if (!parsed.ok()) return parsed.status();
+    report.signal = *parsed;
+  }
+  absl::StatusOr<std::optional<std::string>> instance = OptString(body, "instance_id");
+  if (!instance.ok()) return instance.status();
+  report.instance_id = instance->value_or("");
+  if (std::optional<std::string> t = StringAt(body, "termination_time")) {
+    if (absl::StatusOr<Time> parsed = ParseTimestamp(*t); parsed.ok()) report.notice_time = *parsed;
+  }
+  absl::StatusOr<std::optional<Time>> detected = OptTime(body, "detected_at");
+  if (!detected.ok()) return detected.status();
+  report.detected_at = *detected;
+  return report;
+}
+
+Response EmergencyReplicaRoute(Call& c) {
+  SPOTOPT_TRY(signal, SignalOf(c.body, std::nullopt));
+  SPOTOPT_TRY(result, c.controller.CreateEmergencyReplica(c.tenant.id, AgentId(c), signal));
+  boost::json::object o{{"success", result.success}, {"incident_id", result.incident_id}};
+  if (!result.success) o["error"] = result.error;
+  if (!result.message.empty()) o["message"] = result.message;
+  if (!result.urgency.empty()) o["urgency"] = result.urgency;
+  if (result.replica) {
+    const Replica& r = *result.replica;
+    o["replica_id"] = r.id;
+    o["replica_instance_id"] =
+        r.instance_id.empty() ? boost::json::value(nullptr) : boost::json::value(r.instance_id);
+    o["instance_id"] = o["replica_instance_id"];
+    o["status"] = WireStatus(r.state, r.state == ReplicaState::kRequested);
+    o["pool_id"] = r.pool.id();
+    o["az"] = r.pool.az;
+  }
+  return Json(result.created ? 201 : 200, o);
+}
+
+Response TerminationRoute(Call& c) {
+  SPOTOPT_TRY(signal, SignalOf(c.body, Signal::kTerminationNotice));
+  SPOTOPT_TRY(result, c.controller.TerminationImminent(c.tenant.id, AgentId(c), signal));
+  boost::json::object o{{"success", result.success},
+                        {"action", result.action},
+                        {"incident_id", result.incident_id},
+                        {"deadline", TimeJson(result.deadline)}};
+  if (result.success) {
+    o["message"] = result.message;
+    o["new_instance_id"] = result.new_instance_id;
+  } else {
+    o["error"] = result.error;
+  }
+  if (!result.replica_id.empty()) o["replica_id"] = result.replica_id;
+  if (result.forced) o["forced"] = true;
+  return Json(200, o);
+}
+
+Response RebalanceRoute(Call& c) {
+  SPOTOPT_TRY(signal, SignalOf(c.body, Signal::kRebalanceRecommendation));
+  SPOTOPT_TRY(result, c.controller.RebalanceRecommendation(c.tenant.id, AgentId(c), signal));
+  boost::json::object o{{"success", true},
+                        {"action", result.action},
+                        {"reason", result.reason},
+                        {"incident_id", result.incident_id}};
+  if (!result.replica_id.empty()) o["replica_id"] = result.replica_id;
+  if (result.command) {
+    o["command_id"] = result.command->id;
+    o["target_mode"] = ToString(result.command->target_mode);
+    o["target_pool_id"] = result.command->target_pool_id
+                              ? boost::json::value(*result.command->target_pool_id)
+                              : boost::json::value(nullptr);
+  }
+  return Json(200, o);
+}
+
+absl::StatusOr<std::vector<std::string>> IdList(const boost::json::object& o,
+                                                std::string_view key) {
+  std::vector<std::string> ids;
+  absl::StatusOr<const boost::json::array*> list = OptArray(o, key);
+  if (!list.ok()) return list.status();
+  if (!*list) return ids;
+  for (const boost::json::value& v : **list) {
+    if (!v.is_string()) return absl::InvalidArgumentError(fmt::format("{}: ids are strings", key));
+    ids.emplace_back(v.get_string());
+  }
+  return ids;
+}
+
+absl::StatusOr<std::optional<CleanupSection>> CleanupSectionOf(const boost::json::object& body,
+                                                               std::string_view key) {
+  absl::StatusOr<const boost::json::object*> o = json::OptObject(body, key);
+  if (!o.ok()) return o.status();
+  if (!*o) return std::optional<CleanupSection>();
+  CleanupSection section;
+  const std::string_view deleted_key = key == "snapshots" ? "deleted" : "deleted_amis";
+  absl::StatusOr<std::vector<std::string>> deleted = IdList(**o, deleted_key);
+  if (!deleted.ok()) return deleted.status();
+  absl::StatusOr<std::vector<std::string>> snapshots =
+      IdList(**o, key == "snapshots" ? "" : "deleted_snapshots");
+  if (!snapshots.ok()) return snapshots.status();
+  if (key == "snapshots") {
+    section.deleted_snapshots = *std::move(deleted);
+  } else {
+    section.deleted_amis = *std::move(deleted);
+    section.deleted_snapshots = *std::move(snapshots);
+  }
+  absl::StatusOr<const boost::json::array*> failed = OptArray(**o, "failed");
+  if (!failed.ok()) return failed.status();
+  if (*failed) {
+    for (const boost::json::value& v : **failed) {
+      if (!v.is_object()) return absl::InvalidArgumentError("failed: entries are objects");
+      section.failed.push_back(CleanupFailure{StringAt(v.get_object(), "id").value_or(""),
+                                              StringAt(v.get_object(), "error").value_or("")});
+    }
+  }
+  absl::StatusOr<std::optional<Time>> cutoff = OptTime(**o, "cutoff_date");
+  if (!cutoff.ok()) return cutoff.status();
+  section.cutoff = *cutoff;
+  section.error = StringAt(**o, "error").value_or("");
+  return std::optional<CleanupSection>(std::move(section));
+}
+
+Response CleanupRoute(Call& c) {
+  CleanupReport report;
+  SPOTOPT_TRY(snapshots, CleanupSectionOf(c.body, "snapshots"));
+  SPOTOPT_TRY(amis, CleanupSectionOf(c.body, "amis"));
+  SPOTOPT_TRY(timestamp, OptTime(c.body, "timestamp"));
+  report.snapshots = std::move(snapshots);
+  report.amis = std::move(amis);
+  report.timestamp = timestamp;
+  SPOTOPT_TRY(result, c.controller.ReportCleanup(c.tenant.id, AgentId(c), report));
+  return Json(200, boost::json::object{{"success", true},
+                                       {"deleted_snapshots", result.deleted_snapshots},
+                                       {"deleted_amis", result.deleted_amis},
+                                       {"failed_count", result.failed}});
+}
+
+Response PromoteRoute(Call& c) {
+  // Section 5.16: the manual promotion, allowed only from the primary registration.
+  SPOTOPT_TRY(view, c.controller.GetRegistration(c.tenant.id, AgentId(c)));
+  if (view.role != Role::kPrimary) {
+    return Error(absl::FailedPreconditionError("only the primary may promote its replica"));
+  }
+  SPOTOPT_TRY(replica, c.controller.PromoteReplica(c.tenant.id, view.registration.agent_id,
+                                                   c.target.segments[2]));
+  return Json(200, boost::json::object{{"success", true},
+                                       {"replica_id", replica.id},
+                                       {"new_instance_id", replica.instance_id},
+                                       {"status", WireStatus(replica.state, false)}});
+}
+
 constexpr std::string_view kId = "{}";
 const Route kRoutes[] = {
     {"POST", {"register"}, "/api/agents/register", Register},
@@ -360,6 +678,26 @@ const Route kRoutes[] = {
      {kId, "replicas", kId, "status"},
      "/api/agents/{id}/replicas/{id}/status",
      ReplicaStatus},
+    {"POST", {kId, "replicas"}, "/api/agents/{id}/replicas", CreateReplicaRoute},
+    {"POST",
+     {kId, "replicas", kId, "promote"},
+     "/api/agents/{id}/replicas/{id}/promote",
+     PromoteRoute},
+    {"POST", {kId, "pricing-report"}, "/api/agents/{id}/pricing-report", PricingReportRoute},
+    {"POST", {kId, "switch-report"}, "/api/agents/{id}/switch-report", SwitchReportRoute},
+    {"POST",
+     {kId, "create-emergency-replica"},
+     "/api/agents/{id}/create-emergency-replica",
+     EmergencyReplicaRoute},
+    {"POST",
+     {kId, "termination-imminent"},
+     "/api/agents/{id}/termination-imminent",
+     TerminationRoute},
+    {"POST",
+     {kId, "rebalance-recommendation"},
+     "/api/agents/{id}/rebalance-recommendation",
+     RebalanceRoute},
+    {"POST", {kId, "cleanup-report"}, "/api/agents/{id}/cleanup-report", CleanupRoute},
 };
 
 bool Matches(const Route& r, const Target& t) {

@@ -1,9 +1,9 @@
 // The agent protocol's conformance checklist (spec section 12), one test per line,
-// through the transport-agnostic handler. Lines whose routes are not served yet
-// (pricing and switch reports, emergency replicas, cleanup) are not listed here.
+// through the transport-agnostic handler.
 #include <doctest/doctest.h>
 
 #include <boost/json.hpp>
+#include <set>
 
 #include "spotopt/protocol/handler.h"
 #include "tests/service/fixture.h"
@@ -386,6 +386,213 @@ TEST_CASE("40: limits: oversized, deep, duplicate keys, invalid UTF-8") {
   CHECK(w.Call("POST", path, "[]").status == 400);
   CHECK(w.Call("POST", path, "").status == 400);
   CHECK(w.fixture().Dump() == before);
+}
+
+constexpr std::string_view kPricing = R"({
+  "instance": {"instance_id": "i-0a1b2c3d4e0000001", "instance_type": "m5.large",
+               "region": "us-east-1", "az": "us-east-1a", "mode": "spot",
+               "pool_id": "m5.large.us-east-1a"},
+  "pricing": {"on_demand_price": 0.096, "current_spot_price": 0.0389,
+              "cheapest_pool": {"pool_id": "m5.large.us-east-1c", "price": 0.0342},
+              "spot_pools": [
+                {"pool_id": "m5.large.us-east-1a", "instance_type": "m5.large", "az": "us-east-1a", "price": 0.0389},
+                {"pool_id": "m5.large.us-east-1b", "instance_type": "m5.large", "az": "us-east-1b", "price": "0.0411"},
+                {"pool_id": "m5.large.us-east-1c", "instance_type": "m5.large", "az": "us-east-1c", "price": 0.0342}],
+              "collected_at": "2025-11-23T09:59:02.481930+00:00"}})";
+
+TEST_CASE("pricing report: every pool plus on-demand; one bad price refuses it all") {
+  Wire w;
+  const std::string id = w.Register("api", InstanceId(1));
+  const std::string path = fmt::format("/api/agents/{}/pricing-report", id);
+  CHECK(w.Call("POST", path, kPricing).status == 200);
+  CHECK(w.json().at("accepted_observations") == 4);
+  std::string bad(kPricing);
+  bad.replace(bad.find("\"0.0411\""), 8, "\"abc\"");
+  const std::string before = w.fixture().Dump();
+  CHECK(w.Call("POST", path, bad).status == 400);
+  CHECK(std::string(w.json().at("message").as_string()).find("price") != std::string::npos);
+  CHECK(w.fixture().Dump() == before);
+}
+
+std::string SwitchReportBody(std::string_view old_id, std::string_view new_id, bool aliases) {
+  return fmt::format(
+      R"({{"old_instance": {{"instance_id": "{0}", "instance_type": "m5.large",
+          "region": "us-east-1", "az": "us-east-1a", "ami_id": "ami-0c55b159cbfafe1f0",
+          "mode": "spot", "pool_id": "m5.large.us-east-1a"}},
+        "new_instance": {{"instance_id": "{1}", "instance_type": "m5.large",
+          "region": "us-east-1", "az": "us-east-1c", "ami_id": "ami-0c55b159cbfafe1f0",
+          "mode": "spot", "pool_id": "m5.large.us-east-1c"}},
+        "snapshot": {{"used": false}},
+        "{2}": {{"{3}": 0.096, "{4}": 0.0389, "{5}": 0.0342}},
+        "timing": {{"{6}": "2025-11-23T10:15:10.002113+00:00",
+                    "{7}": "2025-11-23T10:15:12.870411+00:00",
+                    "{8}": "2025-11-23T10:15:44.120904+00:00",
+                    "traffic_switched_at": "2025-11-23T10:15:46.123517+00:00",
+                    "{9}": "2025-11-23T10:16:46.5Z"}},
+        "trigger": "manual"}})",
+      old_id, new_id, aliases ? "pricing" : "prices", aliases ? "on_demand_price" : "on_demand",
+      aliases ? "old_spot_price" : "old_spot", aliases ? "new_spot_price" : "new_spot",
+      aliases ? "initiated_at" : "switch_initiated_at",
+      aliases ? "instance_launched_at" : "new_instance_launched_at",
+      aliases ? "instance_ready_at" : "new_instance_ready_at",
+      aliases ? "old_terminated_at" : "old_instance_terminated_at");
+}
+
+TEST_CASE("29-30: switch reports store prices and timings in both spellings; move the placement") {
+  std::vector<SwitchRecord> stored;
+  for (bool aliases : {false, true}) {
+    Wire w;
+    const std::string id = w.Register("api", InstanceId(1));
+    const std::string agent = w.AgentOf(id);
+    const Command c = Enqueue(w, agent, "us-east-1c");
+    w.Call("GET", fmt::format("/api/agents/{}/pending-commands", id));
+    REQUIRE(w.Call("POST", fmt::format("/api/agents/{}/switch-report", id),
+                   SwitchReportBody(InstanceId(1), InstanceId(2), aliases))
+                .status == 200);
+    CHECK(w.json().at("switch_id").is_string());
+    auto view = w.controller().GetAgent(w.tenant_id(), agent);
+    CHECK(view->agent.placement.instance_id == InstanceId(2));
+    CHECK(view->agent.placement.az == "us-east-1c");
+    CHECK(w.controller().GetCommand(w.tenant_id(), c.id)->state == CommandState::kSucceeded);
+    auto switches = w.controller().ListSwitches(w.tenant_id(), agent);
+    REQUIRE(switches.ok());
+    REQUIRE(switches->size() == 1);
+    const SwitchRecord& r = switches->front();
+    CHECK(r.on_demand_price == Money::FromMicros(96'000));
+    CHECK(r.old_spot_price == Money::FromMicros(38'900));
+    CHECK(r.new_spot_price == Money::FromMicros(34'200));
+    CHECK(r.initiated_at.has_value());
+    CHECK(r.launched_at.has_value());
+    CHECK(r.ready_at.has_value());
+    CHECK(r.traffic_switched_at.has_value());
+    CHECK(r.old_terminated_at.has_value());
+    stored.push_back(r);
+  }
+  CHECK(stored[0].on_demand_price == stored[1].on_demand_price);
+  CHECK(stored[0].old_spot_price == stored[1].old_spot_price);
+  CHECK(stored[0].new_spot_price == stored[1].new_spot_price);
+  CHECK(stored[0].initiated_at == stored[1].initiated_at);
+  CHECK(stored[0].launched_at == stored[1].launched_at);
+  CHECK(stored[0].ready_at == stored[1].ready_at);
+  CHECK(stored[0].old_terminated_at == stored[1].old_terminated_at);
+}
+
+TEST_CASE("34: POST replicas stores the real instance; a second live replica is 409 + orphan") {
+  Wire w;
+  const std::string id = w.Register("api", InstanceId(1));
+  const std::string agent = w.AgentOf(id);
+  REQUIRE(w.controller()
+              .UpdateConfig(w.tenant_id(), agent, {.replica_mode = ReplicaMode::kManualStandby})
+              .ok());
+  const std::string path = fmt::format("/api/agents/{}/replicas", id);
+  const std::string body = fmt::format(
+      R"({{"instance_id": "{}", "replica_type": "manual", "parent_instance_id": "{}",
+          "pool_id": "m5.large.us-east-1c", "status": "launching"}})",
+      InstanceId(7), InstanceId(1));
+  CHECK(w.Call("POST", path, body).status == 201);
+  const std::string replica_id(w.json().at("replica_id").as_string());
+  CHECK(S(w.json().at("instance_id")) == InstanceId(7));
+  CHECK(w.Call("POST", path, body).status == 200);  // the same instance again
+  CHECK(S(w.json().at("replica_id")) == replica_id);
+  const std::string second = fmt::format(
+      R"({{"instance_id": "{}", "parent_instance_id": "{}", "pool_id": "m5.large.us-east-1b"}})",
+      InstanceId(8), InstanceId(1));
+  CHECK(w.Call("POST", path, second).status == 409);
+  auto events = w.controller().ListEvents(w.tenant_id(), agent);
+  CHECK(std::any_of(events->begin(), events->end(), [](const AgentEvent& e) {
+    return e.kind == EventKind::kOrphanInstance && e.instance_id == InstanceId(8);
+  }));
+  CHECK(w.Call("POST", path, R"({"replica_type": "manual"})").status == 400);
+}
+
+TEST_CASE("35: 50 identical emergency calls: one incident, one replica, 50 equal answers") {
+  Wire w;
+  const std::string id = w.Register("api", InstanceId(1));
+  REQUIRE(w.Call("POST", fmt::format("/api/agents/{}/pricing-report", id), kPricing).status == 200);
+  const std::string path = fmt::format("/api/agents/{}/create-emergency-replica", id);
+  const std::string body = fmt::format(
+      R"({{"signal_type": "rebalance-recommendation", "instance_id": "{}"}})", InstanceId(1));
+  std::set<std::string> incidents, replicas;
+  for (int i = 0; i < 50; ++i) {
+    const Response r = w.Call("POST", path, body);
+    CHECK(r.status == (i == 0 ? 201 : 200));
+    CHECK(w.json().at("success") == true);
+    incidents.insert(S(w.json().at("incident_id")));
+    replicas.insert(S(w.json().at("replica_id")));
+    CHECK(w.json().at("pool_id") == "m5.large.us-east-1c");  // cheapest other AZ
+  }
+  CHECK(incidents.size() == 1);
+  CHECK(replicas.size() == 1);
+  auto listed = w.controller().ListReplicas(w.tenant_id(), w.AgentOf(id));
+  CHECK(std::count_if(listed->begin(), listed->end(),
+                      [](const Replica& r) { return IsLive(r.state); }) == 1);
+  CHECK(w.controller().ListIncidents(w.tenant_id(), w.AgentOf(id))->size() == 1);
+}
+
+TEST_CASE("36-37: termination-imminent promotes a READY replica, else success false") {
+  Wire w;
+  const std::string id = w.Register("api", InstanceId(1));
+  const std::string agent = w.AgentOf(id);
+  const std::string path = fmt::format("/api/agents/{}/termination-imminent", id);
+  const std::string body = fmt::format(
+      R"({{"instance_id": "{}", "termination_time": "2025-11-23T10:02:00Z",
+          "detected_at": "2025-11-23T10:00:03.517220+00:00"}})",
+      InstanceId(1));
+  const Response none = w.Call("POST", path, body);
+  CHECK(none.status == 200);
+  CHECK(w.json().at("success") == false);
+  CHECK(w.json().at("error").is_string());
+
+  const testing::AgentHandle handle{w.tenant_id(), agent, id, InstanceId(1)};
+  const Replica ready = w.fixture().MakeReplica(handle, InstanceId(9));
+  CHECK(w.Call("POST", path, body).status == 200);
+  CHECK(w.json().at("success") == true);
+  CHECK(S(w.json().at("new_instance_id")) == InstanceId(9));
+  CHECK(w.controller().GetAgent(w.tenant_id(), agent)->agent.placement.instance_id ==
+        InstanceId(9));
+  CHECK(w.Call("POST", path, body).status == 200);  // the same notice: the same answer
+  CHECK(w.json().at("success") == true);
+  CHECK(S(w.json().at("new_instance_id")) == InstanceId(9));
+  (void)ready;
+}
+
+TEST_CASE("38: rebalance answers switch only with a switch pending or leased") {
+  Wire w;
+  const std::string id = w.Register("api", InstanceId(1));
+  const std::string agent = w.AgentOf(id);
+  REQUIRE(
+      w.controller().UpdateConfig(w.tenant_id(), agent, {.replica_mode = ReplicaMode::kOff}).ok());
+  const std::string path = fmt::format("/api/agents/{}/rebalance-recommendation", id);
+  const std::string body = fmt::format(
+      R"({{"instance_id": "{}", "detected_at": "2025-11-23T09:59:11Z"}})", InstanceId(1));
+  CHECK(w.Call("POST", path, body).status == 200);
+  CHECK(w.json().at("action") == "monitor");  // no fresh prices: no better pool known
+  REQUIRE(w.Call("POST", fmt::format("/api/agents/{}/pricing-report", id), kPricing).status == 200);
+  CHECK(w.Call("POST", path, body).status == 200);
+  REQUIRE(w.json().at("action") == "switch");
+  const std::string command_id = S(w.json().at("command_id"));
+  auto command = w.controller().GetCommand(w.tenant_id(), command_id);
+  REQUIRE(command.ok());
+  CHECK_FALSE(IsClosed(command->state));
+  CHECK(command->priority == Priority::kEmergency);
+}
+
+TEST_CASE("39: cleanup reports with error variants are recorded") {
+  Wire w;
+  const std::string id = w.Register("api", InstanceId(1));
+  const Response r = w.Call("POST", fmt::format("/api/agents/{}/cleanup-report", id), R"({
+      "timestamp": "2025-11-23T11:00:04.220871+00:00",
+      "snapshots": {"type": "snapshots", "deleted": ["snap-0a1b2c3d4e5f67890"],
+                    "failed": [{"id": "snap-0b2c3d4e5f6789012", "error": "InvalidSnapshot.InUse"}],
+                    "error": "can't compare offset-naive and offset-aware datetimes"},
+      "amis": {"type": "amis", "deleted_amis": [], "deleted_snapshots": [], "failed": [],
+               "error": "can't compare offset-naive and offset-aware datetimes"}})");
+  CHECK(r.status == 200);
+  CHECK(w.json().at("deleted_snapshots") == 1);
+  CHECK(w.json().at("failed_count") == 1);
+  auto logs = w.controller().ListCleanupLogs(w.tenant_id(), w.AgentOf(id));
+  REQUIRE(logs->size() == 1);
+  CHECK(logs->front().amis->error == "can't compare offset-naive and offset-aware datetimes");
 }
 
 }  // namespace
