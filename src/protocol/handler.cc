@@ -456,17 +456,21 @@ Response SwitchReportRoute(Call& c) {
   }
   SPOTOPT_TRY(timing, json::OptObject(c.body, "timing"));
   if (timing) {
-    const std::pair<std::initializer_list<std::string_view>, std::optional<Time>*> timings[] = {
-        {{"switch_initiated_at", "initiated_at"}, &report.initiated_at},
-        {{"new_instance_launched_at", "instance_launched_at"}, &report.launched_at},
-        {{"new_instance_ready_at", "instance_ready_at"}, &report.ready_at},
-        {{"traffic_switched_at"}, &report.traffic_switched_at},
-        {{"old_instance_terminated_at", "old_terminated_at"}, &report.old_terminated_at},
-        {{"ami_created_at"}, &report.ami_created_at},
+    // The agent's key, then the previous backend's alias (section 9).
+    const struct {
+      std::string_view key, alias;
+      std::optional<Time>* out;
+    } timings[] = {
+        {"switch_initiated_at", "initiated_at", &report.initiated_at},
+        {"new_instance_launched_at", "instance_launched_at", &report.launched_at},
+        {"new_instance_ready_at", "instance_ready_at", &report.ready_at},
+        {"traffic_switched_at", "traffic_switched_at", &report.traffic_switched_at},
+        {"old_instance_terminated_at", "old_terminated_at", &report.old_terminated_at},
+        {"ami_created_at", "ami_created_at", &report.ami_created_at},
     };
-    for (const auto& [keys, out] : timings) {
-      SPOTOPT_TRY(t, OptTime(*timing, FirstPresent(*timing, keys)));
-      *out = t;
+    for (const auto& timing_key : timings) {
+      SPOTOPT_TRY(t, OptTime(*timing, FirstPresent(*timing, {timing_key.key, timing_key.alias})));
+      *timing_key.out = t;
     }
   }
   SPOTOPT_TRY(trigger, OptString(c.body, "trigger"));
