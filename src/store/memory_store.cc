@@ -295,6 +295,27 @@ bool ByDelivery(const Command& a, const Command& b) {
 // How long Begin waits for the lock before answering Unavailable, as SqliteStore does.
 constexpr std::chrono::seconds kBusyTimeout{5};
 
+// The identity an Update must not change (store.h); SqliteStore matches the same
+// fields in its UPDATE statements.
+bool SameIdentity(const Agent& a, const Agent& b) {
+  return a.tenant_id == b.tenant_id && a.created_at == b.created_at;
+}
+bool SameIdentity(const Registration& a, const Registration& b) {
+  return a.tenant_id == b.tenant_id && a.agent_id == b.agent_id && a.instance_id == b.instance_id &&
+         a.created_at == b.created_at;
+}
+bool SameIdentity(const Command& a, const Command& b) {
+  return a.tenant_id == b.tenant_id && a.agent_id == b.agent_id && a.type == b.type &&
+         a.created_at == b.created_at;
+}
+bool SameIdentity(const Replica& a, const Replica& b) {
+  return a.tenant_id == b.tenant_id && a.agent_id == b.agent_id && a.created_at == b.created_at;
+}
+template <typename R>
+bool SameIdentity(const R&, const R&) {
+  return true;
+}
+
 struct MemoryStore::State {
   // A standard mutex rather than absl::Mutex: Debian's prebuilt Abseil is invisible
   // to ThreadSanitizer, which then reports races that the lock prevents.
@@ -397,6 +418,10 @@ struct MemoryStore::State {
     auto key = typename Traits<R>::Key()(record);
     std::optional<Row> row = table<R>().by_key.Find(key);
     if (!row) return NotFound<R>(key);
+    if (!SameIdentity(rows<R>()[*row], record)) {
+      return absl::FailedPreconditionError(
+          fmt::format("{} {}: its identity cannot change", Traits<R>::kName, KeyText(key)));
+    }
     if (absl::Status s = Check(record, row); !s.ok()) return s;
     if constexpr (std::is_same_v<R, Command>) record.seq = rows<Command>()[*row].seq;
     Replace(*row, record);

@@ -257,8 +257,8 @@ constexpr std::array<std::string_view, kStmtCount> kStatements = {
     "SELECT doc FROM agents WHERE tenant_id = ?1 AND logical_id = ?2",
     "INSERT INTO agents (id, tenant_id, logical_id, lifecycle, replica_mode, instance_id, "
     "created_at, doc) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    "UPDATE agents SET tenant_id = ?2, logical_id = ?3, lifecycle = ?4, replica_mode = ?5, "
-    "instance_id = ?6, created_at = ?7, doc = ?8 WHERE id = ?1",
+    "UPDATE agents SET logical_id = ?3, lifecycle = ?4, replica_mode = ?5, instance_id = ?6, "
+    "doc = ?8 WHERE id = ?1 AND tenant_id = ?2 AND created_at = ?7",
     "SELECT doc FROM agents WHERE tenant_id = ?1 ORDER BY id",
     "SELECT doc FROM agents WHERE lifecycle = '{active}' AND replica_mode = ?1 ORDER BY id",
     // Aliases.
@@ -271,8 +271,8 @@ constexpr std::array<std::string_view, kStmtCount> kStatements = {
     "SELECT doc FROM registrations WHERE agent_id = ?1 AND instance_id = ?2",
     "INSERT INTO registrations (id, tenant_id, agent_id, instance_id, created_at, "
     "last_seen_at, doc) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    "UPDATE registrations SET tenant_id = ?2, agent_id = ?3, instance_id = ?4, "
-    "created_at = ?5, last_seen_at = ?6, doc = ?7 WHERE id = ?1",
+    "UPDATE registrations SET last_seen_at = ?6, doc = ?7 "
+    "WHERE id = ?1 AND tenant_id = ?2 AND agent_id = ?3 AND instance_id = ?4 AND created_at = ?5",
     "SELECT doc FROM registrations WHERE agent_id = ?1 ORDER BY created_at, id",
     // Commands.
     "SELECT doc, seq FROM commands WHERE id = ?1",
@@ -281,8 +281,9 @@ constexpr std::array<std::string_view, kStmtCount> kStatements = {
     "INSERT INTO commands (id, tenant_id, agent_id, type, state, priority, created_at, "
     "expires_at, lease_expires_at, doc, seq) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-    "UPDATE commands SET tenant_id = ?2, agent_id = ?3, type = ?4, state = ?5, priority = ?6, "
-    "created_at = ?7, expires_at = ?8, lease_expires_at = ?9, doc = ?10 WHERE id = ?1",
+    "UPDATE commands SET state = ?5, priority = ?6, expires_at = ?8, lease_expires_at = ?9, "
+    "doc = ?10 WHERE id = ?1 AND tenant_id = ?2 AND agent_id = ?3 AND type = ?4 AND created_at = "
+    "?7",
     "SELECT doc, seq FROM commands WHERE agent_id = ?1 AND state IN ('{pending}', '{leased}') "
     "ORDER BY priority DESC, created_at, seq",
     "SELECT doc, seq FROM commands WHERE agent_id = ?1 ORDER BY priority DESC, created_at, seq",
@@ -294,8 +295,8 @@ constexpr std::array<std::string_view, kStmtCount> kStatements = {
     "SELECT doc FROM replicas WHERE id = ?1",
     "INSERT INTO replicas (id, tenant_id, agent_id, state, instance_id, created_at, doc) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    "UPDATE replicas SET tenant_id = ?2, agent_id = ?3, state = ?4, instance_id = ?5, "
-    "created_at = ?6, doc = ?7 WHERE id = ?1",
+    "UPDATE replicas SET state = ?4, instance_id = ?5, doc = ?7 "
+    "WHERE id = ?1 AND tenant_id = ?2 AND agent_id = ?3 AND created_at = ?6",
     "SELECT doc FROM replicas WHERE agent_id = ?1 ORDER BY created_at, id",
     "SELECT doc FROM replicas WHERE state NOT IN ('{promoted}', '{failed}', '{terminated}') "
     "ORDER BY created_at, id",
@@ -560,14 +561,18 @@ class SqliteStore::Impl {
     sqlite3_extended_result_codes(conn->db, 1);
     sqlite3_busy_timeout(conn->db,
                          static_cast<int>(absl::ToInt64Milliseconds(options_.busy_timeout)));
-    // Every commit of another connection empties this connection's page cache, so
-    // pages are fetched often: memory-mapped reads fetch them without a copy.
+    // A large page cache keeps a fleet's rows in memory (a commit on another
+    // connection empties it, which is why the pool defaults to one connection);
+    // memory-mapped reads lose their map on every foreign commit, so they are off;
+    // rarer checkpoints write a page changed by many heartbeats once.
     absl::Status s = conn->Exec(
         options_.synchronous_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
         "configure connection");
     if (s.ok()) {
-      s = conn->Exec("PRAGMA foreign_keys = ON; PRAGMA mmap_size = 268435456",
-                     "configure connection");
+      s = conn->Exec(
+          "PRAGMA foreign_keys = ON; PRAGMA mmap_size = 0; PRAGMA cache_size = -262144; "
+          "PRAGMA wal_autocheckpoint = 16384",
+          "configure connection");
     }
     if (!s.ok()) return s;
     if (first) {
@@ -729,7 +734,7 @@ class SqliteTransaction final : public Transaction {
     return Insert(kInsertAgent, "insert agent", a, kGetAgent, a.id);
   }
   absl::Status UpdateAgent(const Agent& a) override {
-    return Write(kUpdateAgent, "update agent", a);
+    return UpdateIdentified(kUpdateAgent, "update agent", a, kGetAgent, a.id);
   }
   absl::StatusOr<std::vector<Agent>> ListAgents(std::string_view tenant_id) override {
     return List<Agent>(kListAgents, "list agents", tenant_id);
@@ -760,7 +765,7 @@ class SqliteTransaction final : public Transaction {
     return Insert(kInsertRegistration, "insert registration", r, kGetRegistration, r.id);
   }
   absl::Status UpdateRegistration(const Registration& r) override {
-    return Write(kUpdateRegistration, "update registration", r);
+    return UpdateIdentified(kUpdateRegistration, "update registration", r, kGetRegistration, r.id);
   }
   absl::StatusOr<std::vector<Registration>> ListRegistrations(std::string_view agent_id) override {
     return List<Registration>(kListRegistrations, "list registrations", agent_id);
@@ -787,7 +792,7 @@ class SqliteTransaction final : public Transaction {
     return seq;
   }
   absl::Status UpdateCommand(const Command& c) override {
-    return Write(kUpdateCommand, "update command", c);
+    return UpdateIdentified(kUpdateCommand, "update command", c, kGetCommand, c.id);
   }
   absl::StatusOr<std::vector<Command>> ListOpenCommands(std::string_view agent_id) override {
     return List<Command>(kListOpenCommands, "list commands", agent_id);
@@ -806,7 +811,7 @@ class SqliteTransaction final : public Transaction {
     return Insert(kInsertReplica, "insert replica", r, kGetReplica, r.id);
   }
   absl::Status UpdateReplica(const Replica& r) override {
-    return Write(kUpdateReplica, "update replica", r);
+    return UpdateIdentified(kUpdateReplica, "update replica", r, kGetReplica, r.id);
   }
   absl::StatusOr<std::vector<Replica>> ListReplicas(std::string_view agent_id) override {
     return List<Replica>(kListReplicas, "list replicas", agent_id);
@@ -958,6 +963,23 @@ class SqliteTransaction final : public Transaction {
       return absl::NotFoundError(fmt::format("{}: no such record", what));
     }
     return absl::OkStatus();
+  }
+
+  // Updates that rewrite only the mutable columns (so the identity's index entries are
+  // left alone) and match the identity in their WHERE clause: no row changed means
+  // either no such record or an attempt to change its identity.
+  template <class T>
+  absl::Status UpdateIdentified(Stmt stmt, std::string_view what, const T& record, Stmt get,
+                                std::string_view key) {
+    absl::Status s = Write(stmt, what, record);
+    if (!absl::IsNotFound(s)) return s;
+    Query q(*conn_, get);
+    q.Bind(1, key);
+    if (q.Step() == SQLITE_ROW) {
+      return absl::FailedPreconditionError(
+          fmt::format("{}: the identity of {} cannot change", what, key));
+    }
+    return s;
   }
 
   // SQLite checks unique indexes in no documented order, so a repeated record may

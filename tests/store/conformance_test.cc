@@ -928,6 +928,29 @@ TEST_CASE_TEMPLATE("switches and cleanup logs: insert, get, update, list", F, ST
   CHECK(Value(tx->ListCleanupLogs("a2")).empty());
 }
 
+TEST_CASE_TEMPLATE("updates refuse to change a record's identity", F, STORE_FIXTURES) {
+  F fx;
+  Store& store = *fx.store;
+  Seed(store);
+  Write(store, [&](Transaction& tx) {
+    CHECK_OK(tx.InsertRegistration(MakeRegistration("r1", "a1", "i-00000000000000001", At(0))));
+    CHECK_OK(tx.InsertCommand(MakeCommand("c1", "a1", CommandType::kSwitch, CommandState::kPending))
+                 .status());
+  });
+  const std::string before = Value(DumpStore(store));
+  Write(store, [&](Transaction& tx) {
+    Registration moved = MakeRegistration("r1", "a2", "i-00000000000000001", At(0));
+    CHECK(CodeOf(tx.UpdateRegistration(moved)) == StatusCode::kFailedPrecondition);
+    Registration reborn = MakeRegistration("r1", "a1", "i-00000000000000001", At(5));
+    CHECK(CodeOf(tx.UpdateRegistration(reborn)) == StatusCode::kFailedPrecondition);
+    Command retyped = MakeCommand("c1", "a1", CommandType::kCreateReplica, CommandState::kPending);
+    CHECK(CodeOf(tx.UpdateCommand(retyped)) == StatusCode::kFailedPrecondition);
+    Command missing = MakeCommand("c9", "a1", CommandType::kSwitch, CommandState::kPending);
+    CHECK(CodeOf(tx.UpdateCommand(missing)) == StatusCode::kNotFound);
+  });
+  CHECK(Value(DumpStore(store)) == before);
+}
+
 TEST_CASE_TEMPLATE("every field round-trips through insert and update", F, STORE_FIXTURES) {
   F fx;
   Store& store = *fx.store;
@@ -972,6 +995,17 @@ TEST_CASE_TEMPLATE("every field round-trips through insert and update", F, STORE
   Replica replica = MakeReplica("p-full", "a-full", ReplicaState::kPromoted);
   replica.entered_at[3] = At(-3);
   Incident incident = MakeIncident("n-full", "a-full", At(0));
+  // Updates never change identity (store.h): keep what the full records were born with.
+  agent.tenant_id = FullAgent().tenant_id;
+  agent.created_at = FullAgent().created_at;
+  registration.tenant_id = FullRegistration().tenant_id;
+  registration.created_at = FullRegistration().created_at;
+  registration.instance_id = FullRegistration().instance_id;
+  plain.tenant_id = FullCommand().tenant_id;
+  plain.type = FullCommand().type;
+  plain.created_at = FullCommand().created_at;
+  replica.tenant_id = FullReplica().tenant_id;
+  replica.created_at = FullReplica().created_at;
   Write(store, [&](Transaction& tx) {
     CHECK_OK(tx.UpdateTenant(tenant));
     CHECK_OK(tx.UpdateToken(token));

@@ -12,6 +12,10 @@
 //   does: at most one LEASED command per agent; at most one placement command
 //   PENDING or LEASED per agent; at most one live replica per agent; one registration
 //   per (agent, instance); one agent per (tenant, logical id).
+// - Update* rewrites a record's state, never its identity: an agent's tenant and
+//   creation time; a registration's tenant, agent, instance and creation time; a
+//   command's tenant, agent, type and creation time; a replica's tenant, agent and
+//   creation time. Changing those is FailedPrecondition.
 // - List* results are ordered as documented per method, so callers and tests are
 //   deterministic across stores.
 // A PostgresStore fits the same shape: Begin maps to BEGIN, the constraints to partial
