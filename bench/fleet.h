@@ -1,0 +1,63 @@
+// A synthetic fleet for benchmarks: one tenant and N agents, each registered once
+// through Controller::Register with the facts a real agent v4 sends.
+#ifndef SPOTOPT_BENCH_FLEET_H_
+#define SPOTOPT_BENCH_FLEET_H_
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "spotopt/service/controller.h"
+
+namespace spotopt::bench {
+
+enum class StoreKind { kMemory, kSqlite };
+std::string_view ToString(StoreKind kind);
+absl::StatusOr<StoreKind> ParseStoreKind(std::string_view text);
+
+// A database path in the temp directory; the file and its WAL files are removed on
+// destruction.
+class TempDbPath {
+ public:
+  TempDbPath();
+  ~TempDbPath();
+  TempDbPath(const TempDbPath&) = delete;
+  TempDbPath& operator=(const TempDbPath&) = delete;
+
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// The register request of fleet agent `index`: deterministic, spread over three
+// regions, three AZs each, two instance types; all on spot.
+RegisterRequest FleetAgentRequest(int index);
+// The spot pool a switch of fleet agent `index` can target: same region and type,
+// another AZ; `alternate` picks the second such AZ.
+std::string FleetSwitchTarget(int index, bool alternate);
+
+struct Fleet {
+  std::unique_ptr<TempDbPath> db;  // SQLite only; outlives the controller's store
+  std::unique_ptr<Controller> controller;
+  std::string tenant_id;
+  // Per agent index.
+  std::vector<std::string> agent_ids;
+  std::vector<std::string> registration_ids;
+  std::vector<HeartbeatReport> heartbeats;  // what the agent's 30 s beat carries
+  absl::Duration build_time;
+};
+
+// Creates a store (SQLite: a temp file in WAL mode) behind a Controller on the system
+// clock, one tenant, and `agents` registered agents, using `threads` threads.
+absl::StatusOr<std::unique_ptr<Fleet>> BuildFleet(StoreKind kind, int agents, int threads);
+
+// Peak and current resident set size of this process in bytes (VmHWM, VmRSS).
+int64_t PeakRssBytes();
+int64_t CurrentRssBytes();
+
+}  // namespace spotopt::bench
+
+#endif  // SPOTOPT_BENCH_FLEET_H_
