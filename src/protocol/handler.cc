@@ -20,48 +20,10 @@ using json::ParseObject;
 // ---- Responses -------------------------------------------------------------
 
 Response Json(int status, const boost::json::value& body) {
-  Response r;
-  r.status = status;
-  r.body = boost::json::serialize(body);
-  return r;
+  return JsonResponse(status, boost::json::serialize(body));
 }
 
-struct ErrorCode {
-  int status;
-  std::string_view code;
-};
-
-ErrorCode MapStatus(const absl::Status& s) {
-  switch (s.code()) {
-    case absl::StatusCode::kInvalidArgument:
-      return {400, "invalid_argument"};
-    case absl::StatusCode::kUnauthenticated:
-      return {401, "unauthenticated"};
-    case absl::StatusCode::kPermissionDenied:
-      return {403, "permission_denied"};
-    case absl::StatusCode::kNotFound:
-      return {404, "not_found"};
-    case absl::StatusCode::kFailedPrecondition:
-    case absl::StatusCode::kAlreadyExists:
-    case absl::StatusCode::kAborted:
-      return {409, "failed_precondition"};
-    case absl::StatusCode::kOutOfRange:
-      return {413, "payload_too_large"};
-    case absl::StatusCode::kUnavailable:
-    case absl::StatusCode::kDeadlineExceeded:
-      return {503, "unavailable"};
-    default:
-      return {500, "internal"};
-  }
-}
-
-Response Error(const absl::Status& s) {
-  const ErrorCode e = MapStatus(s);
-  Response r =
-      Json(e.status, boost::json::object{{"error", e.code}, {"message", std::string(s.message())}});
-  if (e.status == 503) r.headers.emplace_back("Retry-After", "1");
-  return r;
-}
+Response Error(const absl::Status& s) { return ErrorResponse(s); }
 
 // ---- Routing -----------------------------------------------------------------
 
@@ -717,6 +679,48 @@ bool Matches(const Route& r, const Target& t) {
 
 }  // namespace
 
+Response JsonResponse(int status, std::string body) {
+  Response r;
+  r.status = status;
+  r.body = std::move(body);
+  r.headers.emplace_back("Content-Type", "application/json; charset=utf-8");
+  return r;
+}
+
+Response ErrorResponse(int http_status, std::string_view code, std::string_view message) {
+  Response r = JsonResponse(http_status, boost::json::serialize(boost::json::object{
+                                             {"error", code}, {"message", message}}));
+  if (http_status == 503) r.headers.emplace_back("Retry-After", "1");
+  return r;
+}
+
+Response ErrorResponse(const absl::Status& s) {
+  const auto [status, code] = [&]() -> std::pair<int, std::string_view> {
+    switch (s.code()) {
+      case absl::StatusCode::kInvalidArgument:
+        return {400, "invalid_argument"};
+      case absl::StatusCode::kUnauthenticated:
+        return {401, "unauthenticated"};
+      case absl::StatusCode::kPermissionDenied:
+        return {403, "permission_denied"};
+      case absl::StatusCode::kNotFound:
+        return {404, "not_found"};
+      case absl::StatusCode::kFailedPrecondition:
+      case absl::StatusCode::kAlreadyExists:
+      case absl::StatusCode::kAborted:
+        return {409, "failed_precondition"};
+      case absl::StatusCode::kOutOfRange:
+        return {413, "payload_too_large"};
+      case absl::StatusCode::kUnavailable:
+      case absl::StatusCode::kDeadlineExceeded:
+        return {503, "unavailable"};
+      default:
+        return {500, "internal"};
+    }
+  }();
+  return ErrorResponse(status, code, std::string(s.message()));
+}
+
 Response AgentProtocol::Handle(const Request& request) {
   Response response = [&]() -> Response {
     const std::optional<Target> target = ParseTarget(request.target);
@@ -733,8 +737,7 @@ Response AgentProtocol::Handle(const Request& request) {
     }
     if (!route) {
       if (allow.empty()) return Error(absl::NotFoundError("unknown route"));
-      Response r = Json(405, boost::json::object{{"error", "method_not_allowed"},
-                                                 {"message", "method not allowed"}});
+      Response r = ErrorResponse(405, "method_not_allowed", "method not allowed");
       r.headers.emplace_back("Allow", allow);
       return r;
     }
@@ -757,7 +760,6 @@ Response AgentProtocol::Handle(const Request& request) {
     r.route = route->name;
     return r;
   }();
-  response.headers.emplace_back("Content-Type", "application/json; charset=utf-8");
   return response;
 }
 

@@ -38,6 +38,16 @@ struct Response {
   std::string_view route = "unknown";
 };
 
+// A response with a JSON body and the protocol's content type.
+SPOTOPT_EXPORT Response JsonResponse(int status, std::string body);
+// The protocol's error answer: {"error": <code>, "message": <why>} with the HTTP
+// status of section 1.5 for the Status's code; 503 carries Retry-After. Hosts use it
+// for the routes they answer themselves, so every error looks the same.
+SPOTOPT_EXPORT Response ErrorResponse(const absl::Status& status);
+// For answers absl has no code for (405, 431).
+SPOTOPT_EXPORT Response ErrorResponse(int http_status, std::string_view code,
+                                      std::string_view message);
+
 class SPOTOPT_EXPORT AgentProtocol {
  public:
   explicit AgentProtocol(Controller& controller) : controller_(controller) {}

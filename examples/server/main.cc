@@ -1,0 +1,199 @@
+// spotopt-server: the HTTP host that makes libspotopt a drop-in backend for the
+// deployed agents, plus a management API for operators. See README.md.
+#include <fmt/format.h>
+
+#include <charconv>
+#include <cstdio>
+#include <thread>
+
+#include "admin_api.h"
+#include "admin_json.h"
+#include "http_server.h"
+#include "log.h"
+#include "metrics.h"
+#include "operator_tokens.h"
+#include "spotopt/protocol/handler.h"
+#include "spotopt/service/controller.h"
+#include "spotopt/store/sqlite_store.h"
+
+namespace spotopt::server {
+namespace {
+
+constexpr std::string_view kUsage = R"(usage:
+  spotopt-server [--db FILE] [--listen ADDRESS:PORT] [--threads N] [--log-level LEVEL]
+      Serve the agent protocol (/api/agents/...), the management API (/api/admin/...),
+      /health and /metrics. Defaults: --db spotopt.db --listen 127.0.0.1:5000,
+      --threads = CPU cores, --log-level info (debug logs every request).
+  spotopt-server tenant create NAME [--db FILE]
+      Create a tenant; prints its agent token once on stdout.
+  spotopt-server operator-token [--db FILE]
+      Issue a management API token; prints it once on stdout. Its salted hash goes to
+      FILE.operators.
+  spotopt-server --help
+)";
+
+constexpr Duration kTickInterval = absl::Seconds(5);
+
+struct Options {
+  std::vector<std::string> command;  // positional words
+  std::string db = "spotopt.db";
+  HttpOptions http;
+};
+
+bool ParseListen(std::string_view text, HttpOptions* http) {
+  const size_t colon = text.rfind(':');
+  if (colon == std::string_view::npos) return false;
+  std::string_view host = text.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);  // [::1]:5000
+  }
+  const std::string_view port = text.substr(colon + 1);
+  const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), http->port);
+  if (ec != std::errc() || end != port.data() + port.size() || host.empty()) return false;
+  http->address = std::string(host);
+  return true;
+}
+
+// Returns an error message, or empty on success.
+std::string ParseArgs(int argc, char** argv, Options* o) {
+  o->http.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    const bool has_value = i + 1 < argc;
+    if (arg == "--db" && has_value) {
+      o->db = argv[++i];
+    } else if (arg == "--listen" && has_value) {
+      if (!ParseListen(argv[++i], &o->http)) return fmt::format("--listen: bad value {}", argv[i]);
+    } else if (arg == "--threads" && has_value) {
+      const std::string_view v = argv[++i];
+      const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), o->http.threads);
+      if (ec != std::errc() || end != v.data() + v.size() || o->http.threads < 1) {
+        return fmt::format("--threads: bad value {}", v);
+      }
+    } else if (arg == "--log-level" && has_value) {
+      LogLevel level;
+      if (!ParseLogLevel(argv[++i], &level))
+        return fmt::format("--log-level: bad value {}", argv[i]);
+      SetLogLevel(level);
+    } else if (arg.starts_with("--")) {
+      return fmt::format("unknown or incomplete option {}", arg);
+    } else {
+      o->command.emplace_back(arg);
+    }
+  }
+  return {};
+}
+
+absl::StatusOr<std::unique_ptr<Controller>> OpenController(const std::string& db) {
+  absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(db);
+  if (!store.ok()) return store.status();
+  return std::make_unique<Controller>(std::move(*store), std::make_shared<SystemClock>());
+}
+
+int Fail(const absl::Status& s) {
+  Log(LogLevel::kError, "failed", "error=\"{}\"", s.ToString());
+  return 1;
+}
+
+int CreateTenant(const Options& o, const std::string& name) {
+  absl::StatusOr<std::unique_ptr<Controller>> controller = OpenController(o.db);
+  if (!controller.ok()) return Fail(controller.status());
+  absl::StatusOr<CreatedTenant> created = (*controller)->CreateTenant(name);
+  if (!created.ok()) return Fail(created.status());
+  Log(LogLevel::kInfo, "tenant created", "tenant={} name={}", created->tenant.id, name);
+  std::printf("%s\n", created->token.c_str());
+  return 0;
+}
+
+int IssueOperatorToken(const Options& o) {
+  OperatorTokens operators(OperatorTokens::PathForDb(o.db));
+  absl::StatusOr<std::string> token = operators.Issue(absl::Now());
+  if (!token.ok()) return Fail(token.status());
+  Log(LogLevel::kInfo, "operator token issued", "file={}", OperatorTokens::PathForDb(o.db));
+  std::printf("%s\n", token->c_str());
+  return 0;
+}
+
+protocol::Response Health(const protocol::Request&) {
+  return JsonResponse(200, {{"status", "ok"}});
+}
+
+int Serve(const Options& o) {
+  absl::StatusOr<std::unique_ptr<Controller>> opened = OpenController(o.db);
+  if (!opened.ok()) return Fail(opened.status());
+  // Declared before the server so they outlive it: destroying the Controller closes
+  // the store only after the last request has been answered.
+  std::unique_ptr<Controller> controller = *std::move(opened);
+  OperatorTokens operators(OperatorTokens::PathForDb(o.db));
+  protocol::AgentProtocol agents(*controller);
+  AdminApi admin(*controller, operators);
+  Metrics metrics;
+
+  auto dispatch = [&](const protocol::Request& r) -> protocol::Response {
+    const std::string_view path = r.target.substr(0, r.target.find('?'));
+    if (path.starts_with("/api/agents/")) return agents.Handle(r);
+    if (path.starts_with("/api/admin/")) return admin.Handle(r);
+    protocol::Response response;
+    if (path == "/health" || path == "/health/") {
+      response =
+          r.method == "GET" ? Health(r) : ErrorResponse(405, "method_not_allowed", "GET only");
+      response.route = "/health";
+    } else if (path == "/metrics" || path == "/metrics/") {
+      if (r.method == "GET") {
+        response.body = metrics.Render(*controller);
+        response.headers.emplace_back("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+      } else {
+        response = ErrorResponse(405, "method_not_allowed", "GET only");
+      }
+      response.route = "/metrics";
+    } else {
+      response = ErrorResponse(absl::NotFoundError("unknown route"));
+    }
+    if (response.status == 405) response.headers.emplace_back("Allow", "GET");
+    return response;
+  };
+
+  HttpServer server(o.http, dispatch, metrics);
+  if (absl::Status s = server.Listen(); !s.ok()) return Fail(s);
+  server.Every(kTickInterval, [&] {
+    absl::StatusOr<TickReport> report = controller->Tick(absl::Now());
+    metrics.RecordTick(report.ok());
+    if (!report.ok()) {
+      Log(LogLevel::kWarn, "tick failed", "error=\"{}\"", report.status().ToString());
+    } else if (*report != TickReport{}) {
+      Log(LogLevel::kInfo, "tick",
+          "commands_expired={} replicas_failed={} replicas_requested={} incidents_closed={}",
+          report->commands_expired, report->replicas_failed, report->replicas_requested,
+          report->incidents_closed);
+    }
+  });
+  Log(LogLevel::kInfo, "started", "db={}", o.db);
+  server.Run();
+  Log(LogLevel::kInfo, "stopped", "db={}", o.db);
+  return 0;
+}
+
+int Main(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (std::string_view(argv[i]) == "--help" || std::string_view(argv[i]) == "-h") {
+      std::fputs(kUsage.data(), stdout);
+      return 0;
+    }
+  }
+  Options o;
+  if (std::string error = ParseArgs(argc, argv, &o); !error.empty()) {
+    std::fprintf(stderr, "spotopt-server: %s\n%s", error.c_str(), kUsage.data());
+    return 2;
+  }
+  const std::vector<std::string>& cmd = o.command;
+  if (cmd.empty()) return Serve(o);
+  if (cmd.size() == 3 && cmd[0] == "tenant" && cmd[1] == "create") return CreateTenant(o, cmd[2]);
+  if (cmd.size() == 1 && cmd[0] == "operator-token") return IssueOperatorToken(o);
+  std::fprintf(stderr, "spotopt-server: unknown command\n%s", kUsage.data());
+  return 2;
+}
+
+}  // namespace
+}  // namespace spotopt::server
+
+int main(int argc, char** argv) { return spotopt::server::Main(argc, argv); }

@@ -1,0 +1,95 @@
+#include "metrics.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace spotopt::server {
+
+void Metrics::RecordRequest(std::string_view route, int status, Duration latency) {
+  const double seconds = absl::ToDoubleSeconds(latency);
+  const size_t bucket =
+      std::lower_bound(kBuckets.begin(), kBuckets.end(), seconds) - kBuckets.begin();
+  std::lock_guard lock(mu_);
+  ++requests_[{std::string(route), status}];
+  Histogram& h = latency_[std::string(route)];
+  if (bucket < kBuckets.size()) ++h.counts[bucket];
+  ++h.count;
+  h.sum += seconds;
+  if (status == 503) ++unavailable_;
+}
+
+void Metrics::RecordTick(bool ok) {
+  std::lock_guard lock(mu_);
+  ++(ok ? ticks_ok_ : ticks_failed_);
+}
+
+std::string Metrics::Render(Controller& controller) {
+  // Liveness first, outside the lock: it reads the store.
+  std::array<int64_t, 3> by_liveness{};
+  bool liveness_ok = true;
+  if (absl::StatusOr<std::vector<Tenant>> tenants = controller.ListTenants(); tenants.ok()) {
+    for (const Tenant& t : *tenants) {
+      if (t.state == TenantState::kDeleted) continue;
+      absl::StatusOr<std::vector<AgentView>> agents = controller.ListAgents(t.id);
+      if (!agents.ok()) {
+        liveness_ok = false;
+        break;
+      }
+      for (const AgentView& a : *agents) {
+        if (a.agent.lifecycle == Lifecycle::kActive) ++by_liveness[static_cast<int>(a.liveness)];
+      }
+    }
+  } else {
+    liveness_ok = false;
+  }
+
+  std::string out =
+      "# HELP spotopt_http_requests_total HTTP requests by route template and status code.\n"
+      "# TYPE spotopt_http_requests_total counter\n";
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [key, n] : requests_) {
+      out += fmt::format("spotopt_http_requests_total{{route=\"{}\",code=\"{}\"}} {}\n", key.first,
+                         key.second, n);
+    }
+    out +=
+        "# HELP spotopt_http_request_duration_seconds Time from a complete request to its "
+        "response.\n# TYPE spotopt_http_request_duration_seconds histogram\n";
+    for (const auto& [route, h] : latency_) {
+      uint64_t cumulative = 0;
+      for (size_t i = 0; i < kBuckets.size(); ++i) {
+        cumulative += h.counts[i];
+        out += fmt::format(
+            "spotopt_http_request_duration_seconds_bucket{{route=\"{}\",le=\"{}\"}} {}\n", route,
+            kBuckets[i], cumulative);
+      }
+      out += fmt::format(
+          "spotopt_http_request_duration_seconds_bucket{{route=\"{0}\",le=\"+Inf\"}} {1}\n"
+          "spotopt_http_request_duration_seconds_sum{{route=\"{0}\"}} {2}\n"
+          "spotopt_http_request_duration_seconds_count{{route=\"{0}\"}} {1}\n",
+          route, h.count, h.sum);
+    }
+    out += fmt::format(
+        "# HELP spotopt_store_unavailable_total Requests answered 503 (store busy or "
+        "unavailable).\n# TYPE spotopt_store_unavailable_total counter\n"
+        "spotopt_store_unavailable_total {}\n"
+        "# HELP spotopt_ticks_total Controller::Tick runs by outcome.\n"
+        "# TYPE spotopt_ticks_total counter\n"
+        "spotopt_ticks_total{{result=\"ok\"}} {}\n"
+        "spotopt_ticks_total{{result=\"error\"}} {}\n",
+        unavailable_, ticks_ok_, ticks_failed_);
+  }
+  if (liveness_ok) {
+    out +=
+        "# HELP spotopt_agents Active logical agents by liveness of their primary.\n"
+        "# TYPE spotopt_agents gauge\n";
+    for (Liveness l : {Liveness::kOnline, Liveness::kStale, Liveness::kOffline}) {
+      out += fmt::format("spotopt_agents{{liveness=\"{}\"}} {}\n", ToString(l),
+                         by_liveness[static_cast<int>(l)]);
+    }
+  }
+  return out;
+}
+
+}  // namespace spotopt::server
