@@ -4,8 +4,9 @@
 // Contract every implementation keeps (tests/store/conformance_test.cc checks it):
 // - A transaction sees its own writes; nothing is visible to others before Commit.
 //   Destroying an uncommitted transaction rolls it back.
-// - Write transactions are serializable with respect to each other. Begin(kWrite)
-//   waits up to the store's busy timeout, then returns Unavailable.
+// - Write transactions are serializable with respect to each other. A store that can
+//   be shared with other processes (SqliteStore) waits up to its busy timeout in
+//   Begin, then returns Unavailable; MemoryStore's short transactions just wait.
 // - Get* returns NotFound for a missing record; Insert* returns AlreadyExists for a
 //   duplicate key; Update* returns NotFound for a missing record.
 // - Storage constraints, refused with FailedPrecondition whatever the caller's code
