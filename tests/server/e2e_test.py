@@ -4,6 +4,7 @@ operator drive it, across a restart, ending with SIGTERM.
 Usage: python3 e2e_test.py PATH/TO/spotopt-server
 """
 import sys
+from datetime import datetime, timedelta, timezone
 
 import requests
 
@@ -11,6 +12,12 @@ from common import Server, bearer, find_binary
 
 INSTANCE = "i-0123456789abcdef0"
 REPLICA_INSTANCE = "i-0fedcba9876543210"
+# A second workload, through a switch, a rebalance and a termination notice.
+PAY_OLD, PAY_NEW, PAY_STANDBY = "i-0aaaaaaaaaaaaaaa1", "i-0aaaaaaaaaaaaaaa2", "i-0aaaaaaaaaaaaaaa3"
+
+
+def iso(t):
+    return t.isoformat()
 
 
 def expect(response, status):
@@ -129,6 +136,8 @@ def run(server):
     expect(s.get(f"{admin_agent}/events", headers=admin_h), 200)
     expect(s.get(f"{admin_agent}/incidents", headers=admin_h), 200)
 
+    interruption_flows(s, base, agent_h, admin_h, tenant_id)
+
     # Tenant lifecycle: suspend locks the agent out with 403, reactivate lets it back.
     expect(s.post(f"{base}/api/admin/tenants/{tenant_id}/suspend", headers=admin_h), 200)
     expect(s.get(f"{base}/api/agents/{agent_id}/config", headers=agent_h), 403)
@@ -143,6 +152,100 @@ def run(server):
     code, took = server.stop()
     assert code == 0, code
     assert took < 5, took
+
+
+def interruption_flows(s, base, agent_h, admin_h, tenant_id):
+    """Prices, a switch completed by the successor's registration, a rebalance
+    answered with a standby, and a termination notice that promotes it."""
+    def register(instance, az):
+        body = {"instance_id": instance, "region": "us-east-1", "logical_agent_id": "payments",
+                "instance_type": "m5.large", "az": az, "mode": "spot",
+                "ami_id": "ami-0c55b159cbfafe1f0", "public_ip": None, "private_ip": "unknown"}
+        r = s.post(f"{base}/api/agents/register", json=body, headers=agent_h)
+        assert r.status_code in (200, 201), r.text
+        return r.json()
+
+    old = register(PAY_OLD, "us-east-1a")
+    old_id = old["agent_id"]
+    now = datetime.now(timezone.utc)
+    pools = [{"pool_id": f"m5.large.us-east-1{z}", "instance_type": "m5.large",
+              "az": f"us-east-1{z}", "price": p} for z, p in (("a", 0.0389), ("b", 0.0411),
+                                                              ("c", 0.0342))]
+    report = {"instance": {"instance_id": PAY_OLD, "instance_type": "m5.large",
+                           "region": "us-east-1", "az": "us-east-1a", "mode": "spot",
+                           "pool_id": "m5.large.us-east-1a"},
+              "pricing": {"on_demand_price": 0.096, "current_spot_price": 0.0389,
+                          "spot_pools": pools, "collected_at": iso(now)}}
+    priced = expect(s.post(f"{base}/api/agents/{old_id}/pricing-report", json=report,
+                           headers=agent_h), 200)
+    assert priced["accepted_observations"] == 4, priced
+
+    # Switch to us-east-1c: the new instance's agent registers before any report.
+    agents = expect(s.get(f"{base}/api/admin/tenants/{tenant_id}/agents", headers=admin_h),
+                    200)["agents"]
+    logical = next(a for a in agents if a["logical_agent_id"] == "payments")
+    admin_agent = f"{base}/api/admin/tenants/{tenant_id}/agents/{logical['id']}"
+    cmd = expect(s.post(f"{admin_agent}/switch", headers=admin_h,
+                        json={"target_mode": "spot", "target_pool_id": "m5.large.us-east-1c",
+                              "override_limits": True}), 201)
+    polled = expect(s.get(f"{base}/api/agents/{old_id}/pending-commands", headers=agent_h), 200)
+    assert [c["id"] for c in polled] == [cmd["id"]], polled
+    new = register(PAY_NEW, "us-east-1c")
+    new_id = new["agent_id"]
+    assert new["role"] == "primary" and new_id != old_id, new
+    assert expect(s.get(f"{base}/api/agents/{old_id}/pending-commands", headers=agent_h),
+                  200) == []
+    report_body = {
+        "old_instance": {"instance_id": PAY_OLD, "instance_type": "m5.large",
+                         "region": "us-east-1", "az": "us-east-1a", "mode": "spot",
+                         "pool_id": "m5.large.us-east-1a"},
+        "new_instance": {"instance_id": PAY_NEW, "instance_type": "m5.large",
+                         "region": "us-east-1", "az": "us-east-1c", "mode": "spot",
+                         "pool_id": "m5.large.us-east-1c"},
+        "snapshot": {"used": False},
+        "prices": {"on_demand": 0.096, "old_spot": 0.0389, "new_spot": 0.0342},
+        "timing": {"switch_initiated_at": iso(now), "new_instance_launched_at": iso(now),
+                   "new_instance_ready_at": iso(now), "traffic_switched_at": iso(now)},
+        "trigger": "manual"}
+    expect(s.post(f"{base}/api/agents/{old_id}/switch-report", json=report_body,
+                  headers=agent_h), 200)
+    ack = expect(s.post(f"{base}/api/agents/{old_id}/commands/{cmd['id']}/executed",
+                        json={"success": True, "message": "Switch completed"}, headers=agent_h),
+                 200)
+    assert ack["state"] == "succeeded", ack
+
+    # A rebalance recommendation on the new primary: a standby in another AZ.
+    signal = {"signal_type": "rebalance-recommendation", "instance_id": PAY_NEW}
+    emergency = s.post(f"{base}/api/agents/{new_id}/create-emergency-replica", json=signal,
+                       headers=agent_h)
+    assert emergency.status_code == 201 and emergency.json()["success"] is True, emergency.text
+    standby = emergency.json()
+    assert standby["az"] != "us-east-1c", standby
+    advice = expect(s.post(f"{base}/api/agents/{new_id}/rebalance-recommendation",
+                           json={"instance_id": PAY_NEW, "detected_at": iso(now)},
+                           headers=agent_h), 200)
+    assert advice["action"] == "replica", advice
+    work = expect(s.get(f"{base}/api/agents/{new_id}/replicas?status=launching",
+                        headers=agent_h), 200)
+    assert [w["id"] for w in work["replicas"]] == [standby["replica_id"]], work
+    expect(s.put(f"{base}/api/agents/{new_id}/replicas/{standby['replica_id']}",
+                 json={"instance_id": PAY_STANDBY, "status": "syncing"}, headers=agent_h), 200)
+    expect(s.post(f"{base}/api/agents/{new_id}/replicas/{standby['replica_id']}/status",
+                  json={"status": "ready"}, headers=agent_h), 200)
+
+    # The 2-minute notice: the ready standby takes over inside the deadline.
+    deadline = (datetime.now(timezone.utc) + timedelta(seconds=120)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    notice = {"signal_type": "termination-notice", "instance_id": PAY_NEW,
+              "termination_time": deadline}
+    expect(s.post(f"{base}/api/agents/{new_id}/create-emergency-replica", json=notice,
+                  headers=agent_h), 200)
+    answer = expect(s.post(f"{base}/api/agents/{new_id}/termination-imminent",
+                           json={"instance_id": PAY_NEW, "termination_time": deadline,
+                                 "detected_at": iso(datetime.now(timezone.utc))},
+                           headers=agent_h), 200)
+    assert answer["success"] is True and answer["new_instance_id"] == PAY_STANDBY, answer
+    view = expect(s.get(admin_agent, headers=admin_h), 200)
+    assert view["placement"]["instance_id"] == PAY_STANDBY, view["placement"]
 
 
 if __name__ == "__main__":
