@@ -53,6 +53,7 @@ class SPOTOPT_EXPORT Money {
   // Decimal text with six fraction digits, trailing zeros trimmed ("0.0389").
   std::string ToString() const;
 
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 misreads defaulted <=>
   friend constexpr auto operator<=>(Money, Money) = default;
   friend constexpr Money operator+(Money a, Money b) { return Money(a.micros_ + b.micros_); }
   friend constexpr Money operator-(Money a, Money b) { return Money(a.micros_ - b.micros_); }

@@ -14,7 +14,7 @@
 
 namespace spotopt::json {
 
-inline constexpr size_t kMaxBodyBytes = 256 * 1024;
+inline constexpr size_t kMaxBodyBytes = size_t{256} * 1024;
 inline constexpr size_t kMaxDepth = 16;
 
 // The body as one JSON object. OutOfRange (413) when over the size limit;

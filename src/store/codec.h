@@ -37,7 +37,7 @@ boost::json::object ToJson(const Command& c);
 boost::json::object ToJson(const Replica& r);
 boost::json::object ToJson(const Incident& i);
 boost::json::object ToJson(const AgentEvent& e);
-boost::json::object ToJson(const PriceObservation& o);
+boost::json::object ToJson(const PriceObservation& p);
 boost::json::object ToJson(const SwitchRecord& s);
 boost::json::object ToJson(const CleanupSection& s);
 boost::json::object ToJson(const CleanupLog& l);
