@@ -7,7 +7,7 @@
 namespace spotopt::server {
 
 void Metrics::RecordRequest(std::string_view route, int status, Duration latency) {
-  const double seconds = absl::ToDoubleSeconds(latency);
+  const double seconds = absl::FDivDuration(latency, absl::Seconds(1));
   const size_t bucket =
       std::lower_bound(kBuckets.begin(), kBuckets.end(), seconds) - kBuckets.begin();
   std::lock_guard lock(mu_);
