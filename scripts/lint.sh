@@ -6,6 +6,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -f build/default/compile_commands.json ] || cmake --preset default >/dev/null
 
-git ls-files '*.cc' '*.h' | xargs clang-format --dry-run -Werror
-git ls-files 'src/*.cc' | xargs -P "$(nproc)" -n 4 clang-tidy -p build/default --quiet 2>/dev/null
+git ls-files '*.cc' '*.h' '*.c' | xargs clang-format --dry-run -Werror
+git ls-files 'src/*.cc' 'capi/*.cc' | xargs -P "$(nproc)" -n 4 clang-tidy -p build/default --quiet 2>/dev/null
 echo "lint passed"

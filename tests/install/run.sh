@@ -26,4 +26,14 @@ if nm -D --defined-only "$so" | grep -E ' T ' | grep -v 'spotopt' | grep -q .; t
   echo "unexpected exported symbols:"; nm -D --defined-only -C "$so" | grep ' T ' | grep -v spotopt | head
   exit 1
 fi
+# The C ABI's symbols (unmangled) share one prefix, so they cannot collide with a host's.
+c_symbols=$(nm -D --defined-only "$so" | awk '$2 == "T" && $3 !~ /^_Z/ {print $3}')
+if [ -z "$c_symbols" ]; then
+  echo "the C ABI is not exported"; exit 1
+fi
+if grep -v '^spotopt_' <<<"$c_symbols" | grep -q .; then
+  echo "exported C symbols without the spotopt_ prefix:"; grep -v '^spotopt_' <<<"$c_symbols"
+  exit 1
+fi
+[ -f "$work/prefix/include/spotopt/spotopt.h" ] || { echo "spotopt/spotopt.h is not installed"; exit 1; }
 echo "install test passed"
