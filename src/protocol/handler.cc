@@ -423,12 +423,12 @@ Response SwitchReportRoute(Call& c) {
       std::string_view key, alias;
       std::optional<Time>* out;
     } timings[] = {
-        {"switch_initiated_at", "initiated_at", &report.initiated_at},
-        {"new_instance_launched_at", "instance_launched_at", &report.launched_at},
-        {"new_instance_ready_at", "instance_ready_at", &report.ready_at},
-        {"traffic_switched_at", "traffic_switched_at", &report.traffic_switched_at},
-        {"old_instance_terminated_at", "old_terminated_at", &report.old_terminated_at},
-        {"ami_created_at", "ami_created_at", &report.ami_created_at},
+        {"switch_initiated_at", "initiated_at", &report.timings.initiated_at},
+        {"new_instance_launched_at", "instance_launched_at", &report.timings.launched_at},
+        {"new_instance_ready_at", "instance_ready_at", &report.timings.ready_at},
+        {"traffic_switched_at", "traffic_switched_at", &report.timings.traffic_switched_at},
+        {"old_instance_terminated_at", "old_terminated_at", &report.timings.old_terminated_at},
+        {"ami_created_at", "ami_created_at", &report.timings.ami_created_at},
     };
     for (const auto& timing_key : timings) {
       SPOTOPT_TRY(t, OptTime(*timing, FirstPresent(*timing, {timing_key.key, timing_key.alias})));

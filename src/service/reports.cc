@@ -190,14 +190,18 @@ absl::StatusOr<SwitchRecord> Controller::ReportSwitch(std::string_view tenant_id
                            ParseReported(report.old_spot_price, "prices.old_spot"));
   SPOTOPT_ASSIGN_OR_RETURN(std::optional<Money> new_spot,
                            ParseReported(report.new_spot_price, "prices.new_spot"));
-  SPOTOPT_RETURN_IF_ERROR(CheckOptionalTime(report.initiated_at, "timing.switch_initiated_at"));
-  SPOTOPT_RETURN_IF_ERROR(CheckOptionalTime(report.launched_at, "timing.new_instance_launched_at"));
-  SPOTOPT_RETURN_IF_ERROR(CheckOptionalTime(report.ready_at, "timing.new_instance_ready_at"));
   SPOTOPT_RETURN_IF_ERROR(
-      CheckOptionalTime(report.traffic_switched_at, "timing.traffic_switched_at"));
+      CheckOptionalTime(report.timings.initiated_at, "timing.switch_initiated_at"));
   SPOTOPT_RETURN_IF_ERROR(
-      CheckOptionalTime(report.old_terminated_at, "timing.old_instance_terminated_at"));
-  SPOTOPT_RETURN_IF_ERROR(CheckOptionalTime(report.ami_created_at, "timing.ami_created_at"));
+      CheckOptionalTime(report.timings.launched_at, "timing.new_instance_launched_at"));
+  SPOTOPT_RETURN_IF_ERROR(
+      CheckOptionalTime(report.timings.ready_at, "timing.new_instance_ready_at"));
+  SPOTOPT_RETURN_IF_ERROR(
+      CheckOptionalTime(report.timings.traffic_switched_at, "timing.traffic_switched_at"));
+  SPOTOPT_RETURN_IF_ERROR(
+      CheckOptionalTime(report.timings.old_terminated_at, "timing.old_instance_terminated_at"));
+  SPOTOPT_RETURN_IF_ERROR(
+      CheckOptionalTime(report.timings.ami_created_at, "timing.ami_created_at"));
   SPOTOPT_RETURN_IF_ERROR(CheckOptionalShort(report.trigger, "trigger"));
   if (!report.command_id.empty()) SPOTOPT_RETURN_IF_ERROR(CheckId(report.command_id, "command"));
   const Time now = clock_->Now();
@@ -247,12 +251,12 @@ absl::StatusOr<SwitchRecord> Controller::ReportSwitch(std::string_view tenant_id
         const auto merge = [](std::optional<Time>& into, const std::optional<Time>& t) {
           if (t) into = t;
         };
-        merge(rec.initiated_at, report.initiated_at);
-        merge(rec.launched_at, report.launched_at);
-        merge(rec.ready_at, report.ready_at);
-        merge(rec.traffic_switched_at, report.traffic_switched_at);
-        merge(rec.old_terminated_at, report.old_terminated_at);
-        merge(rec.ami_created_at, report.ami_created_at);
+        merge(rec.timings.initiated_at, report.timings.initiated_at);
+        merge(rec.timings.launched_at, report.timings.launched_at);
+        merge(rec.timings.ready_at, report.timings.ready_at);
+        merge(rec.timings.traffic_switched_at, report.timings.traffic_switched_at);
+        merge(rec.timings.old_terminated_at, report.timings.old_terminated_at);
+        merge(rec.timings.ami_created_at, report.timings.ami_created_at);
         if (on_demand) rec.on_demand_price = on_demand;
         if (old_spot) rec.old_spot_price = old_spot;
         if (new_spot) rec.new_spot_price = new_spot;
@@ -275,7 +279,7 @@ absl::StatusOr<SwitchRecord> Controller::ReportSwitch(std::string_view tenant_id
 
         // Steps 5-7: only the primary's report moves the placement.
         InstanceState fate = InstanceState::kRetained;
-        if (report.old_terminated_at) {
+        if (report.timings.old_terminated_at) {
           fate = InstanceState::kTerminated;
         } else if (command && command->terminate_wait_seconds > 0) {
           fate = InstanceState::kTerminating;

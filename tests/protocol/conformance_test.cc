@@ -461,20 +461,20 @@ TEST_CASE("29-30: switch reports store prices and timings in both spellings; mov
     CHECK(r.on_demand_price == Money::FromMicros(96'000));
     CHECK(r.old_spot_price == Money::FromMicros(38'900));
     CHECK(r.new_spot_price == Money::FromMicros(34'200));
-    CHECK(r.initiated_at.has_value());
-    CHECK(r.launched_at.has_value());
-    CHECK(r.ready_at.has_value());
-    CHECK(r.traffic_switched_at.has_value());
-    CHECK(r.old_terminated_at.has_value());
+    CHECK(r.timings.initiated_at.has_value());
+    CHECK(r.timings.launched_at.has_value());
+    CHECK(r.timings.ready_at.has_value());
+    CHECK(r.timings.traffic_switched_at.has_value());
+    CHECK(r.timings.old_terminated_at.has_value());
     stored.push_back(r);
   }
   CHECK(stored[0].on_demand_price == stored[1].on_demand_price);
   CHECK(stored[0].old_spot_price == stored[1].old_spot_price);
   CHECK(stored[0].new_spot_price == stored[1].new_spot_price);
-  CHECK(stored[0].initiated_at == stored[1].initiated_at);
-  CHECK(stored[0].launched_at == stored[1].launched_at);
-  CHECK(stored[0].ready_at == stored[1].ready_at);
-  CHECK(stored[0].old_terminated_at == stored[1].old_terminated_at);
+  CHECK(stored[0].timings.initiated_at == stored[1].timings.initiated_at);
+  CHECK(stored[0].timings.launched_at == stored[1].timings.launched_at);
+  CHECK(stored[0].timings.ready_at == stored[1].timings.ready_at);
+  CHECK(stored[0].timings.old_terminated_at == stored[1].timings.old_terminated_at);
 }
 
 TEST_CASE("34: POST replicas stores the real instance; a second live replica is 409 + orphan") {

@@ -146,10 +146,10 @@ SwitchReport MakeSwitchReport(const AgentHandle& a, std::string_view new_instanc
   r.on_demand_price = 0.096;
   r.old_spot_price = 0.0389;
   r.new_spot_price = std::string("0.0342");
-  r.initiated_at = t;
-  r.launched_at = t + absl::Seconds(2);
-  r.ready_at = t + absl::Seconds(34);
-  r.traffic_switched_at = t + absl::Seconds(36);
+  r.timings.initiated_at = t;
+  r.timings.launched_at = t + absl::Seconds(2);
+  r.timings.ready_at = t + absl::Seconds(34);
+  r.timings.traffic_switched_at = t + absl::Seconds(36);
   r.trigger = "manual";
   return r;
 }
@@ -188,10 +188,10 @@ TEST_CASE_TEMPLATE("a switch report from the primary moves the placement and clo
   CHECK(rec->on_demand_price == Money::FromMicros(96'000));
   CHECK(rec->old_spot_price == Money::FromMicros(38'900));
   CHECK(rec->new_spot_price == Money::FromMicros(34'200));
-  CHECK(rec->initiated_at == t);
-  CHECK(rec->ready_at == t + absl::Seconds(34));
-  CHECK(rec->traffic_switched_at == t + absl::Seconds(36));
-  CHECK_FALSE(rec->old_terminated_at.has_value());
+  CHECK(rec->timings.initiated_at == t);
+  CHECK(rec->timings.ready_at == t + absl::Seconds(34));
+  CHECK(rec->timings.traffic_switched_at == t + absl::Seconds(36));
+  CHECK_FALSE(rec->timings.old_terminated_at.has_value());
 
   CHECK(c.GetCommand(a.tenant_id, cmd.id)->state == CommandState::kSucceeded);
   auto view = c.GetAgent(a.tenant_id, a.agent_id);
@@ -226,14 +226,14 @@ TEST_CASE_TEMPLATE("a successor registration creates the switch record; the repo
   // The old process survived its wait and reports: merged, placement unchanged.
   f.clock().Advance(absl::Seconds(300));
   SwitchReport report = MakeSwitchReport(a, InstanceId(2), "us-east-1c", t);
-  report.old_terminated_at = f.clock().Now();
+  report.timings.old_terminated_at = f.clock().Now();
   auto rec = c.ReportSwitch(a.tenant_id, a.registration_id, report);
   REQUIRE_MESSAGE(rec.ok(), rec.status().ToString());
   CHECK(rec->id == switches->front().id);
   CHECK(rec->reported);
   CHECK(rec->command_id == cmd.id);
   CHECK(rec->new_spot_price == Money::FromMicros(34'200));
-  CHECK(rec->old_terminated_at == f.clock().Now());
+  CHECK(rec->timings.old_terminated_at == f.clock().Now());
   CHECK(c.ListSwitches(a.tenant_id, a.agent_id)->size() == 1);
   CHECK(c.GetAgent(a.tenant_id, a.agent_id)->agent.placement.instance_id == InstanceId(2));
 }

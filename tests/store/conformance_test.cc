@@ -853,12 +853,12 @@ SwitchRecord FullSwitch() {
   s.reason = "operator";
   s.requested_by = "ops@example.com";
   s.trigger = "manual";
-  s.initiated_at = At(1);
-  s.launched_at = At(2);
-  s.ready_at = At(3);
-  s.traffic_switched_at = At(4);
-  s.old_terminated_at = At(5);
-  s.ami_created_at = At(6);
+  s.timings.initiated_at = At(1);
+  s.timings.launched_at = At(2);
+  s.timings.ready_at = At(3);
+  s.timings.traffic_switched_at = At(4);
+  s.timings.old_terminated_at = At(5);
+  s.timings.ami_created_at = At(6);
   s.on_demand_price = Money::FromMicros(96'000);
   s.old_spot_price = Money::FromMicros(38'900);
   s.new_spot_price = Money::FromMicros(34'200);
@@ -871,10 +871,10 @@ SwitchRecord FullSwitch() {
 
 auto SwitchFields(const SwitchRecord& s) {
   return std::tie(s.id, s.tenant_id, s.agent_id, s.from, s.to, s.command_id, s.reason,
-                  s.requested_by, s.trigger, s.initiated_at, s.launched_at, s.ready_at,
-                  s.traffic_switched_at, s.old_terminated_at, s.ami_created_at, s.on_demand_price,
-                  s.old_spot_price, s.new_spot_price, s.unsolicited, s.reported, s.created_at,
-                  s.updated_at);
+                  s.requested_by, s.trigger, s.timings.initiated_at, s.timings.launched_at,
+                  s.timings.ready_at, s.timings.traffic_switched_at, s.timings.old_terminated_at,
+                  s.timings.ami_created_at, s.on_demand_price, s.old_spot_price, s.new_spot_price,
+                  s.unsolicited, s.reported, s.created_at, s.updated_at);
 }
 
 TEST_CASE_TEMPLATE("switches and cleanup logs: insert, get, update, list", F, STORE_FIXTURES) {

@@ -41,6 +41,17 @@ struct PriceObservation {
   PriceSource source = PriceSource::kPrimary;
 };
 
+// The moments of a switch as the agent reported them; absent = not reported.
+struct SwitchTimings {
+  std::optional<Time> initiated_at;
+  std::optional<Time> launched_at;
+  std::optional<Time> ready_at;
+  std::optional<Time> traffic_switched_at;
+  std::optional<Time> old_terminated_at;
+  std::optional<Time> ami_created_at;
+  friend bool operator==(const SwitchTimings&, const SwitchTimings&) = default;
+};
+
 // The switch ledger: one record per (agent, old instance, new instance), created by
 // whichever comes first of the agent's switch report and the successor's
 // registration, and completed by the other.
@@ -54,13 +65,7 @@ struct SwitchRecord {
   std::string reason;      // from the command
   std::string requested_by;
   std::string trigger;  // the agent's label ("manual" | "model"), not the truth
-  // Timings the agent reported; absent = not reported.
-  std::optional<Time> initiated_at;
-  std::optional<Time> launched_at;
-  std::optional<Time> ready_at;
-  std::optional<Time> traffic_switched_at;
-  std::optional<Time> old_terminated_at;
-  std::optional<Time> ami_created_at;
+  SwitchTimings timings;
   // Prices at the time of the switch; absent = unknown.
   std::optional<Money> on_demand_price;
   std::optional<Money> old_spot_price;

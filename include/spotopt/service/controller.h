@@ -140,12 +140,7 @@ struct SwitchReport {
   ReportedPrice on_demand_price;
   ReportedPrice old_spot_price;
   ReportedPrice new_spot_price;
-  std::optional<Time> initiated_at;
-  std::optional<Time> launched_at;
-  std::optional<Time> ready_at;
-  std::optional<Time> traffic_switched_at;
-  std::optional<Time> old_terminated_at;
-  std::optional<Time> ami_created_at;
+  SwitchTimings timings;
   std::string trigger;
   std::string command_id;  // empty: correlate by target
 };
