@@ -1,11 +1,23 @@
 #include "spotopt/domain/report.h"
 
+#include "spotopt/domain/run_segment.h"
+
 namespace spotopt {
 
 std::string_view ToString(PriceKind k) { return k == PriceKind::kSpot ? "spot" : "ondemand"; }
 
 std::string_view ToString(PriceSource s) {
-  return s == PriceSource::kPrimary ? "primary" : "replica";
+  switch (s) {
+    case PriceSource::kCatalog:
+      return "catalog";
+    case PriceSource::kPrimary:
+      return "primary";
+    case PriceSource::kReplica:
+      return "replica";
+  }
+  return "unknown";
 }
+
+std::string_view ToString(RunRole r) { return r == RunRole::kPrimary ? "primary" : "replica"; }
 
 }  // namespace spotopt

@@ -45,7 +45,9 @@ constexpr int kEnumCount<EventKind> = 7;
 template <>
 constexpr int kEnumCount<PriceKind> = 2;
 template <>
-constexpr int kEnumCount<PriceSource> = 2;
+constexpr int kEnumCount<PriceSource> = 3;
+template <>
+constexpr int kEnumCount<RunRole> = 2;
 
 template <class E>
 std::optional<E> ParseEnum(std::string_view text) {
@@ -696,6 +698,32 @@ absl::Status FromJson(const json::value& v, PriceObservation* out) {
   return f.status();
 }
 
+json::object ToJson(const RunSegment& s) {
+  json::object o;
+  o["id"] = Sv(s.id);
+  o["tenant_id"] = Sv(s.tenant_id);
+  o["agent_id"] = Sv(s.agent_id);
+  o["instance_id"] = Sv(s.instance_id);
+  PutEnum(o, "role", s.role);
+  o["placement"] = ToJson(s.placement);
+  PutTime(o, "started_at", s.started_at);
+  PutOptTime(o, "ended_at", s.ended_at);
+  return o;
+}
+
+absl::Status FromJson(const json::value& v, RunSegment* out) {
+  Fields f(v, "RunSegment");
+  f.Str("id", &out->id);
+  f.Str("tenant_id", &out->tenant_id);
+  f.Str("agent_id", &out->agent_id);
+  f.Str("instance_id", &out->instance_id);
+  f.Enum("role", &out->role);
+  f.Nested("placement", &out->placement);
+  f.At("started_at", &out->started_at);
+  f.OptAt("ended_at", &out->ended_at);
+  return f.status();
+}
+
 json::object ToJson(const SwitchRecord& s) {
   json::object o;
   o["id"] = Sv(s.id);
@@ -815,6 +843,28 @@ absl::Status FromJson(const json::value& v, CleanupLog* out) {
   f.At("reported_at", &out->reported_at);
   f.At("received_at", &out->received_at);
   return f.status();
+}
+
+namespace {
+
+template <class E>
+absl::Status EnumFrom(std::string_view text, std::string_view field, E* out) {
+  const std::optional<E> e = ParseEnum<E>(text);
+  if (!e.has_value()) {
+    return absl::DataLossError(fmt::format("codec: {}: unknown value \"{}\"", field, text));
+  }
+  *out = *e;
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status EnumFromText(std::string_view text, std::string_view field, PriceKind* out) {
+  return EnumFrom(text, field, out);
+}
+
+absl::Status EnumFromText(std::string_view text, std::string_view field, PriceSource* out) {
+  return EnumFrom(text, field, out);
 }
 
 }  // namespace spotopt::codec

@@ -21,6 +21,7 @@
 #include "spotopt/domain/incident.h"
 #include "spotopt/domain/replica.h"
 #include "spotopt/domain/report.h"
+#include "spotopt/domain/run_segment.h"
 #include "spotopt/domain/tenant.h"
 
 namespace spotopt::codec {
@@ -38,6 +39,7 @@ boost::json::object ToJson(const Replica& r);
 boost::json::object ToJson(const Incident& i);
 boost::json::object ToJson(const AgentEvent& e);
 boost::json::object ToJson(const PriceObservation& p);
+boost::json::object ToJson(const RunSegment& s);
 boost::json::object ToJson(const SwitchRecord& s);
 boost::json::object ToJson(const CleanupSection& s);
 boost::json::object ToJson(const CleanupLog& l);
@@ -58,9 +60,15 @@ absl::Status FromJson(const boost::json::value& v, Replica* out);
 absl::Status FromJson(const boost::json::value& v, Incident* out);
 absl::Status FromJson(const boost::json::value& v, AgentEvent* out);
 absl::Status FromJson(const boost::json::value& v, PriceObservation* out);
+absl::Status FromJson(const boost::json::value& v, RunSegment* out);
 absl::Status FromJson(const boost::json::value& v, SwitchRecord* out);
 absl::Status FromJson(const boost::json::value& v, CleanupSection* out);
 absl::Status FromJson(const boost::json::value& v, CleanupLog* out);
+
+// Reads an enum stored as its ToString text (SqliteStore's plain price columns); an
+// unknown text is DataLoss naming `field`.
+absl::Status EnumFromText(std::string_view text, std::string_view field, PriceKind* out);
+absl::Status EnumFromText(std::string_view text, std::string_view field, PriceSource* out);
 
 template <class T>
 std::string Encode(const T& record) {

@@ -47,6 +47,7 @@ absl::StatusOr<json::object> DumpAgent(Transaction& tx, const Agent& agent) {
   if (s.ok()) s = Put(o, "events", tx.ListEvents(agent.id));
   if (s.ok()) s = Put(o, "switches", tx.ListSwitches(agent.id));
   if (s.ok()) s = Put(o, "cleanup_logs", tx.ListCleanupLogs(agent.id));
+  if (s.ok()) s = Put(o, "run_segments", tx.ListRunSegments(agent.id));
   if (!s.ok()) return s;
   return o;
 }

@@ -1,16 +1,22 @@
 // MemoryStore keeps every record by value in an append-only row array per record type
-// (chunked: rows never move, so indexes refer to them by row number). Records are
+// (chunked: rows never move, so indexes refer to them by row number). These records are
 // never deleted through the interface; only the rollback of an insert removes a row, and
 // as writers are serialized and undo runs in reverse, that row is always the last one.
 //
 // Indexes: the primary key and the unique secondary keys are hash sets of row numbers
 // that hash the key stored in the row itself (a few bytes per record instead of a copy
 // of the key); per-tenant and per-agent lists map the owner id to row numbers.
+//
+// Price observations, by far the most numerous records, are kept apart and compact
+// (PriceStore below): 40-byte rows with their strings interned, in one time-ordered
+// list per series, so a pool's range is a binary search.
 #include "spotopt/store/memory_store.h"
 
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <deque>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <shared_mutex>
@@ -61,14 +67,14 @@ struct IncidentKey {
 struct EventKey {
   std::string_view operator()(const AgentEvent& e) const { return e.id; }
 };
-struct PriceKey {
-  int64_t operator()(const PriceObservation& o) const { return o.seq; }
-};
 struct SwitchKey {
   std::string_view operator()(const SwitchRecord& s) const { return s.id; }
 };
 struct CleanupKey {
   std::string_view operator()(const CleanupLog& l) const { return l.id; }
+};
+struct RunSegmentKey {
+  std::string_view operator()(const RunSegment& s) const { return s.id; }
 };
 // Unique secondary keys.
 struct LogicalKey {
@@ -76,6 +82,16 @@ struct LogicalKey {
 };
 struct InstanceKey {
   KeyPair operator()(const Registration& r) const { return {r.agent_id, r.instance_id}; }
+};
+// Only open segments are in this index: at most one per (agent, instance, role).
+struct OpenSegment {
+  std::string_view agent_id;
+  std::string_view instance_id;
+  RunRole role;
+  friend bool operator==(const OpenSegment&, const OpenSegment&) = default;
+};
+struct OpenSegmentKey {
+  OpenSegment operator()(const RunSegment& s) const { return {s.agent_id, s.instance_id, s.role}; }
 };
 
 template <typename R>
@@ -127,11 +143,6 @@ struct Traits<AgentEvent> {
 };
 
 template <>
-struct Traits<PriceObservation> {
-  using Key = PriceKey;
-  static constexpr std::string_view kName = "price observation";
-};
-template <>
 struct Traits<SwitchRecord> {
   using Key = SwitchKey;
   static constexpr std::string_view kName = "switch";
@@ -141,19 +152,26 @@ struct Traits<CleanupLog> {
   using Key = CleanupKey;
   static constexpr std::string_view kName = "cleanup log";
 };
+template <>
+struct Traits<RunSegment> {
+  using Key = RunSegmentKey;
+  static constexpr std::string_view kName = "run segment";
+};
 
 std::string KeyText(std::string_view key) { return std::string(key); }
-std::string KeyText(int64_t key) { return std::to_string(key); }
 std::string KeyText(const KeyPair& key) { return fmt::format("{}/{}", key.first, key.second); }
 
 // This Abseil build has its own string_view type, so std::string_view keys are hashed
 // through it.
 absl::string_view AbslView(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 size_t HashKey(std::string_view key) { return absl::Hash<absl::string_view>()(AbslView(key)); }
-size_t HashKey(int64_t key) { return absl::Hash<int64_t>()(key); }
 size_t HashKey(const KeyPair& key) {
   return absl::Hash<std::pair<absl::string_view, absl::string_view>>()(
       {AbslView(key.first), AbslView(key.second)});
+}
+size_t HashKey(const OpenSegment& key) {
+  return absl::Hash<std::tuple<absl::string_view, absl::string_view, RunRole>>()(
+      {AbslView(key.agent_id), AbslView(key.instance_id), key.role});
 }
 
 // Lets maps keyed by std::string be searched with a std::string_view.
@@ -268,21 +286,455 @@ template <typename R>
 struct Inserted {
   using Record = R;
 };
-template <typename... R>
-using UndoOp = std::variant<Inserted<R>..., std::unique_ptr<R>...>;
 
-struct UndoEntry {
-  Row row;
-  UndoOp<Tenant, ApiToken, Agent, AgentAlias, Registration, Command, Replica, Incident, AgentEvent,
-         PriceObservation, SwitchRecord, CleanupLog>
-      op;
+// ---- Price observations -------------------------------------------------------------
+
+// One stored observation. The series it sits in holds its tenant, region, instance
+// type, AZ and kind; `reporter` names its (agent, registration) pair.
+struct PriceRow {
+  int64_t seq;
+  int64_t observed_us;
+  int64_t received_us;
+  int64_t price_micros;
+  uint32_t reporter;
+  uint8_t flags;  // kServerReceived | source << kSourceShift
+};
+static_assert(sizeof(PriceRow) == 40, "keep price rows compact: stores hold millions");
+constexpr uint8_t kServerReceived = 1;
+constexpr int kSourceShift = 1;
+
+bool ByTime(const PriceRow& a, const PriceRow& b) {
+  return std::tie(a.observed_us, a.seq) < std::tie(b.observed_us, b.seq);
+}
+
+// A series' rows ordered by (observed_at, seq), in chunks of 256 rows: growing never
+// copies the whole series (no reallocation peak), and a small series only takes what
+// its first, doubling chunk needs.
+class PriceRows {
+ public:
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  PriceRow& operator[](size_t i) { return chunks_[i / kChunk][i % kChunk]; }
+  const PriceRow& operator[](size_t i) const { return chunks_[i / kChunk][i % kChunk]; }
+  const PriceRow& back() const { return (*this)[size_ - 1]; }
+
+  // Appends when `row` is the newest (the usual case), else shifts the newer ones.
+  void Insert(const PriceRow& row) {
+    size_t at = size_;
+    if (!empty() && ByTime(row, back())) at = UpperBound(row);
+    PushBack(row);
+    for (size_t i = size_ - 1; i > at; --i) (*this)[i] = (*this)[i - 1];
+    (*this)[at] = row;
+  }
+
+  // Puts back rows sorted by (observed_at, seq) in one pass from the newest end, as
+  // the merge step of a merge sort does.
+  void Merge(const std::vector<PriceRow>& rows) {
+    size_t kept = size_;
+    for (const PriceRow& row : rows) PushBack(row);
+    size_t to = size_;
+    for (size_t from = rows.size(); from > 0;) {
+      if (kept > 0 && ByTime(rows[from - 1], (*this)[kept - 1])) {
+        (*this)[--to] = (*this)[--kept];
+      } else {
+        (*this)[--to] = rows[--from];
+      }
+    }
+  }
+
+  // The first position whose observed time is >= `micros`.
+  size_t LowerBound(int64_t micros) const {
+    return PartitionPoint([&](const PriceRow& r) { return r.observed_us < micros; });
+  }
+
+  // Removes the `count` rows matching `pred`, handing each to `removed`. The rows
+  // are searched from the newest back, so removing recent rows (a rollback) costs
+  // only what follows them.
+  template <typename Pred, typename Removed>
+  void EraseIf(size_t count, Pred pred, Removed removed) {
+    size_t first = size_;
+    for (size_t i = size_, found = 0; i > 0 && found < count; --i) {
+      if (pred((*this)[i - 1])) {
+        first = i - 1;
+        ++found;
+      }
+    }
+    size_t kept = first;
+    for (size_t i = first; i < size_; ++i) {
+      if (pred((*this)[i])) {
+        removed((*this)[i]);
+      } else {
+        (*this)[kept++] = (*this)[i];
+      }
+    }
+    Truncate(kept);
+  }
+
+ private:
+  static constexpr size_t kChunk = 256;
+
+  size_t UpperBound(const PriceRow& row) const {
+    return PartitionPoint([&](const PriceRow& r) { return !ByTime(row, r); });
+  }
+
+  template <typename Pred>
+  size_t PartitionPoint(Pred pred) const {
+    size_t lo = 0;
+    size_t hi = size_;
+    while (lo < hi) {
+      const size_t mid = lo + (hi - lo) / 2;
+      if (pred((*this)[mid])) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    return lo;
+  }
+
+  void PushBack(const PriceRow& row) {
+    if (size_ == chunks_.size() * kChunk) {
+      chunks_.emplace_back().reserve(chunks_.size() == 1 ? 4 : kChunk);
+    }
+    std::vector<PriceRow>& last = chunks_.back();
+    if (last.size() == last.capacity()) last.reserve(std::min(2 * last.capacity(), kChunk));
+    last.push_back(row);
+    ++size_;
+  }
+
+  void Truncate(size_t n) {
+    size_ = n;
+    const size_t chunks = (n + kChunk - 1) / kChunk;
+    chunks_.resize(chunks);
+    if (chunks > 0) chunks_.back().resize(n - (chunks - 1) * kChunk);
+  }
+
+  std::vector<std::vector<PriceRow>> chunks_;
+  size_t size_ = 0;
 };
 
-// The (tenant, region, instance type) a price observation belongs to.
-std::string PriceSeries(std::string_view tenant_id, std::string_view region,
-                        std::string_view instance_type) {
-  return fmt::format("{}\x1f{}\x1f{}", tenant_id, region, instance_type);
-}
+// Each distinct string once, named by a 32-bit id. Strings stay when the last row
+// using them goes (a rolled-back or deleted observation): they are few and small.
+class Interner {
+ public:
+  uint32_t Intern(std::string_view s) {
+    if (auto it = ids_.find(s); it != ids_.end()) return it->second;
+    const auto id = static_cast<uint32_t>(texts_.size());
+    // A deque never moves its strings, so the map's views stay valid.
+    ids_.emplace(texts_.emplace_back(s), id);
+    return id;
+  }
+  std::optional<uint32_t> Find(std::string_view s) const {
+    auto it = ids_.find(s);
+    if (it == ids_.end()) return std::nullopt;
+    return it->second;
+  }
+  const std::string& operator[](uint32_t id) const { return texts_[id]; }
+
+ private:
+  std::deque<std::string> texts_;
+  absl::flat_hash_map<std::string_view, uint32_t, StringHash, StringEq> ids_;
+};
+
+struct SeriesKey {
+  uint32_t tenant;
+  uint32_t region;
+  uint32_t instance_type;
+  uint32_t az;
+  PriceKind kind;
+  friend bool operator==(const SeriesKey&, const SeriesKey&) = default;
+  template <typename H>
+  friend H AbslHashValue(H h, const SeriesKey& k) {
+    return H::combine(std::move(h), k.tenant, k.region, k.instance_type, k.az, k.kind);
+  }
+};
+
+// (tenant, region, instance type): the series ListLatestPrices looks at.
+struct GroupKey {
+  uint32_t tenant;
+  uint32_t region;
+  uint32_t instance_type;
+  friend bool operator==(const GroupKey&, const GroupKey&) = default;
+  template <typename H>
+  friend H AbslHashValue(H h, const GroupKey& k) {
+    return H::combine(std::move(h), k.tenant, k.region, k.instance_type);
+  }
+};
+
+struct Series {
+  SeriesKey key;
+  PriceRows rows;
+};
+
+// Which series holds each live seq, so a deletion by seq finds its rows: 4 bytes a
+// number, in blocks freed once every number in them is gone.
+class SeqIndex {
+ public:
+  static constexpr uint32_t kNone = std::numeric_limits<uint32_t>::max();
+
+  uint32_t Get(int64_t seq) const {
+    if (seq < 1) return kNone;
+    const auto i = static_cast<uint64_t>(seq - 1);
+    if (i / kBlock >= blocks_.size() || blocks_[i / kBlock] == nullptr) return kNone;
+    return blocks_[i / kBlock]->series[i % kBlock];
+  }
+  void Set(int64_t seq, uint32_t series) {
+    const auto i = static_cast<uint64_t>(seq - 1);
+    if (i / kBlock >= blocks_.size()) blocks_.resize(i / kBlock + 1);
+    std::unique_ptr<Block>& block = blocks_[i / kBlock];
+    if (block == nullptr) {
+      block = std::make_unique<Block>();
+      block->series.fill(kNone);
+    }
+    uint32_t& slot = block->series[i % kBlock];
+    if (slot == kNone) ++block->live;
+    slot = series;
+  }
+  void Clear(int64_t seq) {
+    if (Get(seq) == kNone) return;
+    const auto i = static_cast<uint64_t>(seq - 1);
+    std::unique_ptr<Block>& block = blocks_[i / kBlock];
+    block->series[i % kBlock] = kNone;
+    if (--block->live == 0) block.reset();
+  }
+
+ private:
+  static constexpr size_t kBlock = 4096;
+  struct Block {
+    std::array<uint32_t, kBlock> series;
+    uint32_t live = 0;
+  };
+  std::vector<std::unique_ptr<Block>> blocks_;
+};
+
+// What DeletePriceObservations removed, kept to put back on rollback: each series'
+// rows in time order.
+struct PriceDeletion {
+  std::vector<std::pair<uint32_t, std::vector<PriceRow>>> series;
+};
+
+// Every price observation of a store. Inserted rows need no undo record: a write
+// transaction's inserts are exactly the seqs it handed out, so a rollback removes
+// the rows from its first seq on.
+class PriceStore {
+ public:
+  void Insert(const PriceObservation& o, int64_t seq) {
+    const SeriesKey key{strings_.Intern(o.tenant_id), strings_.Intern(o.region),
+                        strings_.Intern(o.instance_type), strings_.Intern(o.az), o.kind};
+    const uint32_t series = SeriesOf(key);
+    const PriceRow row{seq,
+                       ToMicros(o.observed_at),
+                       ToMicros(o.received_at),
+                       o.price.micros(),
+                       Reporter(o.agent_id, o.registration_id),
+                       static_cast<uint8_t>((o.server_received ? kServerReceived : 0) |
+                                            static_cast<int>(o.source) << kSourceShift)};
+    series_[series].rows.Insert(row);
+    seqs_.Set(seq, series);
+  }
+
+  // Removes the rows with these seqs, recording them in *undo.
+  void Delete(const std::vector<int64_t>& seqs, PriceDeletion* undo) {
+    std::vector<std::pair<uint32_t, int64_t>> found;  // (series, seq)
+    for (int64_t seq : seqs) {
+      if (uint32_t series = seqs_.Get(seq); series != SeqIndex::kNone) {
+        found.emplace_back(series, seq);
+      }
+    }
+    std::sort(found.begin(), found.end());
+    found.erase(std::unique(found.begin(), found.end()), found.end());
+    for (auto begin = found.begin(); begin != found.end();) {
+      const uint32_t series = begin->first;
+      auto end = std::find_if(begin, found.end(), [&](const auto& f) { return f.first != series; });
+      std::vector<PriceRow>& removed =
+          undo->series.emplace_back(series, std::vector<PriceRow>()).second;
+      series_[series].rows.EraseIf(
+          static_cast<size_t>(end - begin),
+          [&](const PriceRow& r) {
+            return std::binary_search(begin, end, std::make_pair(series, r.seq));
+          },
+          [&](const PriceRow& r) { removed.push_back(r); });
+      for (auto it = begin; it != end; ++it) seqs_.Clear(it->second);
+      begin = end;
+    }
+  }
+
+  void Restore(const PriceDeletion& deletion) {
+    for (const auto& [series, rows] : deletion.series) {
+      series_[series].rows.Merge(rows);
+      for (const PriceRow& row : rows) seqs_.Set(row.seq, series);
+    }
+  }
+
+  // Removes the rows numbered [first, end): the inserts of a rolled-back transaction.
+  void RemoveInserted(int64_t first, int64_t end) {
+    absl::flat_hash_map<uint32_t, size_t> per_series;
+    for (int64_t seq = first; seq < end; ++seq) {
+      if (uint32_t series = seqs_.Get(seq); series != SeqIndex::kNone) {
+        ++per_series[series];
+        seqs_.Clear(seq);
+      }
+    }
+    for (const auto& [series, count] : per_series) {
+      series_[series].rows.EraseIf(
+          count, [&](const PriceRow& r) { return r.seq >= first; }, [](const PriceRow&) {});
+    }
+  }
+
+  std::vector<PriceObservation> Range(std::string_view tenant_id, const Pool& pool, Time from,
+                                      Time to) const {
+    std::vector<PriceObservation> out;
+    std::optional<GroupKey> group = FindGroup(tenant_id, pool.region, pool.instance_type);
+    std::optional<uint32_t> az = strings_.Find(pool.az);
+    if (!group || !az) return out;
+    // An AZ's rows are in one series per kind (in practice one kind per AZ): each range
+    // is in order already, two are merged.
+    std::vector<std::pair<const Series*, size_t>> picked;  // (series, row)
+    size_t first_series_end = 0;
+    for (PriceKind kind : {PriceKind::kSpot, PriceKind::kOnDemand}) {
+      first_series_end = picked.size();
+      auto it = series_by_key_.find(
+          SeriesKey{group->tenant, group->region, group->instance_type, *az, kind});
+      if (it == series_by_key_.end()) continue;
+      const Series& s = series_[it->second];
+      const size_t end = s.rows.LowerBound(ToMicros(to));
+      for (size_t i = s.rows.LowerBound(ToMicros(from)); i < end; ++i) picked.emplace_back(&s, i);
+    }
+    std::inplace_merge(picked.begin(), picked.begin() + static_cast<ptrdiff_t>(first_series_end),
+                       picked.end(), [](const auto& a, const auto& b) {
+                         return ByTime(a.first->rows[a.second], b.first->rows[b.second]);
+                       });
+    out.reserve(picked.size());
+    for (const auto& [s, i] : picked) out.push_back(Materialize(*s, s->rows[i]));
+    return out;
+  }
+
+  std::vector<PriceObservation> Latest(std::string_view tenant_id, std::string_view region,
+                                       std::string_view instance_type) const {
+    std::vector<PriceObservation> out;
+    std::optional<GroupKey> group = FindGroup(tenant_id, region, instance_type);
+    if (!group) return out;
+    auto it = series_by_group_.find(*group);
+    if (it == series_by_group_.end()) return out;
+    for (uint32_t id : it->second) {
+      const Series& s = series_[id];
+      if (!s.rows.empty()) out.push_back(Materialize(s, s.rows.back()));
+    }
+    std::sort(out.begin(), out.end(), [](const PriceObservation& a, const PriceObservation& b) {
+      return std::make_pair(std::string_view(a.az), ToString(a.kind)) <
+             std::make_pair(std::string_view(b.az), ToString(b.kind));
+    });
+    return out;
+  }
+
+  std::vector<PriceObservation> OfTenant(std::string_view tenant_id) const {
+    std::vector<std::pair<const Series*, size_t>> picked;
+    for (uint32_t id : TenantSeries(tenant_id)) {
+      const Series& s = series_[id];
+      for (size_t i = 0; i < s.rows.size(); ++i) picked.emplace_back(&s, i);
+    }
+    std::sort(picked.begin(), picked.end(), [](const auto& a, const auto& b) {
+      return a.first->rows[a.second].seq < b.first->rows[b.second].seq;
+    });
+    std::vector<PriceObservation> out;
+    out.reserve(picked.size());
+    for (const auto& [s, i] : picked) out.push_back(Materialize(*s, s->rows[i]));
+    return out;
+  }
+
+  std::vector<Pool> Pools(std::string_view tenant_id) const {
+    std::vector<Pool> out;
+    for (uint32_t id : TenantSeries(tenant_id)) {
+      const Series& s = series_[id];
+      if (s.rows.empty()) continue;
+      out.push_back(
+          Pool{strings_[s.key.region], strings_[s.key.az], strings_[s.key.instance_type]});
+    }
+    auto order = [](const Pool& p) { return std::tie(p.region, p.instance_type, p.az); };
+    std::sort(out.begin(), out.end(),
+              [&](const Pool& a, const Pool& b) { return order(a) < order(b); });
+    // A spot and an on-demand series of one AZ are one pool.
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+  }
+
+ private:
+  uint32_t SeriesOf(const SeriesKey& key) {
+    auto [it, inserted] = series_by_key_.try_emplace(key, static_cast<uint32_t>(series_.size()));
+    if (inserted) {
+      series_.push_back(Series{key, {}});
+      series_by_tenant_[key.tenant].push_back(it->second);
+      series_by_group_[GroupKey{key.tenant, key.region, key.instance_type}].push_back(it->second);
+    }
+    return it->second;
+  }
+
+  uint32_t Reporter(std::string_view agent_id, std::string_view registration_id) {
+    const std::pair<uint32_t, uint32_t> ids{strings_.Intern(agent_id),
+                                            strings_.Intern(registration_id)};
+    auto [it, inserted] = reporter_ids_.try_emplace(ids, static_cast<uint32_t>(reporters_.size()));
+    if (inserted) reporters_.push_back(ids);
+    return it->second;
+  }
+
+  std::optional<GroupKey> FindGroup(std::string_view tenant_id, std::string_view region,
+                                    std::string_view instance_type) const {
+    std::optional<uint32_t> tenant = strings_.Find(tenant_id);
+    std::optional<uint32_t> r = strings_.Find(region);
+    std::optional<uint32_t> type = strings_.Find(instance_type);
+    if (!tenant || !r || !type) return std::nullopt;
+    return GroupKey{*tenant, *r, *type};
+  }
+
+  const std::vector<uint32_t>& TenantSeries(std::string_view tenant_id) const {
+    static const std::vector<uint32_t> kNoSeries;
+    std::optional<uint32_t> tenant = strings_.Find(tenant_id);
+    if (!tenant) return kNoSeries;
+    auto it = series_by_tenant_.find(*tenant);
+    return it == series_by_tenant_.end() ? kNoSeries : it->second;
+  }
+
+  PriceObservation Materialize(const Series& s, const PriceRow& row) const {
+    const auto& [agent, registration] = reporters_[row.reporter];
+    PriceObservation o;
+    o.seq = row.seq;
+    o.tenant_id = strings_[s.key.tenant];
+    o.agent_id = strings_[agent];
+    o.registration_id = strings_[registration];
+    o.region = strings_[s.key.region];
+    o.az = strings_[s.key.az];
+    o.instance_type = strings_[s.key.instance_type];
+    o.kind = s.key.kind;
+    o.price = Money::FromMicros(row.price_micros);
+    o.observed_at = FromMicros(row.observed_us);
+    o.received_at = FromMicros(row.received_us);
+    o.server_received = (row.flags & kServerReceived) != 0;
+    o.source = static_cast<PriceSource>(row.flags >> kSourceShift);
+    return o;
+  }
+
+  Interner strings_;
+  std::vector<std::pair<uint32_t, uint32_t>> reporters_;  // (agent, registration)
+  absl::flat_hash_map<std::pair<uint32_t, uint32_t>, uint32_t> reporter_ids_;
+  // Series are never removed; an emptied one is skipped when listing.
+  std::vector<Series> series_;
+  absl::flat_hash_map<SeriesKey, uint32_t> series_by_key_;
+  absl::flat_hash_map<uint32_t, std::vector<uint32_t>> series_by_tenant_;
+  absl::flat_hash_map<GroupKey, std::vector<uint32_t>> series_by_group_;
+  SeqIndex seqs_;
+};
+
+// ---- Undo ------------------------------------------------------------------------------
+
+template <typename... R>
+using UndoOp = std::variant<Inserted<R>..., std::unique_ptr<R>..., std::unique_ptr<PriceDeletion>>;
+
+struct UndoEntry {
+  Row row;  // unused for a price deletion
+  UndoOp<Tenant, ApiToken, Agent, AgentAlias, Registration, Command, Replica, Incident, AgentEvent,
+         SwitchRecord, CleanupLog, RunSegment>
+      op;
+};
 
 bool ByDelivery(const Command& a, const Command& b) {
   if (a.priority != b.priority) return a.priority > b.priority;
@@ -307,6 +759,11 @@ bool SameIdentity(const Command& a, const Command& b) {
 bool SameIdentity(const Replica& a, const Replica& b) {
   return a.tenant_id == b.tenant_id && a.agent_id == b.agent_id && a.created_at == b.created_at;
 }
+// Everything but ended_at.
+bool SameIdentity(const RunSegment& a, const RunSegment& b) {
+  return a.tenant_id == b.tenant_id && a.agent_id == b.agent_id && a.instance_id == b.instance_id &&
+         a.role == b.role && a.placement == b.placement && a.started_at == b.started_at;
+}
 template <typename R>
 bool SameIdentity(const R&, const R&) {
   return true;
@@ -323,8 +780,9 @@ struct MemoryStore::State {
 
   std::tuple<Table<Tenant>, Table<ApiToken>, Table<Agent>, Table<AgentAlias>, Table<Registration>,
              Table<Command>, Table<Replica>, Table<Incident>, Table<AgentEvent>,
-             Table<PriceObservation>, Table<SwitchRecord>, Table<CleanupLog>>
+             Table<SwitchRecord>, Table<CleanupLog>, Table<RunSegment>>
       tables;
+  PriceStore prices;
 
   RowLists tokens_by_tenant;
   RowLists agents_by_tenant;
@@ -341,10 +799,11 @@ struct MemoryStore::State {
   RowLists incidents_by_agent;
   absl::flat_hash_set<Row> open_incidents;
   RowLists events_by_agent;
-  RowLists prices_by_tenant;
-  RowLists prices_by_series;  // PriceSeries(tenant, region, instance type)
   RowLists switches_by_agent;
   RowLists cleanup_logs_by_agent;
+  RowLists run_segments_by_agent;
+  RowLists run_segments_by_tenant;
+  RowIndex<RunSegment, OpenSegmentKey> open_segments{&rows<RunSegment>()};
 
   template <typename R>
   Table<R>& table() {
@@ -433,6 +892,8 @@ struct MemoryStore::State {
           using Op = std::decay_t<decltype(op)>;
           if constexpr (requires { typename Op::Record; }) {
             RemoveLast<typename Op::Record>(entry.row);
+          } else if constexpr (std::is_same_v<Op, std::unique_ptr<PriceDeletion>>) {
+            prices.Restore(*op);
           } else {
             Replace(entry.row, *op);
           }
@@ -512,14 +973,29 @@ struct MemoryStore::State {
     return absl::OkStatus();
   }
 
+  absl::Status Check(const RunSegment& s, std::optional<Row> self) {
+    if (s.ended_at.has_value()) return absl::OkStatus();
+    std::optional<Row> other = open_segments.Find(OpenSegmentKey()(s));
+    if (other && other != self) {
+      return absl::FailedPreconditionError(
+          fmt::format("agent {} already has open {} run segment {} for instance {}", s.agent_id,
+                      ToString(s.role), rows<RunSegment>()[*other].id, s.instance_id));
+    }
+    return absl::OkStatus();
+  }
+
   // Unique secondary keys hash the row's contents, so they are taken out before the row
   // changes and put back after.
   template <typename R>
-  void IndexKeys(const R&, Row row, bool add) {
+  void IndexKeys(const R& record, Row row, bool add) {
     if constexpr (std::is_same_v<R, Agent>) {
       add ? agent_by_logical.Insert(row) : agent_by_logical.Erase(row);
     } else if constexpr (std::is_same_v<R, Registration>) {
       add ? registration_by_instance.Insert(row) : registration_by_instance.Erase(row);
+    } else if constexpr (std::is_same_v<R, RunSegment>) {
+      if (!record.ended_at.has_value()) {
+        add ? open_segments.Insert(row) : open_segments.Erase(row);
+      }
     }
   }
 
@@ -592,21 +1068,6 @@ struct MemoryStore::State {
            after ? &after->agent_id : nullptr, row);
   }
 
-  // Observations are never updated: only inserted, or removed by a rollback.
-  void Relink(const PriceObservation* before, const PriceObservation* after, Row row) {
-    for (const PriceObservation* o : {before, after}) {
-      if (o == nullptr) continue;
-      const std::string series = PriceSeries(o->tenant_id, o->region, o->instance_type);
-      if (o == after) {
-        AddRow(prices_by_tenant, o->tenant_id, row);
-        AddRow(prices_by_series, series, row);
-      } else {
-        RemoveRow(prices_by_tenant, o->tenant_id, row);
-        RemoveRow(prices_by_series, series, row);
-      }
-    }
-  }
-
   void Relink(const SwitchRecord* before, const SwitchRecord* after, Row row) {
     Relist(switches_by_agent, before ? &before->agent_id : nullptr,
            after ? &after->agent_id : nullptr, row);
@@ -615,6 +1076,13 @@ struct MemoryStore::State {
   void Relink(const CleanupLog* before, const CleanupLog* after, Row row) {
     Relist(cleanup_logs_by_agent, before ? &before->agent_id : nullptr,
            after ? &after->agent_id : nullptr, row);
+  }
+
+  void Relink(const RunSegment* before, const RunSegment* after, Row row) {
+    Relist(run_segments_by_agent, before ? &before->agent_id : nullptr,
+           after ? &after->agent_id : nullptr, row);
+    Relist(run_segments_by_tenant, before ? &before->tenant_id : nullptr,
+           after ? &after->tenant_id : nullptr, row);
   }
 };
 
@@ -638,15 +1106,14 @@ bool IncidentLess(const Incident& a, const Incident& b) {
 bool EventLess(const AgentEvent& a, const AgentEvent& b) {
   return std::tie(a.at, a.id) < std::tie(b.at, b.id);
 }
-bool PriceBySeq(const PriceObservation& a, const PriceObservation& b) { return a.seq < b.seq; }
-bool PriceByTime(const PriceObservation& a, const PriceObservation& b) {
-  return std::tie(a.observed_at, a.seq) < std::tie(b.observed_at, b.seq);
-}
 bool SwitchLess(const SwitchRecord& a, const SwitchRecord& b) {
   return std::tie(a.created_at, a.id) < std::tie(b.created_at, b.id);
 }
 bool CleanupLess(const CleanupLog& a, const CleanupLog& b) {
   return std::tie(a.received_at, a.id) < std::tie(b.received_at, b.id);
+}
+bool SegmentLess(const RunSegment& a, const RunSegment& b) {
+  return std::tie(a.started_at, a.id) < std::tie(b.started_at, b.id);
 }
 
 class MemoryTransaction final : public Transaction {
@@ -662,9 +1129,11 @@ class MemoryTransaction final : public Transaction {
   ~MemoryTransaction() override {
     if (!active_) return;
     for (auto it = undo_.rbegin(); it != undo_.rend(); ++it) state_->Undo(*it);
-    // The sequence rolls back too, as SQLite's does: both stores number the same
-    // committed writes the same.
     if (mode_ == TxMode::kWrite) {
+      // After the undo log: a deletion it took back may have restored one of these.
+      state_->prices.RemoveInserted(price_seq_at_begin_, state_->next_price_seq);
+      // The sequence rolls back too, as SQLite's does: both stores number the same
+      // committed writes the same.
       state_->next_seq = seq_at_begin_;
       state_->next_price_seq = price_seq_at_begin_;
     }
@@ -886,52 +1355,66 @@ class MemoryTransaction final : public Transaction {
 
   absl::StatusOr<int64_t> InsertPriceObservation(const PriceObservation& o) override {
     if (absl::Status s = Writable(); !s.ok()) return s;
-    PriceObservation record = o;
-    record.seq = state_->next_price_seq;
-    if (absl::Status s = state_->Insert(std::move(record), undo_); !s.ok()) return s;
-    return state_->next_price_seq++;
+    const int64_t seq = state_->next_price_seq++;
+    state_->prices.Insert(o, seq);
+    return seq;
   }
   absl::StatusOr<std::vector<PriceObservation>> ListPriceObservations(std::string_view tenant_id,
                                                                       const Pool& pool, Time from,
                                                                       Time to) override {
     if (absl::Status s = Usable(); !s.ok()) return s;
-    auto it =
-        state_->prices_by_series.find(PriceSeries(tenant_id, pool.region, pool.instance_type));
-    if (it == state_->prices_by_series.end()) return std::vector<PriceObservation>();
-    const Rows<PriceObservation>& all = state_->rows<PriceObservation>();
-    std::vector<Row> selected;
-    for (Row row : it->second) {
-      const PriceObservation& o = all[row];
-      if (o.az == pool.az && o.observed_at >= from && o.observed_at < to) selected.push_back(row);
-    }
-    return state_->Collect<PriceObservation>(std::move(selected), PriceByTime);
+    return state_->prices.Range(tenant_id, pool, from, to);
   }
   absl::StatusOr<std::vector<PriceObservation>> ListLatestPrices(
       std::string_view tenant_id, std::string_view region,
       std::string_view instance_type) override {
     if (absl::Status s = Usable(); !s.ok()) return s;
-    auto it = state_->prices_by_series.find(PriceSeries(tenant_id, region, instance_type));
-    if (it == state_->prices_by_series.end()) return std::vector<PriceObservation>();
-    const Rows<PriceObservation>& all = state_->rows<PriceObservation>();
-    absl::flat_hash_map<std::pair<absl::string_view, PriceKind>, Row> newest;
-    for (Row row : it->second) {
-      const PriceObservation& o = all[row];
-      auto [slot, inserted] = newest.try_emplace(std::make_pair(AbslView(o.az), o.kind), row);
-      if (!inserted && PriceByTime(all[slot->second], o)) slot->second = row;
-    }
-    std::vector<Row> selected;
-    selected.reserve(newest.size());
-    for (const auto& [key, row] : newest) selected.push_back(row);
-    return state_->Collect<PriceObservation>(
-        std::move(selected), [](const PriceObservation& a, const PriceObservation& b) {
-          return std::make_pair(std::string_view(a.az), ToString(a.kind)) <
-                 std::make_pair(std::string_view(b.az), ToString(b.kind));
-        });
+    return state_->prices.Latest(tenant_id, region, instance_type);
   }
   absl::StatusOr<std::vector<PriceObservation>> ListTenantPriceObservations(
       std::string_view tenant_id) override {
     if (absl::Status s = Usable(); !s.ok()) return s;
-    return state_->CollectList<PriceObservation>(state_->prices_by_tenant, tenant_id, PriceBySeq);
+    return state_->prices.OfTenant(tenant_id);
+  }
+  absl::StatusOr<std::vector<Pool>> ListPriceSeries(std::string_view tenant_id) override {
+    if (absl::Status s = Usable(); !s.ok()) return s;
+    return state_->prices.Pools(tenant_id);
+  }
+  absl::Status DeletePriceObservations(const std::vector<int64_t>& seqs) override {
+    if (absl::Status s = Writable(); !s.ok()) return s;
+    auto deletion = std::make_unique<PriceDeletion>();
+    state_->prices.Delete(seqs, deletion.get());
+    if (!deletion->series.empty()) undo_.push_back(UndoEntry{0, std::move(deletion)});
+    return absl::OkStatus();
+  }
+
+  absl::Status InsertRunSegment(const RunSegment& s) override {
+    if (absl::Status st = Writable(); !st.ok()) return st;
+    return state_->Insert(s, undo_);
+  }
+  absl::Status UpdateRunSegment(const RunSegment& s) override {
+    if (absl::Status st = Writable(); !st.ok()) return st;
+    return state_->Update(s, undo_);
+  }
+  absl::StatusOr<RunSegment> FindOpenRunSegment(std::string_view agent_id,
+                                                std::string_view instance_id) override {
+    if (absl::Status s = Usable(); !s.ok()) return s;
+    for (RunRole role : {RunRole::kPrimary, RunRole::kReplica}) {
+      if (std::optional<Row> row = state_->open_segments.Find({agent_id, instance_id, role})) {
+        return state_->rows<RunSegment>()[*row];
+      }
+    }
+    return absl::NotFoundError(
+        fmt::format("no open run segment for agent {} instance {}", agent_id, instance_id));
+  }
+  absl::StatusOr<std::vector<RunSegment>> ListRunSegments(std::string_view agent_id) override {
+    if (absl::Status s = Usable(); !s.ok()) return s;
+    return state_->CollectList<RunSegment>(state_->run_segments_by_agent, agent_id, SegmentLess);
+  }
+  absl::StatusOr<std::vector<RunSegment>> ListTenantRunSegments(
+      std::string_view tenant_id) override {
+    if (absl::Status s = Usable(); !s.ok()) return s;
+    return state_->CollectList<RunSegment>(state_->run_segments_by_tenant, tenant_id, SegmentLess);
   }
 
   absl::StatusOr<SwitchRecord> GetSwitch(std::string_view id) override {

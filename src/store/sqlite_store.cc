@@ -24,12 +24,14 @@
 namespace spotopt {
 namespace {
 
-constexpr int kSchemaVersion = 2;
+constexpr int kSchemaVersion = 3;
 
 // Schema migrations: kMigrations[i] takes a database from version i to i + 1. Enum
 // values are written as their ToString text (substituted by FormatSql), the same
-// text the codec puts in `doc`. Each table keeps the whole record in `doc`; the
-// other columns exist for keys, constraints and the List queries' indexes.
+// text the codec puts in `doc`. Each table but price_observations keeps the whole
+// record in `doc`; the other columns exist for keys, constraints and the List
+// queries' indexes. Price observations, the bulk of the data, have plain columns
+// only, so storing one is a bare INSERT.
 constexpr std::array<std::string_view, kSchemaVersion> kMigrations = {R"sql(
 CREATE TABLE tenants (
   id TEXT PRIMARY KEY,
@@ -170,6 +172,52 @@ CREATE TABLE cleanup_logs (
   received_at INTEGER NOT NULL,
   doc TEXT NOT NULL);
 CREATE INDEX cleanup_logs_by_agent ON cleanup_logs(agent_id, received_at, id);
+)sql",
+                                                                      R"sql(
+-- Version 3: price observations in plain columns, converted from their v2 documents.
+-- kind joins the pool index so the newest price of each (AZ, kind) is one seek.
+CREATE TABLE price_observations_v3 (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  tenant_id TEXT NOT NULL REFERENCES tenants(id),
+  agent_id TEXT NOT NULL,
+  registration_id TEXT NOT NULL,
+  region TEXT NOT NULL,
+  az TEXT NOT NULL,
+  instance_type TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  price_micros INTEGER NOT NULL,
+  observed_at INTEGER NOT NULL,
+  received_at INTEGER NOT NULL,
+  server_received INTEGER NOT NULL,
+  source TEXT NOT NULL);
+-- The sequence carries over (the rename below moves its row), so no seq is reused.
+INSERT INTO sqlite_sequence (name, seq)
+  SELECT 'price_observations_v3', seq FROM sqlite_sequence WHERE name = 'price_observations';
+INSERT INTO price_observations_v3 (seq, tenant_id, agent_id, registration_id, region, az,
+    instance_type, kind, price_micros, observed_at, received_at, server_received, source)
+  SELECT seq, tenant_id, json_extract(doc, '$.agent_id'), json_extract(doc, '$.registration_id'),
+    region, az, instance_type, kind, json_extract(doc, '$.price_micros'), observed_at,
+    json_extract(doc, '$.received_at'), json_extract(doc, '$.server_received'),
+    json_extract(doc, '$.source')
+  FROM price_observations ORDER BY seq;
+DROP TABLE price_observations;
+ALTER TABLE price_observations_v3 RENAME TO price_observations;
+CREATE INDEX price_observations_by_pool
+  ON price_observations(tenant_id, region, instance_type, az, kind, observed_at, seq);
+
+CREATE TABLE run_segments (
+  id TEXT PRIMARY KEY,
+  tenant_id TEXT NOT NULL,
+  agent_id TEXT NOT NULL REFERENCES agents(id),
+  instance_id TEXT NOT NULL,
+  role TEXT NOT NULL,
+  started_at INTEGER NOT NULL,
+  ended_at INTEGER,
+  doc TEXT NOT NULL);
+CREATE UNIQUE INDEX run_segments_one_open ON run_segments(agent_id, instance_id, role)
+  WHERE ended_at IS NULL;
+CREATE INDEX run_segments_by_agent ON run_segments(agent_id, started_at, id);
+CREATE INDEX run_segments_by_tenant ON run_segments(tenant_id, started_at, id);
 )sql"};
 
 // Statements every connection prepares once, indexed by Stmt.
@@ -219,17 +267,26 @@ enum Stmt : int {
   kListOpenIncidents,
   kInsertEvent,
   kListEvents,
-  kNextPriceSeq,
   kInsertPrice,
   kListPrices,
-  kListLatestPrices,
+  kNextLatestPricePair,
+  kLatestPriceOfPair,
   kListTenantPrices,
+  kFirstPriceSeries,
+  kNextPriceSeries,
+  kDeletePrice,
   kGetSwitch,
   kInsertSwitch,
   kUpdateSwitch,
   kListSwitches,
   kInsertCleanupLog,
   kListCleanupLogs,
+  kGetRunSegment,
+  kInsertRunSegment,
+  kUpdateRunSegment,
+  kFindOpenRunSegment,
+  kListRunSegments,
+  kListTenantRunSegments,
   kStmtCount,
 };
 
@@ -312,20 +369,44 @@ constexpr std::array<std::string_view, kStmtCount> kStatements = {
     "INSERT INTO agent_events (id, tenant_id, agent_id, kind, at, doc) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     "SELECT doc FROM agent_events WHERE agent_id = ?1 ORDER BY at, id",
-    // Price observations.
-    "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'price_observations'), 0) + 1",
-    "INSERT INTO price_observations (tenant_id, region, instance_type, az, kind, observed_at, "
-    "doc, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    "SELECT doc, seq FROM price_observations WHERE tenant_id = ?1 AND region = ?2 "
-    "AND instance_type = ?3 AND az = ?4 AND observed_at >= ?5 AND observed_at < ?6 "
-    "ORDER BY observed_at, seq",
-    // The newest per (az, kind): walks the pool index backwards once per row.
-    "SELECT doc, seq FROM price_observations p WHERE tenant_id = ?1 AND region = ?2 "
-    "AND instance_type = ?3 AND seq = (SELECT q.seq FROM price_observations q "
-    "WHERE q.tenant_id = p.tenant_id AND q.region = p.region "
-    "AND q.instance_type = p.instance_type AND q.az = p.az AND q.kind = p.kind "
-    "ORDER BY q.observed_at DESC, q.seq DESC LIMIT 1) ORDER BY az, kind",
-    "SELECT doc, seq FROM price_observations WHERE tenant_id = ?1 ORDER BY seq",
+    // Price observations. seq is the rowid: AUTOINCREMENT numbers them apart from
+    // commands and never reuses a number, even after a deletion.
+    "INSERT INTO price_observations (tenant_id, agent_id, registration_id, region, az, "
+    "instance_type, kind, price_micros, observed_at, received_at, server_received, source) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    // One index range per kind, merged by the sort.
+    "SELECT {price_columns} FROM price_observations WHERE tenant_id = ?1 AND region = ?2 "
+    "AND instance_type = ?3 AND az = ?4 AND kind IN ('{spot}', '{ondemand}') "
+    "AND observed_at >= ?5 AND observed_at < ?6 ORDER BY observed_at, seq",
+    // ListLatestPrices skips through the pool index: the next (az, kind) after the
+    // given one, then that pair's newest row. A row-value comparison would seek on az
+    // alone and scan the rest of that AZ, so each column's step is its own seek.
+    "SELECT az, kind FROM ("
+    "SELECT * FROM (SELECT az, kind FROM price_observations WHERE tenant_id = ?1 "
+    "AND region = ?2 AND instance_type = ?3 AND az = ?4 AND kind > ?5 ORDER BY kind LIMIT 1) "
+    "UNION ALL "
+    "SELECT * FROM (SELECT az, kind FROM price_observations WHERE tenant_id = ?1 "
+    "AND region = ?2 AND instance_type = ?3 AND az > ?4 ORDER BY az, kind LIMIT 1)) "
+    "ORDER BY az, kind LIMIT 1",
+    "SELECT {price_columns} FROM price_observations WHERE tenant_id = ?1 AND region = ?2 "
+    "AND instance_type = ?3 AND az = ?4 AND kind = ?5 ORDER BY observed_at DESC, seq DESC LIMIT 1",
+    "SELECT {price_columns} FROM price_observations WHERE tenant_id = ?1 ORDER BY seq",
+    // ListPriceSeries skips through the pool index the same way.
+    "SELECT region, instance_type, az FROM price_observations WHERE tenant_id = ?1 "
+    "ORDER BY region, instance_type, az LIMIT 1",
+    "SELECT region, instance_type, az FROM ("
+    "SELECT * FROM (SELECT region, instance_type, az FROM price_observations "
+    "WHERE tenant_id = ?1 AND region = ?2 AND instance_type = ?3 AND az > ?4 "
+    "ORDER BY az LIMIT 1) "
+    "UNION ALL "
+    "SELECT * FROM (SELECT region, instance_type, az FROM price_observations "
+    "WHERE tenant_id = ?1 AND region = ?2 AND instance_type > ?3 "
+    "ORDER BY instance_type, az LIMIT 1) "
+    "UNION ALL "
+    "SELECT * FROM (SELECT region, instance_type, az FROM price_observations "
+    "WHERE tenant_id = ?1 AND region > ?2 ORDER BY region, instance_type, az LIMIT 1)) "
+    "ORDER BY region, instance_type, az LIMIT 1",
+    "DELETE FROM price_observations WHERE seq = ?1",
     // Switches.
     "SELECT doc FROM switches WHERE id = ?1",
     "INSERT INTO switches (id, tenant_id, agent_id, created_at, doc) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -335,7 +416,21 @@ constexpr std::array<std::string_view, kStmtCount> kStatements = {
     "INSERT INTO cleanup_logs (id, tenant_id, agent_id, received_at, doc) "
     "VALUES (?1, ?2, ?3, ?4, ?5)",
     "SELECT doc FROM cleanup_logs WHERE agent_id = ?1 ORDER BY received_at, id",
+    // Run segments. An update only ever sets ended_at (and the doc).
+    "SELECT doc FROM run_segments WHERE id = ?1",
+    "INSERT INTO run_segments (id, tenant_id, agent_id, instance_id, role, started_at, ended_at, "
+    "doc) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    "UPDATE run_segments SET ended_at = ?7, doc = ?8 WHERE id = ?1",
+    "SELECT doc FROM run_segments WHERE agent_id = ?1 AND instance_id = ?2 AND ended_at IS NULL "
+    "ORDER BY role <> '{primary_role}' LIMIT 1",
+    "SELECT doc FROM run_segments WHERE agent_id = ?1 ORDER BY started_at, id",
+    "SELECT doc FROM run_segments WHERE tenant_id = ?1 ORDER BY started_at, id",
 };
+
+// The columns of a price observation, in the order ReadPrice reads them.
+constexpr std::string_view kPriceColumns =
+    "seq, tenant_id, agent_id, registration_id, region, az, instance_type, kind, price_micros, "
+    "observed_at, received_at, server_received, source";
 
 // Substitutes the enum texts into schema and statement templates.
 std::string FormatSql(std::string_view text) {
@@ -345,7 +440,11 @@ std::string FormatSql(std::string_view text) {
                      fmt::arg("switch", ToString(CommandType::kSwitch)),
                      fmt::arg("promoted", ToString(ReplicaState::kPromoted)),
                      fmt::arg("failed", ToString(ReplicaState::kFailed)),
-                     fmt::arg("terminated", ToString(ReplicaState::kTerminated)));
+                     fmt::arg("terminated", ToString(ReplicaState::kTerminated)),
+                     fmt::arg("spot", ToString(PriceKind::kSpot)),
+                     fmt::arg("ondemand", ToString(PriceKind::kOnDemand)),
+                     fmt::arg("primary_role", ToString(RunRole::kPrimary)),
+                     fmt::arg("price_columns", kPriceColumns));
 }
 
 // What a UNIQUE violation on each constrained column set means.
@@ -366,6 +465,9 @@ constexpr UniqueRule kUniqueRules[] = {
      "the instance already has a registration under this agent"},
     {"agents.tenant_id, agents.logical_id", absl::StatusCode::kFailedPrecondition,
      "the tenant already has an agent with this logical id"},
+    {"run_segments.agent_id, run_segments.instance_id, run_segments.role",
+     absl::StatusCode::kFailedPrecondition,
+     "the instance already has an open run segment in this role under this agent"},
 };
 
 absl::Status SqlError(sqlite3* db, int rc, std::string_view what) {
@@ -843,19 +945,26 @@ class SqliteTransaction final : public Transaction {
     return List<AgentEvent>(kListEvents, "list events", agent_id);
   }
 
+  // Binds the caller's strings in place (SQLITE_STATIC) and reads the seq back from
+  // the rowid: no copy, no document, no extra statement.
   absl::StatusOr<int64_t> InsertPriceObservation(const PriceObservation& o) override {
     if (absl::Status s = CheckWritable(); !s.ok()) return s;
-    PriceObservation stored = o;
-    {
-      Query q(*conn_, kNextPriceSeq);
-      const int rc = q.Step();
-      if (rc != SQLITE_ROW) return q.Error(rc, "insert price observation");
-      stored.seq = q.Int(0);
-    }
-    if (absl::Status s = Write(kInsertPrice, "insert price observation", stored); !s.ok()) {
-      return s;
-    }
-    return stored.seq;
+    Query q(*conn_, kInsertPrice);
+    q.Bind(1, o.tenant_id);
+    q.Bind(2, o.agent_id);
+    q.Bind(3, o.registration_id);
+    q.Bind(4, o.region);
+    q.Bind(5, o.az);
+    q.Bind(6, o.instance_type);
+    q.Bind(7, ToString(o.kind));
+    q.Bind(8, o.price.micros());
+    q.Bind(9, o.observed_at);
+    q.Bind(10, o.received_at);
+    q.Bind(11, int64_t{o.server_received ? 1 : 0});
+    q.Bind(12, ToString(o.source));
+    const int rc = q.Step();
+    if (rc != SQLITE_DONE) return q.Error(rc, "insert price observation");
+    return sqlite3_last_insert_rowid(conn_->db);
   }
   absl::StatusOr<std::vector<PriceObservation>> ListPriceObservations(std::string_view tenant_id,
                                                                       const Pool& pool, Time from,
@@ -867,12 +976,95 @@ class SqliteTransaction final : public Transaction {
   absl::StatusOr<std::vector<PriceObservation>> ListLatestPrices(
       std::string_view tenant_id, std::string_view region,
       std::string_view instance_type) override {
-    return List<PriceObservation>(kListLatestPrices, "list latest prices", tenant_id, region,
-                                  instance_type);
+    if (conn_ == nullptr) return Finished();
+    constexpr std::string_view kWhat = "list latest prices";
+    std::vector<PriceObservation> out;
+    // Kinds are never empty, so ("", "") comes before every stored pair.
+    std::string az;
+    std::string kind;
+    for (;;) {
+      {
+        Query q(*conn_, kNextLatestPricePair);
+        BindAll(q, tenant_id, region, instance_type, std::string_view(az), std::string_view(kind));
+        const int rc = q.Step();
+        if (rc == SQLITE_DONE) break;
+        if (rc != SQLITE_ROW) return q.Error(rc, kWhat);
+        az = q.Text(0);
+        kind = q.Text(1);
+      }
+      Query q(*conn_, kLatestPriceOfPair);
+      BindAll(q, tenant_id, region, instance_type, std::string_view(az), std::string_view(kind));
+      const int rc = q.Step();
+      if (rc != SQLITE_ROW) return q.Error(rc, kWhat);
+      absl::StatusOr<PriceObservation> o = ReadRow<PriceObservation>(q);
+      if (!o.ok()) return o.status();
+      out.push_back(*std::move(o));
+    }
+    return out;
   }
   absl::StatusOr<std::vector<PriceObservation>> ListTenantPriceObservations(
       std::string_view tenant_id) override {
     return List<PriceObservation>(kListTenantPrices, "list price observations", tenant_id);
+  }
+  absl::StatusOr<std::vector<Pool>> ListPriceSeries(std::string_view tenant_id) override {
+    if (conn_ == nullptr) return Finished();
+    std::vector<Pool> out;
+    for (;;) {
+      Query q(*conn_, out.empty() ? kFirstPriceSeries : kNextPriceSeries);
+      if (out.empty()) {
+        q.Bind(1, tenant_id);
+      } else {
+        const Pool& last = out.back();
+        BindAll(q, tenant_id, std::string_view(last.region), std::string_view(last.instance_type),
+                std::string_view(last.az));
+      }
+      const int rc = q.Step();
+      if (rc == SQLITE_DONE) break;
+      if (rc != SQLITE_ROW) return q.Error(rc, "list price series");
+      out.push_back(Pool{.region = std::string(q.Text(0)),
+                         .az = std::string(q.Text(2)),
+                         .instance_type = std::string(q.Text(1))});
+    }
+    return out;
+  }
+  absl::Status DeletePriceObservations(const std::vector<int64_t>& seqs) override {
+    if (absl::Status s = CheckWritable(); !s.ok()) return s;
+    for (int64_t seq : seqs) {
+      Query q(*conn_, kDeletePrice);
+      q.Bind(1, seq);
+      if (const int rc = q.Step(); rc != SQLITE_DONE) {
+        return q.Error(rc, "delete price observations");
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status InsertRunSegment(const RunSegment& s) override {
+    return Insert(kInsertRunSegment, "insert run segment", s, kGetRunSegment, s.id);
+  }
+  // The stored record is read and compared, as the placement exists only in `doc`.
+  absl::Status UpdateRunSegment(const RunSegment& s) override {
+    if (absl::Status st = CheckWritable(); !st.ok()) return st;
+    absl::StatusOr<RunSegment> stored = Get<RunSegment>(kGetRunSegment, "run segment", s.id);
+    if (!stored.ok()) return stored.status();
+    RunSegment only_end_changed = *stored;
+    only_end_changed.ended_at = s.ended_at;
+    if (!(only_end_changed == s)) {
+      return absl::FailedPreconditionError(
+          fmt::format("update run segment: only ended_at of run segment {} can change", s.id));
+    }
+    return Write(kUpdateRunSegment, "update run segment", s);
+  }
+  absl::StatusOr<RunSegment> FindOpenRunSegment(std::string_view agent_id,
+                                                std::string_view instance_id) override {
+    return Get<RunSegment>(kFindOpenRunSegment, "open run segment", agent_id, instance_id);
+  }
+  absl::StatusOr<std::vector<RunSegment>> ListRunSegments(std::string_view agent_id) override {
+    return List<RunSegment>(kListRunSegments, "list run segments", agent_id);
+  }
+  absl::StatusOr<std::vector<RunSegment>> ListTenantRunSegments(
+      std::string_view tenant_id) override {
+    return List<RunSegment>(kListTenantRunSegments, "list run segments", tenant_id);
   }
 
   absl::StatusOr<SwitchRecord> GetSwitch(std::string_view id) override {
@@ -908,22 +1100,52 @@ class SqliteTransaction final : public Transaction {
     return absl::OkStatus();
   }
 
-  // Decodes the row's doc; command and price rows carry their seq in column 1.
+  // Decodes the row's doc (command rows carry their seq in column 1), or a price
+  // observation's kPriceColumns.
   template <class T>
   static absl::StatusOr<T> ReadRow(Query& q) {
-    absl::StatusOr<T> record = codec::Decode<T>(q.Text(0));
-    if constexpr (std::is_same_v<T, Command> || std::is_same_v<T, PriceObservation>) {
-      if (record.ok()) record->seq = q.Int(1);
+    if constexpr (std::is_same_v<T, PriceObservation>) {
+      return ReadPrice(q);
+    } else {
+      absl::StatusOr<T> record = codec::Decode<T>(q.Text(0));
+      if constexpr (std::is_same_v<T, Command>) {
+        if (record.ok()) record->seq = q.Int(1);
+      }
+      return record;
     }
-    return record;
+  }
+
+  static absl::StatusOr<PriceObservation> ReadPrice(Query& q) {
+    PriceObservation o;
+    o.seq = q.Int(0);
+    o.tenant_id = q.Text(1);
+    o.agent_id = q.Text(2);
+    o.registration_id = q.Text(3);
+    o.region = q.Text(4);
+    o.az = q.Text(5);
+    o.instance_type = q.Text(6);
+    absl::Status s = codec::EnumFromText(q.Text(7), "price_observations.kind", &o.kind);
+    if (!s.ok()) return s;
+    o.price = Money::FromMicros(q.Int(8));
+    o.observed_at = FromMicros(q.Int(9));
+    o.received_at = FromMicros(q.Int(10));
+    o.server_received = q.Int(11) != 0;
+    s = codec::EnumFromText(q.Text(12), "price_observations.source", &o.source);
+    if (!s.ok()) return s;
+    return o;
+  }
+
+  template <class... Keys>
+  static void BindAll(Query& q, const Keys&... keys) {
+    int i = 0;
+    (q.Bind(++i, keys), ...);
   }
 
   template <class T, class... Keys>
   absl::StatusOr<T> Get(Stmt stmt, std::string_view what, const Keys&... keys) {
     if (conn_ == nullptr) return Finished();
     Query q(*conn_, stmt);
-    int i = 0;
-    (q.Bind(++i, keys), ...);
+    BindAll(q, keys...);
     const int rc = q.Step();
     if (rc == SQLITE_ROW) return ReadRow<T>(q);
     if (rc == SQLITE_DONE) {
@@ -938,8 +1160,7 @@ class SqliteTransaction final : public Transaction {
   absl::StatusOr<std::vector<T>> List(Stmt stmt, std::string_view what, const Keys&... keys) {
     if (conn_ == nullptr) return Finished();
     Query q(*conn_, stmt);
-    int i = 0;
-    (q.Bind(++i, keys), ...);
+    BindAll(q, keys...);
     std::vector<T> out;
     int rc;
     while ((rc = q.Step()) == SQLITE_ROW) {
@@ -1081,15 +1302,15 @@ class SqliteTransaction final : public Transaction {
     q.Bind(6, doc);
   }
 
-  static void BindRow(Query& q, const PriceObservation& o, const std::string& doc) {
-    q.Bind(1, o.tenant_id);
-    q.Bind(2, o.region);
-    q.Bind(3, o.instance_type);
-    q.Bind(4, o.az);
-    q.Bind(5, ToString(o.kind));
-    q.Bind(6, o.observed_at);
-    q.Bind(7, doc);
-    q.Bind(8, o.seq);
+  static void BindRow(Query& q, const RunSegment& s, const std::string& doc) {
+    q.Bind(1, s.id);
+    q.Bind(2, s.tenant_id);
+    q.Bind(3, s.agent_id);
+    q.Bind(4, s.instance_id);
+    q.Bind(5, ToString(s.role));
+    q.Bind(6, s.started_at);
+    q.Bind(7, s.ended_at);
+    q.Bind(8, doc);
   }
   static void BindRow(Query& q, const SwitchRecord& r, const std::string& doc) {
     q.Bind(1, r.id);

@@ -4,7 +4,11 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
+#include <optional>
+#include <random>
+#include <set>
 #include <string>
 #include <thread>
 #include <tuple>
@@ -780,6 +784,23 @@ std::vector<int64_t> Seqs(const std::vector<PriceObservation>& list) {
   return out;
 }
 
+RunSegment MakeSegment(std::string id, std::string agent_id, std::string instance_id, RunRole role,
+                       Time started_at, std::optional<Time> ended_at = std::nullopt) {
+  RunSegment s;
+  s.id = std::move(id);
+  s.tenant_id = agent_id.starts_with("b") ? "t2" : "t1";
+  s.agent_id = std::move(agent_id);
+  s.instance_id = std::move(instance_id);
+  s.role = role;
+  s.placement = {s.instance_id, "m5.large", "us-east-1", "us-east-1a", Mode::kSpot};
+  s.started_at = started_at;
+  s.ended_at = ended_at;
+  return s;
+}
+
+constexpr std::string_view kI1 = "i-00000000000000001";
+constexpr std::string_view kI2 = "i-00000000000000002";
+
 TEST_CASE_TEMPLATE("price observations: seq, per-pool ranges, latest per pool", F, STORE_FIXTURES) {
   F fx;
   Store& store = *fx.store;
@@ -1121,6 +1142,36 @@ TEST_CASE_TEMPLATE("storage constraints are refused with FailedPrecondition", F,
     });
   }
 
+  SUBCASE("at most one open run segment per (agent, instance, role)") {
+    const std::string i1(kI1);
+    const std::string i2(kI2);
+    Write(store, [&](Transaction& tx) {
+      CHECK_OK(tx.InsertRunSegment(MakeSegment("g1", "a1", i1, RunRole::kPrimary, At(0))));
+      CHECK(CodeOf(tx.InsertRunSegment(MakeSegment("g2", "a1", i1, RunRole::kPrimary, At(5)))) ==
+            kRefused);
+      // Another role, instance or agent is another key; a closed segment does not count.
+      CHECK_OK(tx.InsertRunSegment(MakeSegment("g3", "a1", i1, RunRole::kReplica, At(0))));
+      CHECK_OK(tx.InsertRunSegment(MakeSegment("g4", "a1", i2, RunRole::kPrimary, At(0))));
+      CHECK_OK(tx.InsertRunSegment(MakeSegment("g5", "a2", i1, RunRole::kPrimary, At(0))));
+      CHECK_OK(tx.InsertRunSegment(MakeSegment("g6", "a1", i1, RunRole::kPrimary, At(-10), At(0))));
+      // Reopening a closed segment while another is open is refused too.
+      CHECK(CodeOf(tx.UpdateRunSegment(MakeSegment("g6", "a1", i1, RunRole::kPrimary, At(-10)))) ==
+            kRefused);
+    });
+    {
+      auto tx = Read(store);
+      CHECK(CodeOf(tx->FindOpenRunSegment("a9", i1)) == StatusCode::kNotFound);
+      CHECK(Ids(Value(tx->ListRunSegments("a1"))) == Strings{"g6", "g1", "g3", "g4"});
+      CHECK(Value(tx->ListRunSegments("a1"))[0].ended_at == At(0));
+    }
+    // Once the open one is closed, the next may open.
+    Write(store, [&](Transaction& tx) {
+      CHECK_OK(tx.UpdateRunSegment(MakeSegment("g1", "a1", i1, RunRole::kPrimary, At(0), At(5))));
+      CHECK_OK(tx.InsertRunSegment(MakeSegment("g2", "a1", i1, RunRole::kPrimary, At(5))));
+      CHECK(Value(tx.FindOpenRunSegment("a1", i1)).id == "g2");
+    });
+  }
+
   SUBCASE("at most one live replica per agent") {
     Write(store, [&](Transaction& tx) {
       CHECK_OK(tx.InsertReplica(MakeReplica("p1", "a1", ReplicaState::kReady)));
@@ -1251,6 +1302,394 @@ TEST_CASE_TEMPLATE("readers never see another transaction's uncommitted writes",
   }
 }
 
+auto PriceFields(const PriceObservation& o) {
+  return std::tie(o.seq, o.tenant_id, o.agent_id, o.registration_id, o.region, o.az,
+                  o.instance_type, o.kind, o.price, o.observed_at, o.received_at, o.server_received,
+                  o.source);
+}
+
+PriceObservation CatalogPrice(std::string tenant_id, std::string az, PriceKind kind, int64_t micros,
+                              Time observed_at) {
+  PriceObservation o = MakePrice(std::move(tenant_id), std::move(az), kind, micros, observed_at);
+  o.agent_id.clear();
+  o.registration_id.clear();
+  o.source = PriceSource::kCatalog;
+  return o;
+}
+
+TEST_CASE_TEMPLATE("price observations: every source round-trips, catalog without an agent", F,
+                   STORE_FIXTURES) {
+  F fx;
+  Store& store = *fx.store;
+  Seed(store);
+  std::vector<PriceObservation> inserted = {
+      CatalogPrice("t1", "us-east-1a", PriceKind::kSpot, 35'000, At(0)),
+      CatalogPrice("t1", "", PriceKind::kOnDemand, 96'000, At(1)),
+      MakePrice("t1", "us-east-1a", PriceKind::kSpot, 38'900, At(2)),
+      MakePrice("t1", "us-east-1a", PriceKind::kSpot, 39'100, At(3)),
+  };
+  inserted[1].server_received = true;
+  inserted[3].source = PriceSource::kReplica;
+  inserted[3].agent_id = "a2";
+  inserted[3].registration_id = "r2";
+  Write(store, [&](Transaction& tx) {
+    for (PriceObservation& o : inserted) o.seq = Value(tx.InsertPriceObservation(o));
+  });
+  auto tx = Read(store);
+  std::vector<PriceObservation> all = Value(tx->ListTenantPriceObservations("t1"));
+  REQUIRE(all.size() == inserted.size());
+  for (size_t i = 0; i < all.size(); ++i) {
+    CAPTURE(i);
+    CHECK(PriceFields(all[i]) == PriceFields(inserted[i]));
+  }
+  std::vector<PriceObservation> on_demand =
+      Value(tx->ListPriceObservations("t1", {"us-east-1", "", "m5.large"}, At(0), At(9)));
+  REQUIRE(on_demand.size() == 1);
+  CHECK(PriceFields(on_demand[0]) == PriceFields(inserted[1]));
+  CHECK(on_demand[0].source == PriceSource::kCatalog);
+  CHECK(on_demand[0].agent_id.empty());
+  CHECK(on_demand[0].registration_id.empty());
+  std::vector<PriceObservation> latest = Value(tx->ListLatestPrices("t1", "us-east-1", "m5.large"));
+  REQUIRE(latest.size() == 2);
+  CHECK(PriceFields(latest[0]) == PriceFields(inserted[1]));
+  CHECK(PriceFields(latest[1]) == PriceFields(inserted[3]));
+}
+
+TEST_CASE_TEMPLATE("price series: one pool per (region, AZ, type), by region, type, AZ", F,
+                   STORE_FIXTURES) {
+  F fx;
+  Store& store = *fx.store;
+  Seed(store);
+  auto price = [](std::string tenant, std::string region, std::string az, std::string type) {
+    PriceObservation o =
+        MakePrice(std::move(tenant), std::move(az), PriceKind::kSpot, 10'000, At(0));
+    o.region = std::move(region);
+    o.instance_type = std::move(type);
+    if (o.az.empty()) o.kind = PriceKind::kOnDemand;
+    return o;
+  };
+  Write(store, [&](Transaction& tx) {
+    CHECK(tx.InsertPriceObservation(price("t1", "us-west-2", "us-west-2a", "m5.large")).ok());
+    CHECK(tx.InsertPriceObservation(price("t1", "us-east-1", "us-east-1b", "m5.large")).ok());
+    CHECK(tx.InsertPriceObservation(price("t1", "us-east-1", "", "m5.large")).ok());
+    CHECK(tx.InsertPriceObservation(price("t1", "us-east-1", "us-east-1a", "m5.large")).ok());
+    CHECK(tx.InsertPriceObservation(price("t1", "us-east-1", "us-east-1a", "c6i.xlarge")).ok());
+    // A second observation of a series, and a spot price without an AZ: still one pool each.
+    CHECK(tx.InsertPriceObservation(price("t1", "us-east-1", "us-east-1a", "m5.large")).ok());
+    PriceObservation spot_without_az = price("t1", "us-east-1", "", "m5.large");
+    spot_without_az.kind = PriceKind::kSpot;
+    CHECK(tx.InsertPriceObservation(spot_without_az).ok());
+    CHECK(tx.InsertPriceObservation(price("t2", "eu-west-1", "eu-west-1a", "m5.large")).ok());
+  });
+  std::vector<Pool> want = {
+      {"us-east-1", "us-east-1a", "c6i.xlarge"}, {"us-east-1", "", "m5.large"},
+      {"us-east-1", "us-east-1a", "m5.large"},   {"us-east-1", "us-east-1b", "m5.large"},
+      {"us-west-2", "us-west-2a", "m5.large"},
+  };
+  {
+    auto tx = Read(store);
+    CHECK(Value(tx->ListPriceSeries("t1")) == want);
+    CHECK(Value(tx->ListPriceSeries("t2")) ==
+          std::vector<Pool>{{"eu-west-1", "eu-west-1a", "m5.large"}});
+    CHECK(Value(tx->ListPriceSeries("t9")).empty());
+  }
+  // A series whose observations are all deleted, or only ever rolled back, is not listed.
+  Write(store, [&](Transaction& tx) {
+    std::vector<int64_t> west;
+    for (const PriceObservation& o : Value(tx.ListTenantPriceObservations("t1"))) {
+      if (o.region == "us-west-2") west.push_back(o.seq);
+    }
+    CHECK(west.size() == 1);
+    CHECK_OK(tx.DeletePriceObservations(west));
+  });
+  {
+    auto rolled_back = Value(store.Begin(TxMode::kWrite));
+    CHECK(rolled_back->InsertPriceObservation(price("t1", "ap-south-1", "ap-south-1a", "m5.large"))
+              .ok());
+    CHECK(rolled_back->InsertPriceObservation(price("t2", "us-east-1", "us-east-1a", "m5.large"))
+              .ok());
+    CHECK(Value(rolled_back->ListPriceSeries("t1")).front().region == "ap-south-1");
+  }
+  want.pop_back();
+  auto tx = Read(store);
+  CHECK(Value(tx->ListPriceSeries("t1")) == want);
+  CHECK(Value(tx->ListPriceSeries("t2")) ==
+        std::vector<Pool>{{"eu-west-1", "eu-west-1a", "m5.large"}});
+}
+
+// Many observations of one pool in shuffled time order (with ties), checked against a
+// plain sorted model: ranges, bounds and the newest price.
+TEST_CASE_TEMPLATE("price observations: shuffled inserts list in (observed_at, seq) order", F,
+                   STORE_FIXTURES) {
+  F fx;
+  Store& store = *fx.store;
+  Seed(store);
+  std::mt19937 rng(20251123);
+  std::uniform_int_distribution<int64_t> offset(0, 400);
+  std::vector<std::pair<Time, int64_t>> model;  // (observed_at, seq) of pool a, spot
+  int64_t last_on_demand_seq = 0;
+  Write(store, [&](Transaction& tx) {
+    for (int i = 0; i < 1500; ++i) {
+      // Mostly in time order, like agents' reports; every fifth is late.
+      const Time at = i % 5 == 4 ? At(offset(rng)) : At(i);
+      const int64_t seq =
+          Value(tx.InsertPriceObservation(MakePrice("t1", "us-east-1a", PriceKind::kSpot, i, at)));
+      model.emplace_back(at, seq);
+      if (i % 100 == 0) {
+        // The same AZ with the other kind is a separate (AZ, kind) for ListLatestPrices but
+        // part of the pool's range.
+        last_on_demand_seq = Value(
+            tx.InsertPriceObservation(MakePrice("t1", "us-east-1a", PriceKind::kOnDemand, i, at)));
+        model.emplace_back(at, last_on_demand_seq);
+      }
+    }
+  });
+  std::sort(model.begin(), model.end());
+  auto expected = [&](Time from, Time to) {
+    std::vector<int64_t> seqs;
+    for (const auto& [at, seq] : model) {
+      if (at >= from && at < to) seqs.push_back(seq);
+    }
+    return seqs;
+  };
+  const Pool a{"us-east-1", "us-east-1a", "m5.large"};
+  auto tx = Read(store);
+  CHECK(Seqs(Value(tx->ListPriceObservations("t1", a, At(-1), At(2000)))) ==
+        expected(At(-1), At(2000)));
+  for (auto [from, to] : std::vector<std::pair<int, int>>{
+           {0, 1}, {100, 101}, {37, 350}, {399, 401}, {1499, 1500}, {5, 5}, {9, 3}}) {
+    CAPTURE(from);
+    CAPTURE(to);
+    CHECK(Seqs(Value(tx->ListPriceObservations("t1", a, At(from), At(to)))) ==
+          expected(At(from), At(to)));
+  }
+  std::vector<PriceObservation> latest = Value(tx->ListLatestPrices("t1", "us-east-1", "m5.large"));
+  REQUIRE(latest.size() == 2);
+  CHECK(latest[0].kind == PriceKind::kOnDemand);
+  CHECK(latest[0].seq == last_on_demand_seq);
+  CHECK(latest[1].kind == PriceKind::kSpot);
+  CHECK(latest[1].observed_at == At(1498));
+}
+
+TEST_CASE_TEMPLATE("price observations: deletion by seq, never reusing a number", F,
+                   STORE_FIXTURES) {
+  F fx;
+  Store& store = *fx.store;
+  Seed(store);
+  const Pool a{"us-east-1", "us-east-1a", "m5.large"};
+  Write(store, [&](Transaction& tx) {
+    for (int i = 1; i <= 10; ++i) {
+      CHECK(Value(tx.InsertPriceObservation(MakePrice(i % 2 == 0 ? "t1" : "t2", "us-east-1a",
+                                                      PriceKind::kSpot, i, At(i)))) == i);
+    }
+  });
+  // Unknown, repeated and out-of-range seqs are ignored.
+  Write(store, [&](Transaction& tx) {
+    CHECK_OK(tx.DeletePriceObservations({2, 3, 3, 10, 999, 0, -1}));
+    CHECK_OK(tx.DeletePriceObservations({}));
+    CHECK(Seqs(Value(tx.ListTenantPriceObservations("t1"))) == std::vector<int64_t>{4, 6, 8});
+  });
+  {
+    auto tx = Read(store);
+    CHECK(Seqs(Value(tx->ListTenantPriceObservations("t1"))) == std::vector<int64_t>{4, 6, 8});
+    CHECK(Seqs(Value(tx->ListTenantPriceObservations("t2"))) == std::vector<int64_t>{1, 5, 7, 9});
+    CHECK(Seqs(Value(tx->ListPriceObservations("t1", a, At(0), At(11)))) ==
+          std::vector<int64_t>{4, 6, 8});
+    CHECK(Seqs(Value(tx->ListLatestPrices("t1", "us-east-1", "m5.large"))) ==
+          std::vector<int64_t>{8});
+  }
+  const std::string before = Value(DumpStore(store));
+  {
+    // Rolled back: a deletion, an insert, and the deletion of that insert.
+    auto tx = Value(store.Begin(TxMode::kWrite));
+    CHECK_OK(tx->DeletePriceObservations({4, 8, 9}));
+    CHECK(Value(tx->InsertPriceObservation(
+              MakePrice("t1", "us-east-1a", PriceKind::kSpot, 11, At(5)))) == 11);
+    CHECK_OK(tx->DeletePriceObservations({11, 6}));
+    CHECK(Value(tx->ListTenantPriceObservations("t1")).empty());
+    CHECK(Value(tx->ListLatestPrices("t1", "us-east-1", "m5.large")).empty());
+  }
+  CHECK(Value(DumpStore(store)) == before);
+  {
+    // Restored in time order, not appended.
+    auto tx = Read(store);
+    CHECK(Seqs(Value(tx->ListPriceObservations("t1", a, At(0), At(11)))) ==
+          std::vector<int64_t>{4, 6, 8});
+    CHECK(Seqs(Value(tx->ListLatestPrices("t1", "us-east-1", "m5.large"))) ==
+          std::vector<int64_t>{8});
+  }
+  Write(store, [&](Transaction& tx) {
+    // The newest number was deleted, yet the next insert does not reuse it.
+    CHECK(Value(tx.InsertPriceObservation(
+              MakePrice("t1", "us-east-1a", PriceKind::kSpot, 11, At(5)))) == 11);
+    CHECK_OK(tx.DeletePriceObservations({11}));
+  });
+  Write(store, [&](Transaction& tx) {
+    CHECK(Value(tx.InsertPriceObservation(
+              MakePrice("t1", "us-east-1a", PriceKind::kSpot, 12, At(5)))) == 12);
+  });
+  auto tx = Read(store);
+  CHECK(Seqs(Value(tx->ListPriceObservations("t1", a, At(0), At(11)))) ==
+        std::vector<int64_t>{4, 12, 6, 8});
+  CHECK(CodeOf(tx->DeletePriceObservations({4})) == StatusCode::kFailedPrecondition);
+}
+
+TEST_CASE_TEMPLATE("price observations: a rolled-back insert leaves no trace", F, STORE_FIXTURES) {
+  F fx;
+  Store& store = *fx.store;
+  Seed(store);
+  const Pool a{"us-east-1", "us-east-1a", "m5.large"};
+  Write(store, [&](Transaction& tx) {
+    for (int i = 0; i < 600; ++i) {
+      CHECK(tx.InsertPriceObservation(MakePrice("t1", "us-east-1a", PriceKind::kSpot, i, At(i)))
+                .ok());
+    }
+  });
+  const std::string before = Value(DumpStore(store));
+  const std::vector<int64_t> range_before =
+      Seqs(Value(Read(store)->ListPriceObservations("t1", a, At(0), At(1000))));
+  {
+    auto tx = Value(store.Begin(TxMode::kWrite));
+    // Newest, in the middle of existing rows, in a new series and a new tenant.
+    CHECK(Value(tx->InsertPriceObservation(
+              MakePrice("t1", "us-east-1a", PriceKind::kSpot, 1, At(900)))) == 601);
+    CHECK(Value(tx->InsertPriceObservation(
+              MakePrice("t1", "us-east-1a", PriceKind::kSpot, 2, At(250)))) == 602);
+    CHECK(Value(tx->InsertPriceObservation(
+              MakePrice("t1", "us-east-1c", PriceKind::kSpot, 3, At(1)))) == 603);
+    CHECK(Value(tx->InsertPriceObservation(MakePrice("t2", "", PriceKind::kOnDemand, 4, At(1)))) ==
+          604);
+    CHECK(Value(tx->ListPriceObservations("t1", a, At(250), At(251))).size() == 2);
+  }
+  CHECK(Value(DumpStore(store)) == before);
+  {
+    auto tx = Read(store);
+    CHECK(Seqs(Value(tx->ListPriceObservations("t1", a, At(0), At(1000)))) == range_before);
+    CHECK(Value(tx->ListLatestPrices("t1", "us-east-1", "m5.large")).back().seq == 600);
+    CHECK(Value(tx->ListPriceSeries("t1")) == std::vector<Pool>{a});
+    CHECK(Value(tx->ListTenantPriceObservations("t2")).empty());
+  }
+  Write(store, [&](Transaction& tx) {
+    CHECK(Value(tx.InsertPriceObservation(
+              MakePrice("t1", "us-east-1a", PriceKind::kSpot, 5, At(250)))) == 601);
+  });
+  CHECK(Seqs(Value(Read(store)->ListPriceObservations("t1", a, At(250), At(251)))) ==
+        std::vector<int64_t>{251, 601});
+}
+
+TEST_CASE_TEMPLATE("run segments: insert, find open, list by started_at then id", F,
+                   STORE_FIXTURES) {
+  F fx;
+  Store& store = *fx.store;
+  Seed(store);
+  RunSegment full = MakeSegment("g-full", "a1", std::string(kI2), RunRole::kReplica, At(-50));
+  full.placement = {std::string(kI2), "c6i.xlarge", "us-west-2", "", Mode::kOnDemand};
+  Write(store, [&](Transaction& tx) {
+    CHECK_OK(tx.InsertRunSegment(
+        MakeSegment("g3", "a1", std::string(kI1), RunRole::kPrimary, At(0), At(100))));
+    CHECK_OK(
+        tx.InsertRunSegment(MakeSegment("g2", "a1", std::string(kI1), RunRole::kReplica, At(100))));
+    CHECK_OK(
+        tx.InsertRunSegment(MakeSegment("g1", "a1", std::string(kI1), RunRole::kPrimary, At(100))));
+    CHECK_OK(tx.InsertRunSegment(full));
+    CHECK_OK(tx.InsertRunSegment(
+        MakeSegment("g4", "a2", std::string(kI1), RunRole::kPrimary, At(-100))));
+    CHECK_OK(
+        tx.InsertRunSegment(MakeSegment("g5", "b1", std::string(kI1), RunRole::kPrimary, At(0))));
+    CHECK(CodeOf(tx.InsertRunSegment(MakeSegment("g1", "a2", std::string(kI2), RunRole::kReplica,
+                                                 At(0), At(1)))) == StatusCode::kAlreadyExists);
+    // A duplicate id that would also break the one-open rule is still AlreadyExists.
+    CHECK(CodeOf(tx.InsertRunSegment(MakeSegment("g1", "a1", std::string(kI1), RunRole::kPrimary,
+                                                 At(100)))) == StatusCode::kAlreadyExists);
+  });
+  auto tx = Read(store);
+  CHECK(Ids(Value(tx->ListRunSegments("a1"))) == Strings{"g-full", "g3", "g1", "g2"});
+  CHECK(Ids(Value(tx->ListRunSegments("a2"))) == Strings{"g4"});
+  CHECK(Value(tx->ListRunSegments("a9")).empty());
+  CHECK(Ids(Value(tx->ListTenantRunSegments("t1"))) == Strings{"g4", "g-full", "g3", "g1", "g2"});
+  CHECK(Ids(Value(tx->ListTenantRunSegments("t2"))) == Strings{"g5"});
+  CHECK(Value(tx->ListTenantRunSegments("t9")).empty());
+  // Both roles open on one instance: the primary comes first.
+  CHECK(Value(tx->FindOpenRunSegment("a1", kI1)).id == "g1");
+  CHECK(Value(tx->FindOpenRunSegment("a1", kI2)) == full);
+  CHECK(Value(tx->FindOpenRunSegment("b1", kI1)).id == "g5");
+  CHECK(CodeOf(tx->FindOpenRunSegment("a2", kI2)) == StatusCode::kNotFound);
+  CHECK(CodeOf(tx->FindOpenRunSegment("a9", kI1)) == StatusCode::kNotFound);
+  const std::vector<RunSegment> listed = Value(tx->ListRunSegments("a1"));
+  CHECK(listed[0] == full);
+  CHECK(listed[1] == MakeSegment("g3", "a1", std::string(kI1), RunRole::kPrimary, At(0), At(100)));
+  CHECK(CodeOf(tx->InsertRunSegment(MakeSegment("g9", "a1", std::string(kI2), RunRole::kPrimary,
+                                                At(0)))) == StatusCode::kFailedPrecondition);
+}
+
+TEST_CASE_TEMPLATE("run segments: an update may set ended_at and nothing else", F, STORE_FIXTURES) {
+  F fx;
+  Store& store = *fx.store;
+  Seed(store);
+  const RunSegment open = MakeSegment("g1", "a1", std::string(kI1), RunRole::kPrimary, At(0));
+  Write(store, [&](Transaction& tx) { CHECK_OK(tx.InsertRunSegment(open)); });
+  std::vector<std::pair<std::string, std::function<void(RunSegment&)>>> changes = {
+      {"tenant", [](RunSegment& s) { s.tenant_id = "t2"; }},
+      {"agent", [](RunSegment& s) { s.agent_id = "a2"; }},
+      {"instance", [](RunSegment& s) { s.instance_id = std::string(kI2); }},
+      {"role", [](RunSegment& s) { s.role = RunRole::kReplica; }},
+      {"placement mode", [](RunSegment& s) { s.placement.mode = Mode::kOnDemand; }},
+      {"placement az", [](RunSegment& s) { s.placement.az = "us-east-1b"; }},
+      {"placement type", [](RunSegment& s) { s.placement.instance_type = "m5.xlarge"; }},
+      {"placement region", [](RunSegment& s) { s.placement.region = "us-west-2"; }},
+      {"placement instance", [](RunSegment& s) { s.placement.instance_id = std::string(kI2); }},
+      {"started_at", [](RunSegment& s) { s.started_at = At(1); }},
+  };
+  Write(store, [&](Transaction& tx) {
+    for (const auto& [name, change] : changes) {
+      CAPTURE(name);
+      RunSegment changed = open;
+      changed.ended_at = At(60);
+      change(changed);
+      CHECK(CodeOf(tx.UpdateRunSegment(changed)) == StatusCode::kFailedPrecondition);
+    }
+    CHECK(CodeOf(tx.UpdateRunSegment(MakeSegment("g9", "a1", std::string(kI1), RunRole::kPrimary,
+                                                 At(0), At(60)))) == StatusCode::kNotFound);
+    CHECK(Value(tx.FindOpenRunSegment("a1", kI1)) == open);
+    RunSegment closed = open;
+    closed.ended_at = At(60);
+    CHECK_OK(tx.UpdateRunSegment(closed));
+    CHECK(CodeOf(tx.FindOpenRunSegment("a1", kI1)) == StatusCode::kNotFound);
+  });
+  auto tx = Read(store);
+  std::vector<RunSegment> listed = Value(tx->ListRunSegments("a1"));
+  REQUIRE(listed.size() == 1);
+  CHECK(listed[0].ended_at == At(60));
+  listed[0].ended_at.reset();
+  CHECK(listed[0] == open);
+}
+
+TEST_CASE_TEMPLATE("run segments: rolled-back inserts and updates leave nothing behind", F,
+                   STORE_FIXTURES) {
+  F fx;
+  Store& store = *fx.store;
+  Seed(store);
+  const RunSegment open = MakeSegment("g1", "a1", std::string(kI1), RunRole::kPrimary, At(0));
+  Write(store, [&](Transaction& tx) { CHECK_OK(tx.InsertRunSegment(open)); });
+  const std::string before = Value(DumpStore(store));
+  {
+    auto tx = Value(store.Begin(TxMode::kWrite));
+    RunSegment closed = open;
+    closed.ended_at = At(10);
+    CHECK_OK(tx->UpdateRunSegment(closed));
+    CHECK_OK(
+        tx->InsertRunSegment(MakeSegment("g2", "a1", std::string(kI1), RunRole::kPrimary, At(10))));
+    CHECK_OK(
+        tx->InsertRunSegment(MakeSegment("g3", "a2", std::string(kI2), RunRole::kReplica, At(10))));
+    CHECK(Value(tx->FindOpenRunSegment("a1", kI1)).id == "g2");
+  }
+  CHECK(Value(DumpStore(store)) == before);
+  auto tx = Read(store);
+  CHECK(Value(tx->FindOpenRunSegment("a1", kI1)) == open);
+  CHECK(CodeOf(tx->FindOpenRunSegment("a2", kI2)) == StatusCode::kNotFound);
+  CHECK(Ids(Value(tx->ListTenantRunSegments("t1"))) == Strings{"g1"});
+}
+
 // The same writes, including refused and rolled-back ones, applied to a store.
 void Scenario(Store& store) {
   Seed(store);
@@ -1310,6 +1749,26 @@ void Scenario(Store& store) {
     n1.decision = "promoted";
     CHECK_OK(tx.UpdateIncident(n1));
     CHECK(tx.InsertPriceObservation(MakePrice("t2", "", PriceKind::kOnDemand, 8, At(8))).ok());
+    CHECK(tx.InsertPriceObservation(CatalogPrice("t1", "us-east-1b", PriceKind::kSpot, 9, At(9)))
+              .ok());
+    CHECK(tx.InsertPriceObservation(CatalogPrice("t1", "", PriceKind::kOnDemand, 10, At(9))).ok());
+    CHECK_OK(tx.InsertRunSegment(
+        MakeSegment("g1", "a1", "i-00000000000000001", RunRole::kPrimary, At(1), At(30))));
+    CHECK_OK(tx.InsertRunSegment(
+        MakeSegment("g2", "a1", "i-00000000000000001", RunRole::kReplica, At(3))));
+    CHECK_OK(tx.InsertRunSegment(
+        MakeSegment("g3", "a2", "i-00000000000000002", RunRole::kPrimary, At(2))));
+  });
+  {
+    auto rolled_back = Value(store.Begin(TxMode::kWrite));
+    CHECK_OK(rolled_back->DeletePriceObservations({1, 3}));
+    CHECK_OK(rolled_back->UpdateRunSegment(
+        MakeSegment("g3", "a2", "i-00000000000000002", RunRole::kPrimary, At(2), At(4))));
+  }
+  Write(store, [](Transaction& tx) {
+    CHECK_OK(tx.DeletePriceObservations({3}));
+    CHECK_OK(tx.UpdateRunSegment(
+        MakeSegment("g2", "a1", "i-00000000000000001", RunRole::kReplica, At(3), At(40))));
   });
 }
 
@@ -1322,6 +1781,60 @@ TEST_CASE("DumpStore gives the same text for MemoryStore and SqliteStore") {
   std::string sqlite_dump = Value(DumpStore(*sqlite.store));
   CHECK(!memory_dump.empty());
   CHECK(memory_dump == sqlite_dump);
+}
+
+// Random inserts (many out of time order) and deletions in committed and rolled-back
+// transactions, the same on both stores: every view of the prices must agree.
+void RandomPrices(Store& store, unsigned seed) {
+  Seed(store);
+  std::mt19937 rng(seed);
+  const std::vector<std::string> azs = {"us-east-1a", "us-east-1b", ""};
+  std::vector<int64_t> seqs;
+  for (int round = 0; round < 30; ++round) {
+    auto tx = Value(store.Begin(TxMode::kWrite));
+    const int ops = std::uniform_int_distribution<int>(1, 400)(rng);
+    for (int i = 0; i < ops; ++i) {
+      if (!seqs.empty() && rng() % 4 == 0) {
+        std::vector<int64_t> doomed;
+        for (int k = 0; k < 8; ++k) doomed.push_back(seqs[rng() % seqs.size()]);
+        CHECK_OK(tx->DeletePriceObservations(doomed));
+        continue;
+      }
+      const std::string& az = azs[rng() % azs.size()];
+      PriceObservation o = MakePrice(rng() % 2 == 0 ? "t1" : "t2", az,
+                                     az.empty() ? PriceKind::kOnDemand : PriceKind::kSpot,
+                                     static_cast<int64_t>(rng() % 100'000),
+                                     At(round * 400 + i - static_cast<int>(rng() % 3) * 200));
+      seqs.push_back(Value(tx->InsertPriceObservation(o)));
+    }
+    if (rng() % 3 == 0) continue;  // rolled back
+    CHECK_OK(tx->Commit());
+  }
+}
+
+TEST_CASE("price observations: random inserts, deletions and rollbacks agree across stores") {
+  const unsigned seed = std::random_device()();
+  CAPTURE(seed);
+  MemoryFixture memory;
+  SqliteFixture sqlite;
+  RandomPrices(*memory.store, seed);
+  RandomPrices(*sqlite.store, seed);
+  CHECK(Value(DumpStore(*memory.store)) == Value(DumpStore(*sqlite.store)));
+  auto m = Read(*memory.store);
+  auto q = Read(*sqlite.store);
+  for (const std::string tenant : {"t1", "t2"}) {
+    CAPTURE(tenant);
+    const std::vector<Pool> pools = Value(m->ListPriceSeries(tenant));
+    CHECK(pools == Value(q->ListPriceSeries(tenant)));
+    CHECK(Seqs(Value(m->ListLatestPrices(tenant, "us-east-1", "m5.large"))) ==
+          Seqs(Value(q->ListLatestPrices(tenant, "us-east-1", "m5.large"))));
+    for (const Pool& pool : pools) {
+      for (auto [from, to] : std::vector<std::pair<int, int>>{{-1000, 20000}, {1000, 5000}}) {
+        CHECK(Seqs(Value(m->ListPriceObservations(tenant, pool, At(from), At(to)))) ==
+              Seqs(Value(q->ListPriceObservations(tenant, pool, At(from), At(to)))));
+      }
+    }
+  }
 }
 
 TEST_CASE("MemoryStore: concurrent write transactions serialize") {

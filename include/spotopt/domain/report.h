@@ -16,19 +16,20 @@ namespace spotopt {
 enum class PriceKind { kSpot, kOnDemand };
 SPOTOPT_EXPORT std::string_view ToString(PriceKind k);  // spot | ondemand
 
-// Which registration measured a price: the primary's, or any other (a standby or a
-// former primary). The price pipeline prefers primary over replica.
-enum class PriceSource { kPrimary, kReplica };
-SPOTOPT_EXPORT std::string_view ToString(PriceSource s);  // primary | replica
+// Who measured a price, in the price pipeline's order of preference: a price list or
+// history an operator imported (AWS's own figures), the agent's primary instance, any
+// other registration of the agent (a standby or a former primary).
+enum class PriceSource { kCatalog, kPrimary, kReplica };
+SPOTOPT_EXPORT std::string_view ToString(PriceSource s);  // catalog | primary | replica
 
-// One raw price as an agent reported it; never changed after it is stored. An
-// agent-reported on-demand price is kind kOnDemand with an empty AZ, kept apart from
-// any on-demand price an operator configures.
+// One raw price as an agent reported it or an operator imported it; never changed
+// after it is stored. An on-demand price is kind kOnDemand with an empty AZ; one an
+// agent reported (source primary or replica) never outranks a catalog one.
 struct PriceObservation {
   int64_t seq = 0;  // per-store sequence, assigned on insert
   std::string tenant_id;
-  std::string agent_id;  // the logical agent
-  std::string registration_id;
+  std::string agent_id;         // the logical agent; empty for catalog prices
+  std::string registration_id;  // empty for catalog prices
   std::string region;
   std::string az;  // empty for on-demand
   std::string instance_type;

@@ -33,6 +33,7 @@
 #include "spotopt/domain/incident.h"
 #include "spotopt/domain/replica.h"
 #include "spotopt/domain/report.h"
+#include "spotopt/domain/run_segment.h"
 #include "spotopt/domain/tenant.h"
 
 namespace spotopt {
@@ -131,6 +132,26 @@ class SPOTOPT_EXPORT Transaction {
       std::string_view tenant_id, std::string_view region, std::string_view instance_type) = 0;
   // Every observation of the tenant, by seq.
   virtual absl::StatusOr<std::vector<PriceObservation>> ListTenantPriceObservations(
+      std::string_view tenant_id) = 0;
+  // Every price series the tenant has observations for: one Pool per distinct
+  // (region, AZ, instance type), an empty AZ standing for the on-demand series;
+  // ordered by region, instance type, AZ.
+  virtual absl::StatusOr<std::vector<Pool>> ListPriceSeries(std::string_view tenant_id) = 0;
+  // Deletes the observations with these seqs (retention); unknown seqs are ignored.
+  virtual absl::Status DeletePriceObservations(const std::vector<int64_t>& seqs) = 0;
+
+  // Run segments, the savings ledger's facts (see spotopt/domain/run_segment.h).
+  // Update may set ended_at and nothing else; any other change is
+  // FailedPrecondition. At most one open segment (no ended_at) per (agent, instance,
+  // role) is a storage constraint. Listed by started_at then id.
+  virtual absl::Status InsertRunSegment(const RunSegment& s) = 0;
+  virtual absl::Status UpdateRunSegment(const RunSegment& s) = 0;
+  // The agent's open segment for this instance, of either role (primary first);
+  // NotFound when there is none.
+  virtual absl::StatusOr<RunSegment> FindOpenRunSegment(std::string_view agent_id,
+                                                        std::string_view instance_id) = 0;
+  virtual absl::StatusOr<std::vector<RunSegment>> ListRunSegments(std::string_view agent_id) = 0;
+  virtual absl::StatusOr<std::vector<RunSegment>> ListTenantRunSegments(
       std::string_view tenant_id) = 0;
 
   // Switch records; listed by created_at then id.

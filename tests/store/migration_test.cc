@@ -1,0 +1,226 @@
+// SqliteStore schema migrations: a database an older build wrote opens with this one,
+// its data converted in one transaction.
+#include <sqlite3.h>
+#include <stdlib.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include <doctest/doctest.h>
+
+#include "spotopt/store/sqlite_store.h"
+
+namespace spotopt {
+namespace {
+
+const Time kT0 = FromMicros(1'763'000'000'000'000);
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl =
+        (std::filesystem::temp_directory_path() / "spotopt-migration-XXXXXX").string();
+    REQUIRE(mkdtemp(tmpl.data()) != nullptr);
+    path_ = tmpl;
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  std::string File(std::string_view name) const { return (path_ / name).string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// Runs SQL on a plain connection, outside the store.
+void Exec(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  char* error = nullptr;
+  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
+  const std::string message = error != nullptr ? error : "";
+  sqlite3_free(error);
+  sqlite3_close(db);
+  REQUIRE_MESSAGE(rc == SQLITE_OK, message);
+}
+
+int64_t QueryInt(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  REQUIRE(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_step(stmt) == SQLITE_ROW);
+  const int64_t value = sqlite3_column_int64(stmt, 0);
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return value;
+}
+
+Tenant MakeTenant(const std::string& id) {
+  Tenant t;
+  t.id = id;
+  t.name = "tenant " + id;
+  t.created_at = t.updated_at = kT0;
+  return t;
+}
+
+// A v3 database turned back into what schema v2 wrote: every table v3 leaves alone is
+// the same in both, so only price_observations (rebuilt with v2's columns, index and
+// documents, the codec's JSON) and v3's new run_segments change.
+constexpr std::string_view kToV2 = R"sql(
+BEGIN;
+DROP TABLE run_segments;
+DROP TABLE price_observations;
+CREATE TABLE price_observations (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  tenant_id TEXT NOT NULL REFERENCES tenants(id),
+  region TEXT NOT NULL,
+  instance_type TEXT NOT NULL,
+  az TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  observed_at INTEGER NOT NULL,
+  doc TEXT NOT NULL);
+CREATE INDEX price_observations_by_pool
+  ON price_observations(tenant_id, region, instance_type, az, observed_at, seq);
+INSERT INTO price_observations VALUES (2, 't1', 'us-east-1', 'm5.large', 'us-east-1a', 'spot',
+  1763000000000000, '{"seq":2,"tenant_id":"t1","agent_id":"a1","registration_id":"r1",
+  "region":"us-east-1","az":"us-east-1a","instance_type":"m5.large","kind":"spot",
+  "price_micros":38900,"observed_at":1763000000000000,"received_at":1763000001000000,
+  "server_received":false,"source":"primary"}');
+INSERT INTO price_observations VALUES (3, 't1', 'us-east-1', 'm5.large', '', 'ondemand',
+  1763000002000000, '{"seq":3,"tenant_id":"t1","agent_id":"a1","registration_id":"r2",
+  "region":"us-east-1","az":"","instance_type":"m5.large","kind":"ondemand",
+  "price_micros":96000,"observed_at":1763000002000000,"received_at":1763000002000000,
+  "server_received":true,"source":"replica"}');
+INSERT INTO price_observations VALUES (7, 't2', 'us-west-2', 'c6i.xlarge', 'us-west-2b', 'spot',
+  1762999000000000, '{"seq":7,"tenant_id":"t2","agent_id":"caf\u00e9 \"7\"",
+  "registration_id":"reg-ü","region":"us-west-2","az":"us-west-2b",
+  "instance_type":"c6i.xlarge","kind":"spot","price_micros":999999999,
+  "observed_at":1762999000000000,"received_at":1763000003000000,"server_received":false,
+  "source":"primary"}');
+UPDATE sqlite_sequence SET seq = 9 WHERE name = 'price_observations';
+PRAGMA user_version = 2;
+COMMIT;
+)sql";
+
+PriceObservation Observation(int64_t seq, std::string tenant_id, std::string agent_id,
+                             std::string registration_id, std::string region, std::string az,
+                             std::string instance_type, PriceKind kind, int64_t micros,
+                             int64_t observed_us, int64_t received_us, bool server_received,
+                             PriceSource source) {
+  PriceObservation o;
+  o.seq = seq;
+  o.tenant_id = std::move(tenant_id);
+  o.agent_id = std::move(agent_id);
+  o.registration_id = std::move(registration_id);
+  o.region = std::move(region);
+  o.az = std::move(az);
+  o.instance_type = std::move(instance_type);
+  o.kind = kind;
+  o.price = Money::FromMicros(micros);
+  o.observed_at = FromMicros(observed_us);
+  o.received_at = FromMicros(received_us);
+  o.server_received = server_received;
+  o.source = source;
+  return o;
+}
+
+auto Fields(const PriceObservation& o) {
+  return std::tie(o.seq, o.tenant_id, o.agent_id, o.registration_id, o.region, o.az,
+                  o.instance_type, o.kind, o.price, o.observed_at, o.received_at, o.server_received,
+                  o.source);
+}
+
+void CheckSameList(const std::vector<PriceObservation>& got,
+                   const std::vector<PriceObservation>& want) {
+  REQUIRE(got.size() == want.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    CAPTURE(i);
+    CHECK(Fields(got[i]) == Fields(want[i]));
+  }
+}
+
+// A fresh v2 database holding tenants t1 and t2 and the observations of kToV2.
+std::string MakeV2Database(const TempDir& dir) {
+  const std::string path = dir.File("v2.db");
+  {
+    absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(path);
+    REQUIRE(store.ok());
+    absl::StatusOr<std::unique_ptr<Transaction>> tx = (*store)->Begin(TxMode::kWrite);
+    REQUIRE(tx.ok());
+    REQUIRE((*tx)->InsertTenant(MakeTenant("t1")).ok());
+    REQUIRE((*tx)->InsertTenant(MakeTenant("t2")).ok());
+    REQUIRE((*tx)->Commit().ok());
+  }
+  Exec(path, std::string(kToV2));
+  REQUIRE(QueryInt(path, "PRAGMA user_version") == 2);
+  return path;
+}
+
+TEST_CASE("SqliteStore migrates a v2 database: every price observation survives") {
+  TempDir dir;
+  const std::string path = MakeV2Database(dir);
+  const std::vector<PriceObservation> t1 = {
+      Observation(2, "t1", "a1", "r1", "us-east-1", "us-east-1a", "m5.large", PriceKind::kSpot,
+                  38'900, 1763000000000000, 1763000001000000, false, PriceSource::kPrimary),
+      Observation(3, "t1", "a1", "r2", "us-east-1", "", "m5.large", PriceKind::kOnDemand, 96'000,
+                  1763000002000000, 1763000002000000, true, PriceSource::kReplica),
+  };
+  const std::vector<PriceObservation> t2 = {
+      Observation(7, "t2", "caf\u00e9 \"7\"", "reg-\u00fc", "us-west-2", "us-west-2b", "c6i.xlarge",
+                  PriceKind::kSpot, 999'999'999, 1762999000000000, 1763000003000000, false,
+                  PriceSource::kPrimary),
+  };
+
+  absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(path);
+  REQUIRE_MESSAGE(store.ok(), store.status().ToString());
+  CHECK(SqliteStore::SchemaVersion() == 3);
+  CHECK(QueryInt(path, "PRAGMA user_version") == 3);
+  CHECK(QueryInt(path,
+                 "SELECT count(*) FROM pragma_table_info('price_observations') "
+                 "WHERE name = 'doc'") == 0);
+  {
+    absl::StatusOr<std::unique_ptr<Transaction>> tx = (*store)->Begin(TxMode::kRead);
+    REQUIRE(tx.ok());
+    CheckSameList(*(*tx)->ListTenantPriceObservations("t1"), t1);
+    CheckSameList(*(*tx)->ListTenantPriceObservations("t2"), t2);
+    CheckSameList(*(*tx)->ListPriceObservations("t1", {"us-east-1", "us-east-1a", "m5.large"}, kT0,
+                                                kT0 + absl::Seconds(1)),
+                  {t1[0]});
+    CheckSameList(*(*tx)->ListLatestPrices("t1", "us-east-1", "m5.large"), {t1[1], t1[0]});
+    CHECK(*(*tx)->ListPriceSeries("t2") ==
+          std::vector<Pool>{{"us-west-2", "us-west-2b", "c6i.xlarge"}});
+  }
+  {
+    // Numbering goes on after the highest seq v2 handed out, not after the highest kept.
+    absl::StatusOr<std::unique_ptr<Transaction>> tx = (*store)->Begin(TxMode::kWrite);
+    REQUIRE(tx.ok());
+    CHECK(*(*tx)->InsertPriceObservation(t1[0]) == 10);
+    REQUIRE((*tx)->Commit().ok());
+  }
+  const absl::Status integrity = (*store)->CheckIntegrity();
+  CHECK_MESSAGE(integrity.ok(), integrity.ToString());
+}
+
+TEST_CASE("SqliteStore leaves a v2 database untouched when its migration fails") {
+  TempDir dir;
+  const std::string path = MakeV2Database(dir);
+  // A document missing a field the v3 columns require.
+  Exec(path,
+       "INSERT INTO price_observations VALUES (8, 't1', 'us-east-1', 'm5.large', 'us-east-1a', "
+       "'spot', 1, '{\"seq\":8}')");
+  const int64_t cookie = QueryInt(path, "PRAGMA schema_version");
+
+  absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(path);
+  CHECK_FALSE(store.ok());
+  CHECK(QueryInt(path, "PRAGMA user_version") == 2);
+  CHECK(QueryInt(path, "PRAGMA schema_version") == cookie);
+  CHECK(QueryInt(path, "SELECT count(*) FROM price_observations WHERE doc IS NOT NULL") == 4);
+}
+
+}  // namespace
+}  // namespace spotopt
