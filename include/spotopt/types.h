@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -31,6 +32,15 @@ SPOTOPT_EXPORT absl::StatusOr<Time> ParseTimestamp(std::string_view text);
 inline int64_t ToMicros(Time t) { return absl::ToUnixMicros(t); }
 inline Time FromMicros(int64_t us) { return absl::FromUnixMicros(us); }
 
+// Why a reported price is refused.
+enum class PriceError { kNotANumber, kNotFinite, kZero, kNegative, kAboveCeiling };
+// not_a_number | not_finite | zero | negative | above_ceiling
+SPOTOPT_EXPORT std::string_view ToString(PriceError e);
+
+class Money;
+// A price, or why it is refused.
+using PriceOrError = std::variant<Money, PriceError>;
+
 // Exact money: integer micro-dollars. Prices are micro-dollars per hour.
 class SPOTOPT_EXPORT Money {
  public:
@@ -47,6 +57,9 @@ class SPOTOPT_EXPORT Money {
   // Same rules for a JSON number: converted through its shortest decimal spelling
   // so 0.0389 becomes exactly 38900 micro-dollars.
   static absl::StatusOr<Money> PriceFromDouble(double usd, std::string_view field);
+  // The same rules, reporting a refusal as its typed reason.
+  static PriceOrError ReadPrice(std::string_view text);
+  static PriceOrError ReadPrice(double usd);
 
   constexpr int64_t micros() const { return micros_; }
   double usd() const { return static_cast<double>(micros_) / 1e6; }

@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include "absl/strings/ascii.h"
+
 namespace spotopt {
 namespace {
 
@@ -83,11 +85,56 @@ absl::StatusOr<Time> ParseTimestamp(std::string_view text) {
   return t;
 }
 
-absl::StatusOr<Money> Money::ParsePrice(std::string_view text, std::string_view field) {
+std::string_view ToString(PriceError e) {
+  switch (e) {
+    case PriceError::kNotANumber:
+      return "not_a_number";
+    case PriceError::kNotFinite:
+      return "not_finite";
+    case PriceError::kZero:
+      return "zero";
+    case PriceError::kNegative:
+      return "negative";
+    case PriceError::kAboveCeiling:
+      return "above_ceiling";
+  }
+  return "unknown";
+}
+
+namespace {
+
+std::string_view Describe(PriceError e) {
+  switch (e) {
+    case PriceError::kNotANumber:
+      return "is not a decimal number";
+    case PriceError::kNotFinite:
+      return "price must be finite";
+    case PriceError::kZero:
+    case PriceError::kNegative:
+      return "price must be > 0";
+    case PriceError::kAboveCeiling:
+      return "price above the USD 1000/h ceiling";
+  }
+  return "invalid price";
+}
+
+absl::StatusOr<Money> PriceOrStatus(const PriceOrError& p, std::string_view text,
+                                    std::string_view field) {
+  if (const Money* m = std::get_if<Money>(&p)) return *m;
+  const PriceError e = std::get<PriceError>(p);
+  if (e == PriceError::kNotANumber) {
+    return Invalid(field, fmt::format("'{}' {}", text.substr(0, 64), Describe(e)));
+  }
+  return Invalid(field, std::string(Describe(e)));
+}
+
+}  // namespace
+
+PriceOrError Money::ReadPrice(std::string_view text) {
   std::string_view s = Trim(text);
-  if (s.empty()) return Invalid(field, "price is empty");
-  if (s.front() == '-') return Invalid(field, "price must be > 0");
-  if (s.front() == '+') s.remove_prefix(1);
+  if (s.empty()) return PriceError::kNotANumber;
+  const bool negative = s.front() == '-';
+  if (negative || s.front() == '+') s.remove_prefix(1);
   const size_t dot = s.find('.');
   const std::string_view whole = s.substr(0, dot);
   const std::string_view frac = dot == std::string_view::npos ? "" : s.substr(dot + 1);
@@ -95,36 +142,48 @@ absl::StatusOr<Money> Money::ParsePrice(std::string_view text, std::string_view 
     return std::all_of(d.begin(), d.end(), [](char c) { return c >= '0' && c <= '9'; });
   };
   if ((whole.empty() && frac.empty()) || !all_digits(whole) || !all_digits(frac)) {
-    return Invalid(field,
-                   fmt::format("{}{}{}", "'", text.substr(0, 64), "' is not a decimal number"));
+    const std::string lower = absl::AsciiStrToLower(absl::string_view(s.data(), s.size()));
+    if (lower == "inf" || lower == "infinity" || lower == "nan") {
+      return lower == "nan" ? PriceError::kNotANumber : PriceError::kNotFinite;
+    }
+    return PriceError::kNotANumber;
   }
   // Leading zeros do not count towards the size of the number.
   const size_t first = whole.find_first_not_of('0');
   const std::string_view significant =
       first == std::string_view::npos ? std::string_view() : whole.substr(first);
-  if (significant.size() > 4) return Invalid(field, "price above the USD 1000/h ceiling");
+  if (significant.size() > 4) return negative ? PriceError::kNegative : PriceError::kAboveCeiling;
   int64_t micros = 0;
   for (char c : significant) micros = micros * 10 + (c - '0');
   for (size_t i = 0; i < 6; ++i) {
     micros = micros * 10 + (i < frac.size() ? frac[i] - '0' : 0);
   }
   if (frac.size() > 6 && frac[6] >= '5') ++micros;  // round half away from zero
-  if (micros <= 0) return Invalid(field, "price must be > 0");
-  if (micros > kPriceCeilingMicros) return Invalid(field, "price above the USD 1000/h ceiling");
+  if (micros == 0) return PriceError::kZero;
+  if (negative) return PriceError::kNegative;
+  if (micros > kPriceCeilingMicros) return PriceError::kAboveCeiling;
   return Money(micros);
 }
 
-absl::StatusOr<Money> Money::PriceFromDouble(double usd, std::string_view field) {
-  if (!std::isfinite(usd)) return Invalid(field, "price must be finite");
-  if (usd <= 0) return Invalid(field, "price must be > 0");
-  if (usd > static_cast<double>(kPriceCeilingMicros) / 1e6) {
-    return Invalid(field, "price above the USD 1000/h ceiling");
-  }
+PriceOrError Money::ReadPrice(double usd) {
+  if (std::isnan(usd)) return PriceError::kNotANumber;
+  if (!std::isfinite(usd)) return PriceError::kNotFinite;
+  if (usd == 0) return PriceError::kZero;
+  if (usd < 0) return PriceError::kNegative;
+  if (usd > static_cast<double>(kPriceCeilingMicros) / 1e6) return PriceError::kAboveCeiling;
   // The shortest fixed spelling that round-trips is the decimal the sender meant.
   char buf[400];
   const auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), usd, std::chars_format::fixed);
-  if (ec != std::errc()) return Invalid(field, "price cannot be represented");
-  return ParsePrice(std::string_view(buf, end - buf), field);
+  if (ec != std::errc()) return PriceError::kNotANumber;
+  return ReadPrice(std::string_view(buf, end - buf));
+}
+
+absl::StatusOr<Money> Money::ParsePrice(std::string_view text, std::string_view field) {
+  return PriceOrStatus(ReadPrice(text), text, field);
+}
+
+absl::StatusOr<Money> Money::PriceFromDouble(double usd, std::string_view field) {
+  return PriceOrStatus(ReadPrice(usd), "", field);
 }
 
 std::string Money::ToString() const {

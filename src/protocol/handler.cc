@@ -369,8 +369,20 @@ Response PricingReportRoute(Call& c) {
       report.spot_pools.push_back(std::move(pool));
     }
   }
-  SPOTOPT_TRY(accepted, c.controller.ReportPrices(c.tenant.id, AgentId(c), report));
-  return Json(200, boost::json::object{{"success", true}, {"accepted_observations", accepted}});
+  SPOTOPT_TRY(ingest, c.controller.ReportPrices(c.tenant.id, AgentId(c), report));
+  boost::json::array refused;
+  std::string fields;
+  for (const RefusedPrice& r : ingest.refused) {
+    refused.push_back(boost::json::object{{"field", r.field}, {"reason", ToString(r.reason)}});
+    fields += fields.empty() ? r.field : ", " + r.field;
+  }
+  // Good prices of a report are kept; only a report with nothing usable is an error.
+  if (ingest.accepted == 0 && !ingest.refused.empty()) {
+    return Error(absl::InvalidArgumentError(fmt::format("{}: not a valid price", fields)));
+  }
+  boost::json::object out{{"success", true}, {"accepted_observations", ingest.accepted}};
+  if (!refused.empty()) out["refused_observations"] = std::move(refused);
+  return Json(200, std::move(out));
 }
 
 absl::StatusOr<SwitchInstance> SwitchSide(const boost::json::object* o) {

@@ -1,5 +1,5 @@
-// What agents report: prices (protocol section 5.6), switches (5.7) and cleanup
-// logs (5.15).
+// What agents report besides prices: switches (protocol section 5.7) and cleanup
+// logs (5.15). Prices are in prices.cc.
 #include "spotopt/service/controller.h"
 
 #include <fmt/format.h>
@@ -7,131 +7,6 @@
 #include "service/use_case.h"
 
 namespace spotopt {
-namespace {
-
-// A wire price per protocol section 4; absent means unknown.
-absl::StatusOr<std::optional<Money>> ParseReported(const ReportedPrice& value,
-                                                   std::string_view field) {
-  if (const double* usd = std::get_if<double>(&value)) {
-    SPOTOPT_ASSIGN_OR_RETURN(Money m, Money::PriceFromDouble(*usd, field));
-    return std::optional<Money>(m);
-  }
-  if (const std::string* text = std::get_if<std::string>(&value)) {
-    SPOTOPT_ASSIGN_OR_RETURN(Money m, Money::ParsePrice(*text, field));
-    return std::optional<Money>(m);
-  }
-  return std::optional<Money>();
-}
-
-absl::Status CheckOptionalTime(const std::optional<Time>& t, std::string_view field) {
-  return t ? ValidateTime(*t, field) : absl::OkStatus();
-}
-
-struct ValidPool {
-  std::string instance_type;
-  std::string az;
-  Money price;
-};
-
-// Every spot pool entry, checked before anything is stored; unpriced ones dropped.
-// Pool ids name AZs of the agent's `region`.
-absl::StatusOr<std::vector<ValidPool>> ValidatePools(const std::vector<SpotPoolPrice>& pools,
-                                                     std::string_view region) {
-  std::vector<ValidPool> out;
-  for (size_t k = 0; k < pools.size(); ++k) {
-    const SpotPoolPrice& p = pools[k];
-    const std::string field = fmt::format("pricing.spot_pools[{}]", k);
-    SPOTOPT_RETURN_IF_ERROR(CheckOptionalShort(p.pool_id, field + ".pool_id"));
-    SPOTOPT_RETURN_IF_ERROR(CheckOptionalShort(p.instance_type, field + ".instance_type"));
-    SPOTOPT_RETURN_IF_ERROR(CheckOptionalShort(p.az, field + ".az"));
-    ValidPool v{p.instance_type, p.az, Money()};
-    if (!p.pool_id.empty()) {
-      absl::StatusOr<Pool> pool = ParsePoolId(p.pool_id, region);
-      if (!pool.ok()) return Invalid(field + ".pool_id", std::string(pool.status().message()));
-      if ((!p.instance_type.empty() && p.instance_type != pool->instance_type) ||
-          (!p.az.empty() && p.az != pool->az)) {
-        return Invalid(field + ".pool_id", "does not agree with instance_type and az");
-      }
-      v.instance_type = pool->instance_type;
-      v.az = pool->az;
-    } else if (p.instance_type.empty() || p.az.empty()) {
-      return Invalid(field + ".pool_id", "required without instance_type and az");
-    }
-    SPOTOPT_ASSIGN_OR_RETURN(std::optional<Money> price, ParseReported(p.price, field + ".price"));
-    if (!price) continue;
-    v.price = *price;
-    out.push_back(std::move(v));
-  }
-  return out;
-}
-
-}  // namespace
-
-// ---- Prices ------------------------------------------------------------------------
-
-absl::StatusOr<int> Controller::ReportPrices(std::string_view tenant_id,
-                                             std::string_view registration_id,
-                                             const PricingReport& report) {
-  SPOTOPT_RETURN_IF_ERROR(CheckOptionalShort(report.instance_type, "instance.instance_type"));
-  SPOTOPT_ASSIGN_OR_RETURN(std::optional<Money> on_demand,
-                           ParseReported(report.on_demand_price, "pricing.on_demand_price"));
-  SPOTOPT_RETURN_IF_ERROR(
-      ParseReported(report.current_spot_price, "pricing.current_spot_price").status());
-  if (report.spot_pools.size() > kMaxSpotPools) {
-    return Invalid("pricing.spot_pools", fmt::format("at most {} entries", kMaxSpotPools));
-  }
-  const Time now = clock_->Now();
-  // A clock far ahead of ours is not believed: the receive time stands in.
-  const bool server_received =
-      !report.collected_at || *report.collected_at > now + options_.max_clock_skew;
-  if (!server_received) SPOTOPT_RETURN_IF_ERROR(ValidateTime(*report.collected_at, "collected_at"));
-  const Time observed_at = server_received ? now : *report.collected_at;
-
-  return InTransaction(*store_, TxMode::kWrite, [&](Transaction& tx) -> absl::StatusOr<int> {
-    SPOTOPT_ASSIGN_OR_RETURN(Caller c, LoadCaller(tx, tenant_id, registration_id));
-    // Checked before the first write, so a refused report stores nothing.
-    SPOTOPT_ASSIGN_OR_RETURN(std::vector<ValidPool> pools,
-                             ValidatePools(report.spot_pools, c.agent.placement.region));
-    SPOTOPT_ASSIGN_OR_RETURN(Role role, RoleOf(tx, c.agent, c.registration));
-    PriceObservation o;
-    o.tenant_id = c.agent.tenant_id;
-    o.agent_id = c.agent.id;
-    o.registration_id = c.registration.id;
-    o.region = c.agent.placement.region;
-    o.observed_at = observed_at;
-    o.received_at = now;
-    o.server_received = server_received;
-    o.source = role == Role::kPrimary ? PriceSource::kPrimary : PriceSource::kReplica;
-    int accepted = 0;
-    for (const ValidPool& p : pools) {
-      o.kind = PriceKind::kSpot;
-      o.az = p.az;
-      o.instance_type = p.instance_type;
-      o.price = p.price;
-      SPOTOPT_RETURN_IF_ERROR(tx.InsertPriceObservation(o).status());
-      ++accepted;
-    }
-    std::string type = report.instance_type;
-    if (type.empty()) type = c.registration.facts.instance_type;
-    if (on_demand && !type.empty()) {
-      o.kind = PriceKind::kOnDemand;
-      o.az.clear();
-      o.instance_type = type;
-      o.price = *on_demand;
-      SPOTOPT_RETURN_IF_ERROR(tx.InsertPriceObservation(o).status());
-      ++accepted;
-    }
-    return accepted;
-  });
-}
-
-absl::StatusOr<std::vector<PriceObservation>> Controller::ListLatestPrices(
-    std::string_view tenant_id, std::string_view region, std::string_view instance_type) {
-  SPOTOPT_RETURN_IF_ERROR(CheckId(tenant_id, "tenant"));
-  return InTransaction(*store_, TxMode::kRead, [&](Transaction& tx) {
-    return tx.ListLatestPrices(tenant_id, region, instance_type);
-  });
-}
 
 // ---- Switches -----------------------------------------------------------------------
 
@@ -185,11 +60,11 @@ absl::StatusOr<SwitchRecord> Controller::ReportSwitch(std::string_view tenant_id
     return Invalid("new_instance.pool_id", "a spot target needs a pool or an AZ");
   }
   SPOTOPT_ASSIGN_OR_RETURN(std::optional<Money> on_demand,
-                           ParseReported(report.on_demand_price, "prices.on_demand"));
+                           ParseReportedPrice(report.on_demand_price, "prices.on_demand"));
   SPOTOPT_ASSIGN_OR_RETURN(std::optional<Money> old_spot,
-                           ParseReported(report.old_spot_price, "prices.old_spot"));
+                           ParseReportedPrice(report.old_spot_price, "prices.old_spot"));
   SPOTOPT_ASSIGN_OR_RETURN(std::optional<Money> new_spot,
-                           ParseReported(report.new_spot_price, "prices.new_spot"));
+                           ParseReportedPrice(report.new_spot_price, "prices.new_spot"));
   SPOTOPT_RETURN_IF_ERROR(
       CheckOptionalTime(report.timings.initiated_at, "timing.switch_initiated_at"));
   SPOTOPT_RETURN_IF_ERROR(

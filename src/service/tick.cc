@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include "absl/container/flat_hash_set.h"
+
 #include "service/use_case.h"
 
 namespace spotopt {
@@ -70,6 +72,45 @@ absl::Status RecoverFromTermination(Transaction& tx, Incident& i, const Controll
     ++report.terminations_closed;
   }
   return changed ? tx.UpdateIncident(i) : absl::OkStatus();
+}
+
+// Price retention over observed_at in [from, raw_cutoff): thins each series to the
+// observations that decide a bucket (the clean series and the ledger are unchanged),
+// and deletes everything observed before history_cutoff. Bucket-aligned, so no
+// bucket is thinned by halves.
+absl::StatusOr<int64_t> PrunePrices(Transaction& tx, Time from, Time raw_cutoff,
+                                    Time history_cutoff, const sef::Options& o) {
+  const Time thin_from = FromMicros(sef::BucketStart(ToMicros(std::max(from, history_cutoff)), o));
+  const Time thin_to = FromMicros(sef::BucketStart(ToMicros(raw_cutoff), o));
+  int64_t pruned = 0;
+  SPOTOPT_ASSIGN_OR_RETURN(std::vector<Tenant> tenants, tx.ListTenants());
+  for (const Tenant& t : tenants) {
+    SPOTOPT_ASSIGN_OR_RETURN(std::vector<Pool> series, tx.ListPriceSeries(t.id));
+    for (const Pool& pool : series) {
+      std::vector<int64_t> doomed;
+      SPOTOPT_ASSIGN_OR_RETURN(
+          std::vector<PriceObservation> expired,
+          tx.ListPriceObservations(t.id, pool, absl::InfinitePast(), history_cutoff));
+      for (const PriceObservation& e : expired) doomed.push_back(e.seq);
+      if (thin_from < thin_to) {
+        SPOTOPT_ASSIGN_OR_RETURN(std::vector<PriceObservation> old,
+                                 tx.ListPriceObservations(t.id, pool, thin_from, thin_to));
+        absl::flat_hash_set<int64_t> keep;
+        for (const sef::MeasuredBucket& b : Measure(old, o)) {
+          for (const std::optional<sef::Pick>& p : b.picks) {
+            if (p) keep.insert(p->seq);
+          }
+        }
+        for (const PriceObservation& e : old) {
+          if (!keep.contains(e.seq)) doomed.push_back(e.seq);
+        }
+      }
+      if (doomed.empty()) continue;
+      SPOTOPT_RETURN_IF_ERROR(tx.DeletePriceObservations(doomed));
+      pruned += static_cast<int64_t>(doomed.size());
+    }
+  }
+  return pruned;
 }
 
 }  // namespace
@@ -162,6 +203,19 @@ absl::StatusOr<TickReport> Controller::Tick(Time now) {
     for (Incident& i : open) {
       if (i.signal != Signal::kTerminationNotice || !i.deadline) continue;
       SPOTOPT_RETURN_IF_ERROR(RecoverFromTermination(tx, i, options_, now, report));
+    }
+
+    // Retention runs hourly; the first tick of a process covers all history once.
+    const int64_t last = last_price_prune_us_.load();
+    if (last == kNeverPruned || now - FromMicros(last) >= kPricePruneInterval) {
+      const Time raw_cutoff = now - options_.raw_price_retention;
+      const Time from = last == kNeverPruned
+                            ? absl::InfinitePast()
+                            : raw_cutoff - (now - FromMicros(last)) - options_.sef.bucket;
+      SPOTOPT_ASSIGN_OR_RETURN(
+          report.price_observations_pruned,
+          PrunePrices(tx, from, raw_cutoff, now - options_.price_history_retention, options_.sef));
+      last_price_prune_us_.store(ToMicros(now));
     }
     return report;
   });

@@ -139,6 +139,58 @@ absl::Status CancelCommandsFor(Transaction& tx, const Agent& agent, std::string_
   return absl::OkStatus();
 }
 
+std::optional<PriceOrError> ReadReportedPrice(const ReportedPrice& value) {
+  if (const double* usd = std::get_if<double>(&value)) return Money::ReadPrice(*usd);
+  if (const std::string* text = std::get_if<std::string>(&value)) return Money::ReadPrice(*text);
+  return std::nullopt;
+}
+
+absl::StatusOr<std::optional<Money>> ParseReportedPrice(const ReportedPrice& value,
+                                                        std::string_view field) {
+  if (const double* usd = std::get_if<double>(&value)) {
+    SPOTOPT_ASSIGN_OR_RETURN(Money m, Money::PriceFromDouble(*usd, field));
+    return std::optional<Money>(m);
+  }
+  if (const std::string* text = std::get_if<std::string>(&value)) {
+    SPOTOPT_ASSIGN_OR_RETURN(Money m, Money::ParsePrice(*text, field));
+    return std::optional<Money>(m);
+  }
+  return std::optional<Money>();
+}
+
+absl::Status CheckOptionalTime(const std::optional<Time>& t, std::string_view field) {
+  return t ? ValidateTime(*t, field) : absl::OkStatus();
+}
+
+absl::Status RecordPrimaryRun(Transaction& tx, const Agent& agent,
+                              std::string_view previous_instance, Time now) {
+  const Placement& here = agent.placement;
+  const auto close_if_stale = [&](std::string_view instance) -> absl::StatusOr<bool> {
+    absl::StatusOr<RunSegment> open = tx.FindOpenRunSegment(agent.id, instance);
+    if (absl::IsNotFound(open.status())) return false;
+    if (!open.ok()) return open.status();
+    if (open->role != RunRole::kPrimary) return false;
+    if (open->placement == here) return true;  // still running as recorded
+    open->ended_at = std::max(now, open->started_at);
+    SPOTOPT_RETURN_IF_ERROR(tx.UpdateRunSegment(*open));
+    return false;
+  };
+  if (!previous_instance.empty() && previous_instance != here.instance_id) {
+    SPOTOPT_RETURN_IF_ERROR(close_if_stale(previous_instance).status());
+  }
+  SPOTOPT_ASSIGN_OR_RETURN(const bool already_open, close_if_stale(here.instance_id));
+  if (already_open) return absl::OkStatus();
+  RunSegment s;
+  s.id = NewId();
+  s.tenant_id = agent.tenant_id;
+  s.agent_id = agent.id;
+  s.instance_id = here.instance_id;
+  s.role = RunRole::kPrimary;
+  s.placement = here;
+  s.started_at = now;
+  return tx.InsertRunSegment(s);
+}
+
 absl::Status MovePlacement(Transaction& tx, Agent& agent, const Placement& next,
                            InstanceState old_fate, std::string_view keep_command_id,
                            std::string_view why, Time now) {
@@ -157,6 +209,7 @@ absl::Status MovePlacement(Transaction& tx, Agent& agent, const Placement& next,
   agent.placement_since = now;
   agent.updated_at = now;
   SPOTOPT_RETURN_IF_ERROR(tx.UpdateAgent(agent));
+  SPOTOPT_RETURN_IF_ERROR(RecordPrimaryRun(tx, agent, old_instance, now));
   return tx.InsertEvent(MakeEvent(
       agent, EventKind::kPlacementMoved, next.instance_id,
       fmt::format("{} -> {} ({}): {}", old_instance, next.instance_id, ToString(next.mode), why),

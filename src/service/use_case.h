@@ -37,6 +37,23 @@ absl::Status NotFound(std::string_view what);
 // Ids from outside: anything that is not a canonical server id cannot name a
 // record, so it is simply not found (the wire answers 404 either way).
 absl::Status CheckId(std::string_view id, std::string_view what);
+// The pipeline's measured buckets of one series' observations (series key 0).
+std::vector<sef::MeasuredBucket> Measure(const std::vector<PriceObservation>& observations,
+                                         const sef::Options& options);
+// The on-demand price steps of (region, type) for the ledger: catalog prices only
+// when the tenant has any, so an agent's estimate never outranks a price list.
+absl::StatusOr<std::vector<ledger::PriceStep>> OnDemandSteps(Transaction& tx,
+                                                             std::string_view tenant_id,
+                                                             std::string_view region,
+                                                             std::string_view instance_type,
+                                                             const sef::Options& o);
+// A wire price per protocol section 4: nullopt when absent (unknown); a value that
+// is not a valid price is InvalidArgument naming `field`.
+absl::StatusOr<std::optional<Money>> ParseReportedPrice(const ReportedPrice& value,
+                                                        std::string_view field);
+// The same price as a typed refusal: nullopt price and nullopt error when absent.
+std::optional<PriceOrError> ReadReportedPrice(const ReportedPrice& value);
+absl::Status CheckOptionalTime(const std::optional<Time>& t, std::string_view field);
 // Empty means "not given"; anything else must be a valid short string.
 absl::Status CheckOptionalShort(std::string_view value, std::string_view field);
 
@@ -90,6 +107,12 @@ absl::Status CancelCommandsFor(Transaction& tx, const Agent& agent, std::string_
 // Moves the agent's placement to `next`. Commands issued for the old primary are
 // cancelled (but `keep_command_id`); the old primary's registration, if any, gets
 // `old_fate`.
+// The agent's placement just became what agent.placement says (a new agent, a
+// refresh of its facts, a move): closes the open primary run segment of
+// `previous_instance` (or of the same instance in another market) and opens one for
+// the placement, so the ledger knows who ran where. A no-op when nothing changed.
+absl::Status RecordPrimaryRun(Transaction& tx, const Agent& agent,
+                              std::string_view previous_instance, Time now);
 absl::Status MovePlacement(Transaction& tx, Agent& agent, const Placement& next,
                            InstanceState old_fate, std::string_view keep_command_id,
                            std::string_view why, Time now);

@@ -400,17 +400,34 @@ constexpr std::string_view kPricing = R"({
                 {"pool_id": "m5.large.us-east-1c", "instance_type": "m5.large", "az": "us-east-1c", "price": 0.0342}],
               "collected_at": "2025-11-23T09:59:02.481930+00:00"}})";
 
-TEST_CASE("pricing report: every pool plus on-demand; one bad price refuses it all") {
+TEST_CASE("pricing report: every pool plus on-demand; a bad price refuses only itself") {
   Wire w;
   const std::string id = w.Register("api", InstanceId(1));
   const std::string path = fmt::format("/api/agents/{}/pricing-report", id);
   CHECK(w.Call("POST", path, kPricing).status == 200);
   CHECK(w.json().at("accepted_observations") == 4);
+  CHECK_FALSE(w.json().as_object().contains("refused_observations"));
+
+  // Issue 3 over protocol 5.6's all-or-nothing: the good prices of a report are kept,
+  // and the answer names what was refused and why.
   std::string bad(kPricing);
   bad.replace(bad.find("\"0.0411\""), 8, "\"abc\"");
+  CHECK(w.Call("POST", path, bad).status == 200);
+  CHECK(w.json().at("accepted_observations") == 3);
+  CHECK(boost::json::serialize(w.json().at("refused_observations")) ==
+        R"([{"field":"pricing.spot_pools[1].price","reason":"not_a_number"}])");
+
+  // Nothing usable at all: 400 naming the fields, and nothing changes.
+  std::string none(kPricing);
+  for (std::string_view price : {"0.096", "0.0389", "\"0.0411\"", "0.0342"}) {
+    for (size_t at = none.find(price); at != std::string::npos; at = none.find(price)) {
+      none.replace(at, price.size(), "-1");
+    }
+  }
   const std::string before = w.fixture().Dump();
-  CHECK(w.Call("POST", path, bad).status == 400);
-  CHECK(std::string(w.json().at("message").as_string()).find("price") != std::string::npos);
+  CHECK(w.Call("POST", path, none).status == 400);
+  CHECK(std::string(w.json().at("message").as_string()).find("pricing.spot_pools[2].price") !=
+        std::string::npos);
   CHECK(w.fixture().Dump() == before);
 }
 

@@ -2,6 +2,8 @@
 // the time-driven rules of section 10), each run on MemoryStore and on SqliteStore.
 #include <doctest/doctest.h>
 
+#include <limits>
+
 #include "fixture.h"
 
 namespace spotopt {
@@ -29,7 +31,7 @@ void ReportPrices(ServiceFixture& f, const AgentHandle& a) {
   auto accepted =
       f.controller().ReportPrices(a.tenant_id, a.registration_id, MakePricing(f.clock().Now()));
   REQUIRE_MESSAGE(accepted.ok(), accepted.status().ToString());
-  REQUIRE(*accepted == 4);
+  REQUIRE(accepted->accepted == 4);
 }
 
 SignalReport Termination(ServiceFixture& f) {
@@ -50,7 +52,8 @@ TEST_CASE_TEMPLATE("a pricing report stores one observation per pool plus on-dem
   const Time collected = f.clock().Now() - absl::Seconds(3);
   auto accepted = c.ReportPrices(a.tenant_id, a.registration_id, MakePricing(collected));
   REQUIRE(accepted.ok());
-  CHECK(*accepted == 4);
+  CHECK(accepted->accepted == 4);
+  CHECK(accepted->refused.empty());
 
   auto latest = c.ListLatestPrices(a.tenant_id, "us-east-1", "m5.large");
   REQUIRE(latest.ok());
@@ -92,13 +95,14 @@ TEST_CASE_TEMPLATE("a pricing report stores one observation per pool plus on-dem
   CHECK((*latest)[2].source == PriceSource::kReplica);
 }
 
-TEST_CASE_TEMPLATE("an invalid pricing report is refused whole and stores nothing", S,
+TEST_CASE_TEMPLATE("a malformed pricing report is refused whole and stores nothing", S,
                    SPOTOPT_ALL_STORES) {
   ServiceFixture f(S::kKind);
   const auto a = f.RegisterAgent(f.NewTenant("acme"), "web-1", InstanceId(1));
   const std::string before = f.Dump();
   const auto refused = [&](PricingReport r, std::string_view field) {
-    absl::StatusOr<int> result = f.controller().ReportPrices(a.tenant_id, a.registration_id, r);
+    absl::StatusOr<PriceIngest> result =
+        f.controller().ReportPrices(a.tenant_id, a.registration_id, r);
     CHECK(absl::IsInvalidArgument(result.status()));
     CHECK_MESSAGE(result.status().message().find(std::string(field)) != std::string::npos,
                   result.status().ToString());
@@ -106,18 +110,6 @@ TEST_CASE_TEMPLATE("an invalid pricing report is refused whole and stores nothin
   };
   const Time now = f.clock().Now();
   PricingReport r = MakePricing(now);
-  r.spot_pools[2].price = 0.0;
-  refused(r, "pricing.spot_pools[2].price");
-  r = MakePricing(now);
-  r.spot_pools[1].price = std::string("cheap");
-  refused(r, "pricing.spot_pools[1].price");
-  r = MakePricing(now);
-  r.on_demand_price = -1.0;
-  refused(r, "pricing.on_demand_price");
-  r = MakePricing(now);
-  r.current_spot_price = 1001.0;
-  refused(r, "pricing.current_spot_price");
-  r = MakePricing(now);
   r.spot_pools[0].az = "us-east-1b";  // disagrees with its pool id
   refused(r, "pricing.spot_pools[0].pool_id");
   r = MakePricing(now);
@@ -126,12 +118,85 @@ TEST_CASE_TEMPLATE("an invalid pricing report is refused whole and stores nothin
   r = MakePricing(now);
   r.spot_pools.assign(kMaxSpotPools + 1, r.spot_pools[0]);
   refused(r, "pricing.spot_pools");
+  r = MakePricing(now);
+  r.spot_pools[1].price = std::string("cheap");
+  r.spot_pools[0].pool_id = "";  // no pool id and no AZ: the report is malformed
+  r.spot_pools[0].az = "";
+  refused(r, "pricing.spot_pools[0].pool_id");
+}
+
+TEST_CASE_TEMPLATE("a bad price refuses only its own observation, with its reason", S,
+                   SPOTOPT_ALL_STORES) {
+  ServiceFixture f(S::kKind);
+  const auto a = f.RegisterAgent(f.NewTenant("acme"), "web-1", InstanceId(1));
+  const Time now = f.clock().Now();
+  struct Case {
+    ReportedPrice price;
+    PriceError reason;
+  };
+  const Case cases[] = {
+      {0.0, PriceError::kZero},
+      {-0.5, PriceError::kNegative},
+      {std::string("-0.5"), PriceError::kNegative},
+      {1001.0, PriceError::kAboveCeiling},
+      {std::string("1000.000001"), PriceError::kAboveCeiling},
+      {std::numeric_limits<double>::quiet_NaN(), PriceError::kNotANumber},
+      {std::string("NaN"), PriceError::kNotANumber},
+      {std::numeric_limits<double>::infinity(), PriceError::kNotFinite},
+      {std::string("Infinity"), PriceError::kNotFinite},
+      {std::string("cheap"), PriceError::kNotANumber},
+      {std::string(""), PriceError::kNotANumber},
+  };
+  int64_t stored = 0;
+  for (const Case& c : cases) {
+    CAPTURE(ToString(c.reason));
+    PricingReport r = MakePricing(now);
+    r.spot_pools[1].price = c.price;
+    absl::StatusOr<PriceIngest> result =
+        f.controller().ReportPrices(a.tenant_id, a.registration_id, r);
+    REQUIRE_MESSAGE(result.ok(), result.status().ToString());
+    CHECK(result->accepted == 3);
+    REQUIRE(result->refused.size() == 1);
+    CHECK(result->refused[0] == RefusedPrice{"pricing.spot_pools[1].price", c.reason});
+    stored += 3;
+  }
+  // The good ones are stored; the refused pool has no observation at all.
+  CHECK(f.controller()
+            .ListPriceObservations(a.tenant_id, Pool{"us-east-1", "us-east-1b", "m5.large"},
+                                   absl::InfinitePast(), absl::InfiniteFuture())
+            ->empty());
+  CHECK(static_cast<int64_t>(
+            f.controller()
+                .ListPriceObservations(a.tenant_id, Pool{"us-east-1", "us-east-1a", "m5.large"},
+                                       absl::InfinitePast(), absl::InfiniteFuture())
+                ->size()) == stored / 3);
+
+  // A bad on-demand price keeps the spot prices; every price bad stores nothing.
+  PricingReport r = MakePricing(now);
+  r.on_demand_price = -1.0;
+  r.current_spot_price = 0.0;
+  absl::StatusOr<PriceIngest> result =
+      f.controller().ReportPrices(a.tenant_id, a.registration_id, r);
+  REQUIRE(result.ok());
+  CHECK(result->accepted == 3);
+  CHECK(result->refused ==
+        std::vector<RefusedPrice>{{"pricing.on_demand_price", PriceError::kNegative},
+                                  {"pricing.current_spot_price", PriceError::kZero}});
+  const std::string before = f.Dump();
+  for (SpotPoolPrice& p : r.spot_pools) p.price = std::string("n/a");
+  result = f.controller().ReportPrices(a.tenant_id, a.registration_id, r);
+  REQUIRE(result.ok());
+  CHECK(result->accepted == 0);
+  CHECK(result->refused.size() == 5);
+  CHECK(f.Dump() == before);
 
   // Unknown (absent) prices are skipped, not refused.
   r = MakePricing(now);
   r.spot_pools[1].price = std::monostate();
   r.on_demand_price = std::monostate();
-  CHECK(*f.controller().ReportPrices(a.tenant_id, a.registration_id, r) == 2);
+  result = f.controller().ReportPrices(a.tenant_id, a.registration_id, r);
+  CHECK(result->accepted == 2);
+  CHECK(result->refused.empty());
 }
 
 // ---- Switch report (5.7) --------------------------------------------------------
