@@ -8,14 +8,27 @@
 
 #include <strings.h>
 
-#include "admin_json.h"
 #include "common/json_input.h"
 #include "log.h"
+#include "protocol/json_views.h"
 
 namespace spotopt::server {
 namespace {
 
+using protocol::AgentJson;
+using protocol::CheckKeys;
+using protocol::CommandRecordJson;
+using protocol::ConfigRecordJson;
+using protocol::ErrorResponse;
+using protocol::EventJson;
+using protocol::IncidentJson;
+using protocol::ReplicaRecordJson;
 using protocol::Response;
+using protocol::TenantJson;
+
+Response JsonResponse(int status, const boost::json::value& body) {
+  return protocol::JsonResponse(status, boost::json::serialize(body));
+}
 
 #define SPOTOPT_ADMIN_TRY(lhs, expr)                           \
   auto lhs##_or = (expr);                                      \
@@ -53,19 +66,6 @@ struct Route {
   bool raw_body = false;
 };
 
-// Operator writes are exact, like config writes: a misspelt key is refused rather
-// than silently ignored.
-absl::Status CheckKeys(const boost::json::object& body,
-                       std::initializer_list<std::string_view> keys) {
-  for (const auto& kv : body) {
-    if (std::find(keys.begin(), keys.end(), std::string_view(kv.key())) == keys.end()) {
-      return absl::InvalidArgumentError(
-          fmt::format("{}: unknown field", std::string_view(kv.key())));
-    }
-  }
-  return absl::OkStatus();
-}
-
 absl::StatusOr<std::string> RequiredString(const boost::json::object& body, std::string_view key) {
   absl::StatusOr<std::optional<std::string>> s = json::OptString(body, key);
   if (!s.ok()) return s.status();
@@ -85,10 +85,7 @@ std::string_view QueryValue(std::string_view query, std::string_view key) {
 
 template <typename T, typename ToJson>
 boost::json::object ListJson(std::string_view key, const std::vector<T>& items, ToJson to_json) {
-  boost::json::array out;
-  for (const T& item : items) out.push_back(to_json(item));
-  const size_t total = out.size();
-  return {{key, std::move(out)}, {"total", total}};
+  return {{key, protocol::JsonArray(items, to_json)}, {"total", items.size()}};
 }
 
 // ---- Tenants ---------------------------------------------------------------
@@ -136,7 +133,7 @@ Response GetAgent(Call& c) {
 
 Response GetConfig(Call& c) {
   SPOTOPT_ADMIN_TRY(config, c.controller.GetConfig(c.tenant(), c.agent()));
-  return JsonResponse(200, ConfigJson(config));
+  return JsonResponse(200, ConfigRecordJson(config));
 }
 
 Response PutConfig(Call& c) {
@@ -151,38 +148,26 @@ Response PutConfig(Call& c) {
     expected = n;
   }
   SPOTOPT_ADMIN_TRY(config, c.controller.UpdateConfig(c.tenant(), c.agent(), patch, expected));
-  return JsonResponse(200, ConfigJson(config));
+  return JsonResponse(200, ConfigRecordJson(config));
 }
 
 // ---- Commands ------------------------------------------------------------------
 
 Response Switch(Call& c) {
+  // Operators ask for manual switches only; priority and authorship are not theirs
+  // to set.
   SPOTOPT_ADMIN_CHECK(CheckKeys(
       c.body, {"target_mode", "target_pool_id", "reason", "override_limits", "ttl_seconds"}));
-  SPOTOPT_ADMIN_TRY(mode_text, RequiredString(c.body, "target_mode"));
-  SPOTOPT_ADMIN_TRY(mode, ParseMode(mode_text));
-  SPOTOPT_ADMIN_TRY(pool, json::OptString(c.body, "target_pool_id"));
-  SPOTOPT_ADMIN_TRY(reason, json::OptString(c.body, "reason"));
-  SPOTOPT_ADMIN_TRY(override_limits, json::OptBool(c.body, "override_limits"));
-  SPOTOPT_ADMIN_TRY(ttl_seconds, json::OptInt(c.body, "ttl_seconds"));
-  SwitchRequest request{.target_mode = mode,
-                        .target_pool_id = pool.value_or(""),
-                        .priority = Priority::kManual,
-                        .reason = reason.value_or("operator request"),
-                        .requested_by = c.requested_by,
-                        .override_limits = override_limits.value_or(false)};
-  if (ttl_seconds) {
-    if (*ttl_seconds <= 0)
-      return ErrorResponse(absl::InvalidArgumentError("ttl_seconds: must be > 0"));
-    request.ttl = absl::Seconds(*ttl_seconds);
-  }
+  SPOTOPT_ADMIN_TRY(request, protocol::SwitchRequestFromJson(c.body));
+  request.priority = Priority::kManual;
+  request.requested_by = c.requested_by;
   SPOTOPT_ADMIN_TRY(command, c.controller.EnqueueSwitch(c.tenant(), c.agent(), request));
-  return JsonResponse(201, CommandJson(command));
+  return JsonResponse(201, CommandRecordJson(command));
 }
 
 Response ListCommands(Call& c) {
   SPOTOPT_ADMIN_TRY(commands, c.controller.ListCommands(c.tenant(), c.agent()));
-  return JsonResponse(200, ListJson("commands", commands, CommandJson));
+  return JsonResponse(200, ListJson("commands", commands, CommandRecordJson));
 }
 
 Response CancelCommand(Call& c) {
@@ -190,25 +175,22 @@ Response CancelCommand(Call& c) {
   SPOTOPT_ADMIN_TRY(reason, json::OptString(c.body, "reason"));
   SPOTOPT_ADMIN_TRY(command, c.controller.CancelCommand(c.tenant(), c.agent(), c.item(),
                                                         reason.value_or("cancelled by operator")));
-  return JsonResponse(200, CommandJson(command));
+  return JsonResponse(200, CommandRecordJson(command));
 }
 
 // ---- Replicas ------------------------------------------------------------------
 
 Response ListReplicas(Call& c) {
   SPOTOPT_ADMIN_TRY(replicas, c.controller.ListReplicas(c.tenant(), c.agent()));
-  return JsonResponse(200, ListJson("replicas", replicas, ReplicaJson));
+  return JsonResponse(200, ListJson("replicas", replicas, ReplicaRecordJson));
 }
 
 Response RequestReplica(Call& c) {
   SPOTOPT_ADMIN_CHECK(CheckKeys(c.body, {"pool_id", "replica_type"}));
-  SPOTOPT_ADMIN_TRY(pool, json::OptString(c.body, "pool_id"));
-  SPOTOPT_ADMIN_TRY(type, json::OptString(c.body, "replica_type"));
-  SPOTOPT_ADMIN_TRY(replica, c.controller.RequestReplica(c.tenant(), c.agent(),
-                                                         {.pool_id = pool.value_or(""),
-                                                          .replica_type = type.value_or("manual"),
-                                                          .requested_by = c.requested_by}));
-  return JsonResponse(201, ReplicaJson(replica));
+  SPOTOPT_ADMIN_TRY(request, protocol::ReplicaRequestFromJson(c.body));
+  request.requested_by = c.requested_by;
+  SPOTOPT_ADMIN_TRY(replica, c.controller.RequestReplica(c.tenant(), c.agent(), request));
+  return JsonResponse(201, ReplicaRecordJson(replica));
 }
 
 Response PromoteReplica(Call& c) {
@@ -216,13 +198,13 @@ Response PromoteReplica(Call& c) {
   SPOTOPT_ADMIN_TRY(force, json::OptBool(c.body, "force"));
   SPOTOPT_ADMIN_TRY(
       replica, c.controller.PromoteReplica(c.tenant(), c.agent(), c.item(), force.value_or(false)));
-  return JsonResponse(200, ReplicaJson(replica));
+  return JsonResponse(200, ReplicaRecordJson(replica));
 }
 
 Response TerminateReplica(Call& c) {
   SPOTOPT_ADMIN_CHECK(CheckKeys(c.body, {}));
   SPOTOPT_ADMIN_TRY(replica, c.controller.TerminateReplica(c.tenant(), c.agent(), c.item()));
-  return JsonResponse(200, ReplicaJson(replica));
+  return JsonResponse(200, ReplicaRecordJson(replica));
 }
 
 // ---- Incidents and events ----------------------------------------------------------
@@ -235,6 +217,85 @@ Response ListIncidents(Call& c) {
 Response ListEvents(Call& c) {
   SPOTOPT_ADMIN_TRY(events, c.controller.ListEvents(c.tenant(), c.agent()));
   return JsonResponse(200, ListJson("events", events, EventJson));
+}
+
+// ---- Switches, prices and savings ----------------------------------------------
+
+Response ListSwitches(Call& c) {
+  SPOTOPT_ADMIN_TRY(switches, c.controller.ListSwitches(c.tenant(), c.agent()));
+  return JsonResponse(200, ListJson("switches", switches, protocol::SwitchJson));
+}
+
+absl::StatusOr<ledger::Period> PeriodParam(std::string_view query) {
+  const std::string_view period = QueryValue(query, "period");
+  return ledger::ParsePeriod(period.empty() ? "day" : period);
+}
+
+// ?from= and ?to= as RFC 3339 (use Z, '+' is a space in a query); absent = open.
+absl::StatusOr<Time> TimeParam(std::string_view query, std::string_view key, Time open) {
+  const std::string_view v = QueryValue(query, key);
+  if (v.empty()) return open;
+  absl::StatusOr<Time> t = ParseTimestamp(v);
+  if (!t.ok()) {
+    return absl::InvalidArgumentError(
+        fmt::format("{}: {}", key, std::string(t.status().message())));
+  }
+  return t;
+}
+
+// The savings of one agent (agent route) or of the whole tenant.
+Response Savings(Call& c) {
+  const std::string agent = c.segments.size() > 3 ? c.agent() : std::string();
+  SPOTOPT_ADMIN_TRY(period, PeriodParam(c.query));
+  SPOTOPT_ADMIN_TRY(figures, c.controller.Savings(c.tenant(), agent, period));
+  boost::json::object out = ListJson("periods", figures, protocol::FiguresJson);
+  out["period"] = ToString(period);
+  return JsonResponse(200, out);
+}
+
+Response CostIntervals(Call& c) {
+  SPOTOPT_ADMIN_TRY(intervals, c.controller.CostIntervals(c.tenant(), c.agent()));
+  return JsonResponse(200, ListJson("intervals", intervals, protocol::CostIntervalJson));
+}
+
+// One pool's price history: ?region=&instance_type=&az= (no az: on-demand),
+// ?view=raw|clean|interpolated (default clean), ?from=&to=.
+Response PriceHistory(Call& c) {
+  const Pool pool{std::string(QueryValue(c.query, "region")),
+                  std::string(QueryValue(c.query, "az")),
+                  std::string(QueryValue(c.query, "instance_type"))};
+  SPOTOPT_ADMIN_TRY(from, TimeParam(c.query, "from", absl::InfinitePast()));
+  SPOTOPT_ADMIN_TRY(to, TimeParam(c.query, "to", absl::InfiniteFuture()));
+  const std::string_view view = QueryValue(c.query, "view");
+  if (view == "raw") {
+    SPOTOPT_ADMIN_TRY(raw, c.controller.ListPriceObservations(c.tenant(), pool, from, to));
+    return JsonResponse(200, ListJson("observations", raw, protocol::PriceObservationJson));
+  }
+  if (!view.empty() && view != "clean" && view != "interpolated") {
+    return ErrorResponse(absl::InvalidArgumentError("view: one of raw, clean, interpolated"));
+  }
+  SPOTOPT_ADMIN_TRY(points,
+                    c.controller.PriceSeries(
+                        c.tenant(), pool, from, to,
+                        view == "interpolated" ? SeriesView::kInterpolated : SeriesView::kClean));
+  return JsonResponse(200, ListJson("points", points, protocol::CleanPointJson));
+}
+
+Response LatestPrices(Call& c) {
+  SPOTOPT_ADMIN_TRY(latest, c.controller.LatestCleanPrices(c.tenant()));
+  return JsonResponse(200, ListJson("prices", latest, protocol::LatestPriceJson));
+}
+
+Response ImportPrices(Call& c) {
+  SPOTOPT_ADMIN_TRY(prices, protocol::CatalogPricesFromJson(c.raw_body));
+  SPOTOPT_ADMIN_TRY(imported, c.controller.ImportPrices(c.tenant(), prices));
+  return JsonResponse(201, {{"imported", imported}});
+}
+
+Response Market(Call& c) {
+  SPOTOPT_ADMIN_TRY(market, c.controller.Market(c.tenant(), QueryValue(c.query, "region"),
+                                                QueryValue(c.query, "instance_type")));
+  return JsonResponse(200, protocol::MarketJson(market));
 }
 
 constexpr std::string_view kId = "{}";
@@ -302,6 +363,26 @@ const Route kRoutes[] = {
      {"tenants", kId, "agents", kId, "events"},
      "/api/admin/tenants/{id}/agents/{id}/events",
      ListEvents},
+    {"GET",
+     {"tenants", kId, "agents", kId, "switches"},
+     "/api/admin/tenants/{id}/agents/{id}/switches",
+     ListSwitches},
+    {"GET",
+     {"tenants", kId, "agents", kId, "savings"},
+     "/api/admin/tenants/{id}/agents/{id}/savings",
+     Savings},
+    {"GET",
+     {"tenants", kId, "agents", kId, "cost-intervals"},
+     "/api/admin/tenants/{id}/agents/{id}/cost-intervals",
+     CostIntervals},
+    {"GET", {"tenants", kId, "savings"}, "/api/admin/tenants/{id}/savings", Savings},
+    {"GET", {"tenants", kId, "prices"}, "/api/admin/tenants/{id}/prices", PriceHistory},
+    {"POST", {"tenants", kId, "prices"}, "/api/admin/tenants/{id}/prices", ImportPrices, true},
+    {"GET",
+     {"tenants", kId, "prices", "latest"},
+     "/api/admin/tenants/{id}/prices/latest",
+     LatestPrices},
+    {"GET", {"tenants", kId, "market"}, "/api/admin/tenants/{id}/market", Market},
 };
 
 bool Matches(const Route& r, const std::vector<std::string>& segments) {

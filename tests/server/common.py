@@ -1,5 +1,7 @@
-"""Shared helpers for the spotopt-server tests: find the binary, run it on a free
-loopback port with a temp database, and use its CLI."""
+"""Shared helpers for the host tests: find the host, run it on a free loopback port
+with a temp database, and use its CLI. Hosts: spotopt-server, and the Python host of
+examples/python_host, which takes the same --db/--listen options and the same
+"tenant create NAME" command."""
 import os
 import signal
 import socket
@@ -30,6 +32,7 @@ class Server:
 
     def __init__(self, binary, workdir=None, threads=None):
         self.binary = binary
+        self.command = [binary]
         self.dir = workdir or tempfile.mkdtemp(prefix="spotopt-server-test-")
         self.db = os.path.join(self.dir, "spotopt.db")
         self.port = free_port()
@@ -39,17 +42,20 @@ class Server:
         self.log = None
 
     def cli(self, *args):
-        out = subprocess.run([self.binary, *args, "--db", self.db], check=True,
+        out = subprocess.run([*self.command, *args, "--db", self.db], check=True,
                              capture_output=True, text=True, timeout=30)
         return out.stdout.strip()
 
-    def start(self):
-        self.log = open(os.path.join(self.dir, "server.log"), "ab")
-        cmd = [self.binary, "--db", self.db, "--listen", f"127.0.0.1:{self.port}",
+    def serve_command(self):
+        cmd = [*self.command, "--db", self.db, "--listen", f"127.0.0.1:{self.port}",
                "--log-level", "debug"]
         if self.threads:
             cmd += ["--threads", str(self.threads)]
-        self.proc = subprocess.Popen(cmd, stderr=self.log, stdout=self.log)
+        return cmd
+
+    def start(self):
+        self.log = open(os.path.join(self.dir, "server.log"), "ab")
+        self.proc = subprocess.Popen(self.serve_command(), stderr=self.log, stdout=self.log)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -73,6 +79,18 @@ class Server:
         if self.proc and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+
+
+class PythonHost(Server):
+    """examples/python_host/spotopt_host.py under this Python; the binding must be
+    importable (PYTHONPATH, SPOTOPT_LIBRARY)."""
+
+    def __init__(self, script, workdir=None):
+        super().__init__(script, workdir)
+        self.command = [sys.executable, script]
+
+    def serve_command(self):
+        return [*self.command, "--db", self.db, "--listen", f"127.0.0.1:{self.port}"]
 
 
 def bearer(token):

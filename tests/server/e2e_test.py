@@ -1,14 +1,20 @@
-"""End to end: the real spotopt-server driven the way the deployed agent and an
-operator drive it, across a restart, ending with SIGTERM.
+"""End to end: a real host driven the way the deployed agent and an operator drive
+it, across a restart, ending with SIGTERM. The agent's side is the same for every
+host; the operator works through spotopt-server's management API, or through the
+Python binding on the Python host's database (operators.py).
 
 Usage: python3 e2e_test.py PATH/TO/spotopt-server
+       python3 e2e_test.py --python-host PATH/TO/spotopt_host.py   (binding importable)
 """
+import json
 import sys
+import time
 from datetime import datetime, timedelta, timezone
 
 import requests
 
-from common import Server, bearer, find_binary
+from common import PythonHost, Server, bearer, find_binary
+from operators import AdminApiOperator, BindingOperator, refused
 
 INSTANCE = "i-0123456789abcdef0"
 REPLICA_INSTANCE = "i-0fedcba9876543210"
@@ -28,22 +34,39 @@ def expect(response, status):
     return response.json()
 
 
+def expect_within(seconds, request, status):
+    """`request()` answers `status` within `seconds`: for tenant changes made in
+    another process, which the host's cached token answers see a little later."""
+    deadline = time.monotonic() + seconds
+    while True:
+        r = request()
+        if r.status_code == status or time.monotonic() > deadline:
+            return expect(r, status)
+        time.sleep(0.2)
+
+
 def main():
-    server = Server(find_binary())
+    python_host = len(sys.argv) == 3 and sys.argv[1] == "--python-host"
+    server = PythonHost(sys.argv[2]) if python_host else Server(find_binary())
     try:
-        run(server)
+        run(server, admin_api=not python_host)
     finally:
         server.kill()
     print("e2e ok")
 
 
-def run(server):
+def run(server, admin_api):
     token = server.cli("tenant", "create", "acme")
-    operator = server.cli("operator-token")
-    assert token.startswith("sot_") and operator.startswith("sot_")
-    server.start()
-    base, agent_h, admin_h = server.base, bearer(token), bearer(operator)
+    assert token.startswith("sot_")
     s = requests.Session()  # keep-alive, as the agent does
+    if admin_api:
+        operator = server.cli("operator-token")
+        assert operator.startswith("sot_")
+        op = AdminApiOperator(s, server.base, operator)
+    else:
+        op = BindingOperator(server.db)
+    server.start()
+    base, agent_h = server.base, bearer(token)
 
     # The agent: register (its token both in the header and in the body), heartbeat,
     # config, an empty command poll.
@@ -76,31 +99,28 @@ def run(server):
     assert again["agent_id"] == agent_id, (again, agent_id)
 
     # The operator finds the tenant and the logical agent.
-    tenants = expect(s.get(f"{base}/api/admin/tenants", headers=admin_h), 200)["tenants"]
-    tenant_id = next(t["id"] for t in tenants if t["name"] == "acme")
-    expect(s.get(f"{base}/api/admin/tenants", headers=agent_h), 401)  # tenant token: no
-    agents = expect(s.get(f"{base}/api/admin/tenants/{tenant_id}/agents", headers=admin_h),
-                    200)["agents"]
+    tenant_id = op.tenant_id("acme")
+    if admin_api:
+        expect(s.get(f"{base}/api/admin/tenants", headers=agent_h), 401)  # tenant token: no
+    agents = op.agents(tenant_id)
     assert len(agents) == 1 and agents[0]["logical_agent_id"] == "checkout-api", agents
     assert agents[0]["liveness"] == "online"
     assert agents[0]["placement"]["instance_id"] == INSTANCE
     assert agents[0]["registrations"][0]["agent_id"] == agent_id
-    admin_agent = f"{base}/api/admin/tenants/{tenant_id}/agents/{agents[0]['id']}"
+    agent = agents[0]["id"]
 
-    # Config through the management API: exact (unknown keys refused), versioned.
-    expect(s.put(f"{admin_agent}/config", data='{"no_such_key": 1}', headers=admin_h), 400)
-    cfg = expect(s.put(f"{admin_agent}/config?expected_version=1",
-                       data='{"min_savings_percent": 25}', headers=admin_h), 200)
+    # Config by the operator: exact (unknown keys refused), versioned.
+    refused(400, lambda: op.put_config(tenant_id, agent, '{"no_such_key": 1}'))
+    cfg = op.put_config(tenant_id, agent, '{"min_savings_percent": 25}', expected_version=1)
     assert cfg["min_savings_percent"] == 25 and cfg["config_version"] == 2, cfg
-    expect(s.put(f"{admin_agent}/config?expected_version=1",
-                 data='{"min_savings_percent": 20}', headers=admin_h), 409)
+    refused(409, lambda: op.put_config(tenant_id, agent, '{"min_savings_percent": 20}',
+                                       expected_version=1))
     seen = expect(s.get(f"{base}/api/agents/{agent_id}/config", headers=agent_h), 200)
     assert seen["config_version"] == 2
 
     # A forced switch: enqueued by the operator, delivered once, acknowledged.
-    cmd = expect(s.post(f"{admin_agent}/switch", headers=admin_h,
-                        json={"target_mode": "spot", "target_pool_id": "m5.large.us-east-1b",
-                              "reason": "e2e", "override_limits": True}), 201)
+    cmd = op.switch(tenant_id, agent, target_mode="spot", target_pool_id="m5.large.us-east-1b",
+                    reason="e2e", override_limits=True)
     assert cmd["priority"] == 75 and cmd["state"] == "pending", cmd
     polled = expect(s.get(f"{base}/api/agents/{agent_id}/pending-commands", headers=agent_h), 200)
     assert [c["id"] for c in polled] == [cmd["id"]], polled
@@ -109,12 +129,12 @@ def run(server):
     ack = expect(s.post(f"{base}/api/agents/{agent_id}/commands/{cmd['id']}/executed",
                         json={"success": True, "message": "switched"}, headers=agent_h), 200)
     assert ack["state"] == "succeeded", ack
-    commands = expect(s.get(f"{admin_agent}/commands", headers=admin_h), 200)["commands"]
+    commands = op.commands(tenant_id, agent)
     assert [(c["id"], c["state"]) for c in commands] == [(cmd["id"], "succeeded")], commands
 
     # A replica: requested by the operator, leased by the agent's replica poll,
     # launched, ready, promoted.
-    replica = expect(s.post(f"{admin_agent}/replicas", json={}, headers=admin_h), 201)
+    replica = op.request_replica(tenant_id, agent)
     assert replica["state"] == "requested", replica
     work = expect(s.get(f"{base}/api/agents/{agent_id}/replicas?status=launching",
                         headers=agent_h), 200)
@@ -128,33 +148,37 @@ def run(server):
                                 "sync_completed_at": "2025-11-23T10:15:02.481930+00:00"},
                           headers=agent_h), 200)
     assert ready["status"] == "ready", ready
-    promoted = expect(s.post(f"{admin_agent}/replicas/{replica['id']}/promote", json={},
-                             headers=admin_h), 200)
+    promoted = op.promote(tenant_id, agent, replica["id"])
     assert promoted["state"] in ("promoting", "promoted"), promoted
-    view = expect(s.get(admin_agent, headers=admin_h), 200)
+    view = op.agent(tenant_id, agent)
     assert view["placement"]["instance_id"] == REPLICA_INSTANCE, view["placement"]
-    expect(s.get(f"{admin_agent}/events", headers=admin_h), 200)
-    expect(s.get(f"{admin_agent}/incidents", headers=admin_h), 200)
+    assert "placement_moved" in [e["kind"] for e in op.events(tenant_id, agent)]
+    assert op.incidents(tenant_id, agent) == []
 
-    interruption_flows(s, base, agent_h, admin_h, tenant_id)
+    interruption_flows(s, base, agent_h, op, tenant_id)
 
     # Tenant lifecycle: suspend locks the agent out with 403, reactivate lets it back.
-    expect(s.post(f"{base}/api/admin/tenants/{tenant_id}/suspend", headers=admin_h), 200)
-    expect(s.get(f"{base}/api/agents/{agent_id}/config", headers=agent_h), 403)
-    expect(s.post(f"{base}/api/admin/tenants/{tenant_id}/reactivate", headers=admin_h), 200)
-    expect(s.get(f"{base}/api/agents/{agent_id}/config", headers=agent_h), 200)
+    config_url = f"{base}/api/agents/{agent_id}/config"
+    assert op.suspend(tenant_id)["state"] == "suspended"
+    expect_within(op.settle_seconds, lambda: s.get(config_url, headers=agent_h), 403)
+    assert op.reactivate(tenant_id)["state"] == "active"
+    expect_within(op.settle_seconds, lambda: s.get(config_url, headers=agent_h), 200)
 
-    # Metrics carry the route labels and the liveness gauge.
-    metrics = s.get(f"{base}/metrics").text
-    assert 'spotopt_http_requests_total{route="/api/agents/{id}/config",code="200"}' in metrics
-    assert "spotopt_agents{liveness=" in metrics
+    if admin_api:
+        # spotopt-server's metrics carry the route labels and the liveness gauge.
+        metrics = s.get(f"{base}/metrics").text
+        assert 'spotopt_http_requests_total{route="/api/agents/{id}/config",code="200"}' in metrics
+        assert "spotopt_agents{liveness=" in metrics
+        prices_and_savings(s, base, operator, tenant_id)
+    else:
+        op.close()
 
     code, took = server.stop()
     assert code == 0, code
     assert took < 5, took
 
 
-def interruption_flows(s, base, agent_h, admin_h, tenant_id):
+def interruption_flows(s, base, agent_h, op, tenant_id):
     """Prices, a switch completed by the successor's registration, a rebalance
     answered with a standby, and a termination notice that promotes it."""
     def register(instance, az):
@@ -181,13 +205,9 @@ def interruption_flows(s, base, agent_h, admin_h, tenant_id):
     assert priced["accepted_observations"] == 4, priced
 
     # Switch to us-east-1c: the new instance's agent registers before any report.
-    agents = expect(s.get(f"{base}/api/admin/tenants/{tenant_id}/agents", headers=admin_h),
-                    200)["agents"]
-    logical = next(a for a in agents if a["logical_agent_id"] == "payments")
-    admin_agent = f"{base}/api/admin/tenants/{tenant_id}/agents/{logical['id']}"
-    cmd = expect(s.post(f"{admin_agent}/switch", headers=admin_h,
-                        json={"target_mode": "spot", "target_pool_id": "m5.large.us-east-1c",
-                              "override_limits": True}), 201)
+    logical = next(a["id"] for a in op.agents(tenant_id) if a["logical_agent_id"] == "payments")
+    cmd = op.switch(tenant_id, logical, target_mode="spot", target_pool_id="m5.large.us-east-1c",
+                    override_limits=True)
     polled = expect(s.get(f"{base}/api/agents/{old_id}/pending-commands", headers=agent_h), 200)
     assert [c["id"] for c in polled] == [cmd["id"]], polled
     new = register(PAY_NEW, "us-east-1c")
@@ -244,8 +264,53 @@ def interruption_flows(s, base, agent_h, admin_h, tenant_id):
                                  "detected_at": iso(datetime.now(timezone.utc))},
                            headers=agent_h), 200)
     assert answer["success"] is True and answer["new_instance_id"] == PAY_STANDBY, answer
-    view = expect(s.get(admin_agent, headers=admin_h), 200)
+    view = op.agent(tenant_id, logical)
     assert view["placement"]["instance_id"] == PAY_STANDBY, view["placement"]
+    [incident] = [i for i in op.incidents(tenant_id, logical)
+                  if i["signal"] == "termination-notice"]
+    assert incident["promoted_at"] is not None, incident
+
+
+def prices_and_savings(s, base, operator, tenant_id):
+    """The management API's price and ledger routes over what the flows above did."""
+    h = {"Authorization": f"Bearer {operator}"}
+    u = f"{base}/api/admin/tenants/{tenant_id}"
+    pool = "region=us-east-1&instance_type=m5.large&az=us-east-1a"
+    raw = expect(s.get(f"{u}/prices?{pool}&view=raw", headers=h), 200)
+    assert raw["total"] >= 1 and raw["observations"][0]["price_micros"] == 38900, raw
+    clean = expect(s.get(f"{u}/prices?{pool}&view=interpolated", headers=h), 200)
+    assert clean["points"][0]["source"] == "primary", clean
+    expect(s.get(f"{u}/prices?{pool}&view=nonsense", headers=h), 400)
+    expect(s.get(f"{u}/prices?{pool}&from=yesterday", headers=h), 400)
+    # The operator's price list: on-demand and every pool, from before the fleet ran.
+    catalog = [{"region": "us-east-1", "instance_type": "m5.large", "price": "0.096",
+                "at": "2025-01-01T00:00:00Z"}]
+    catalog += [{"region": "us-east-1", "instance_type": "m5.large", "az": f"us-east-1{z}",
+                 "price": "0.04", "at": "2025-01-01T00:00:00Z"} for z in "abcdef"]
+    imported = expect(s.post(f"{u}/prices", headers=h, data=json.dumps(catalog)), 201)
+    assert imported["imported"] == 7
+    expect(s.post(f"{u}/prices", headers=h, data='[{"region": "us-east-1"}]'), 400)
+    latest = expect(s.get(f"{u}/prices/latest", headers=h), 200)
+    assert any(p["az"] == "us-east-1c" for p in latest["prices"]), latest
+    market = expect(s.get(f"{u}/market?region=us-east-1&instance_type=m5.large", headers=h), 200)
+    assert {p["az"] for p in market["pools"]} >= {"us-east-1a", "us-east-1c"}, market
+    assert market["on_demand"]["price_micros"] == 96000, market
+    savings = expect(s.get(f"{u}/savings?period=lifetime", headers=h), 200)
+    [life] = savings["periods"]
+    assert life["run_seconds"] > 0, life
+    days = expect(s.get(f"{u}/savings?period=day", headers=h), 200)["periods"]
+    # Instances still run, so each call sees a little more; conservation across
+    # periods is the ledger suite's, here every figure must balance on its own.
+    assert days and days[0]["start"].endswith("T00:00:00.000000Z"), days
+    for f in [life] + days:
+        if f["cost_micros"] is None:  # some instance ran in a pool with no price at all
+            assert f["savings_micros"] is None, f
+        else:
+            assert f["savings_micros"] == f["baseline_micros"] - f["cost_micros"], f
+    expect(s.get(f"{u}/savings?period=week", headers=h), 400)
+    agent = expect(s.get(f"{u}/agents", headers=h), 200)["agents"][0]["id"]
+    expect(s.get(f"{u}/agents/{agent}/switches", headers=h), 200)
+    expect(s.get(f"{u}/agents/{agent}/cost-intervals", headers=h), 200)
 
 
 if __name__ == "__main__":
