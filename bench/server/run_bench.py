@@ -1,10 +1,19 @@
 #!/usr/bin/env python3
-"""wrk against spotopt-server (heartbeat and command poll over many registrations)
-and against the bare Beast baseline; prints throughput, p50/p99 and ours/baseline.
-Builds nothing: pass the build directory that has both binaries.
+"""spotopt-server against a bare Beast baseline, in one run so that the ratio holds
+whatever else the machine is doing.
 
-Usage: bench/server/run_bench.py BUILD_DIR [--agents 2000] [--tenants 4]
-       [--seconds 10] [--connections 64]
+1. Registers a fleet (default 10,000 agents over 5 tenants, distinct ids).
+2. Throughput: wrk at full speed on heartbeat, command poll and the agent's request
+   mix (agents.lua), then on the baseline (fixed 200 body): req/s, p50, p99, ratio.
+3. Latency at a constant rate (default 20,000 req/s): spotopt-rate-client, since
+   Debian's wrk has no rate limit. Latency counts from when each request was due,
+   so a stall is not hidden by the client slowing down.
+
+Builds nothing: pass the build directory that has spotopt-server,
+spotopt-baseline-server and spotopt-rate-client.
+
+Usage: bench/server/run_bench.py BUILD_DIR [--agents 10000] [--tenants 5]
+       [--seconds 10] [--connections 64] [--rate 20000] [--rate-seconds 10]
 """
 import argparse
 import concurrent.futures
@@ -14,6 +23,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 import requests
@@ -21,6 +31,28 @@ import requests
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "server"))
 from common import Server, bearer, free_port  # noqa: E402
+
+ROUTES = ("heartbeat", "poll", "mix")
+
+
+class BenchServer(Server):
+    """The test harness's server, logging at info: debug writes a line per request."""
+
+    def start(self):
+        self.log = open(os.path.join(self.dir, "server.log"), "ab")
+        self.proc = subprocess.Popen(
+            [self.binary, "--db", self.db, "--listen", f"127.0.0.1:{self.port}",
+             "--log-level", "info"], stderr=self.log, stdout=self.log)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited with {self.proc.returncode}; see {self.dir}")
+            try:
+                if requests.get(self.base + "/health", timeout=1).status_code == 200:
+                    return
+            except requests.ConnectionError:
+                time.sleep(0.05)
+        raise RuntimeError("server did not become healthy")
 
 
 def wrk(url, route, agents_file, seconds, connections):
@@ -38,19 +70,30 @@ def wrk(url, route, agents_file, seconds, connections):
     return rps, pct(50), pct(99), int(non2xx.group(1)) if non2xx else 0
 
 
+def rate_client(binary, port, route, agents_file, rate, seconds, connections):
+    out = subprocess.run([binary, str(port), agents_file, route, str(rate), str(seconds),
+                          str(connections)], capture_output=True, text=True, check=True).stdout
+    fields = dict(kv.split("=") for kv in out.split())
+    return (float(fields["rate"]), float(fields["p50_ms"]), float(fields["p99_ms"]),
+            int(fields["errors"]), float(fields["max_ms"]))
+
+
 def register_all(server, tenants, agents):
     """Creates tenants over the CLI and registers agents over HTTP; returns lines."""
     tokens = [server.cli("tenant", "create", f"bench-{t}") for t in range(tenants)]
+    local = threading.local()
 
     def register(i):
+        if not hasattr(local, "session"):
+            local.session = requests.Session()
         token = tokens[i % tenants]
-        with requests.Session() as s:
-            r = s.post(f"{server.base}/api/agents/register", headers=bearer(token),
-                       json={"instance_id": f"i-{i:017x}", "region": "us-east-1",
-                             "logical_agent_id": f"bench-{i}", "instance_type": "m5.large",
-                             "az": "us-east-1a", "mode": "spot"})
-            r.raise_for_status()
-            return f"{token} {r.json()['agent_id']}"
+        r = local.session.post(
+            f"{server.base}/api/agents/register", headers=bearer(token),
+            json={"instance_id": f"i-{i:017x}", "region": "us-east-1",
+                  "logical_agent_id": f"bench-{i}", "instance_type": "m5.large",
+                  "az": "us-east-1a", "mode": "spot"})
+        r.raise_for_status()
+        return f"{token} {r.json()['agent_id']}"
 
     with concurrent.futures.ThreadPoolExecutor(16) as pool:
         return list(pool.map(register, range(agents)))
@@ -59,19 +102,23 @@ def register_all(server, tenants, agents):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("build_dir")
-    ap.add_argument("--agents", type=int, default=2000)
-    ap.add_argument("--tenants", type=int, default=4)
+    ap.add_argument("--agents", type=int, default=10000)
+    ap.add_argument("--tenants", type=int, default=5)
     ap.add_argument("--seconds", type=int, default=10)
     ap.add_argument("--connections", type=int, default=64)
+    ap.add_argument("--rate", type=int, default=20000)
+    ap.add_argument("--rate-seconds", type=int, default=10)
     args = ap.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk not found: apt-get install -y wrk")
-    server_bin = os.path.join(args.build_dir, "examples/server/spotopt-server")
-    baseline_bin = os.path.join(args.build_dir, "examples/server/spotopt-baseline-server")
+    bins = os.path.join(args.build_dir, "examples/server")
+    server_bin = os.path.join(bins, "spotopt-server")
+    baseline_bin = os.path.join(bins, "spotopt-baseline-server")
+    rate_bin = os.path.join(bins, "spotopt-rate-client")
 
     work = tempfile.mkdtemp(prefix="spotopt-bench-")
-    server = Server(server_bin, workdir=work)
-    results = {}
+    server = BenchServer(server_bin, workdir=work)
+    full, paced = {}, {}
     try:
         server.start()
         began = time.monotonic()
@@ -81,33 +128,45 @@ def main():
         agents_file = os.path.join(work, "agents.txt")
         with open(agents_file, "w") as f:
             f.write("\n".join(lines) + "\n")
-        for route in ("heartbeat", "poll"):
-            results[route] = wrk(server.base, route, agents_file, args.seconds, args.connections)
+        for route in ROUTES:
+            full[route] = wrk(server.base, route, agents_file, args.seconds, args.connections)
+        for route in ROUTES:
+            paced[route] = rate_client(rate_bin, server.port, route, agents_file, args.rate,
+                                       args.rate_seconds, args.connections)
         server.stop()
 
         port = free_port()
         baseline = subprocess.Popen([baseline_bin, str(port)])
         try:
             time.sleep(0.3)
-            results["baseline"] = wrk(f"http://127.0.0.1:{port}", "fixed", agents_file,
-                                      args.seconds, args.connections)
+            full["baseline"] = wrk(f"http://127.0.0.1:{port}", "fixed", agents_file,
+                                   args.seconds, args.connections)
+            paced["baseline"] = rate_client(rate_bin, port, "fixed", agents_file, args.rate,
+                                            args.rate_seconds, args.connections)
         finally:
             baseline.terminate()
             baseline.wait()
     finally:
         server.kill()
 
-    base_rps = results["baseline"][0]
-    print(f"\nwrk -t2 -c{args.connections} -d{args.seconds}s, {os.cpu_count()} cores, "
-          f"{args.agents} registrations")
+    names = {"heartbeat": "spotopt-server heartbeat", "poll": "spotopt-server poll",
+             "mix": "spotopt-server agent mix", "baseline": "baseline (fixed 200)"}
+    base_rps = full["baseline"][0]
+    print(f"\nthroughput: wrk -t2 -c{args.connections} -d{args.seconds}s, {os.cpu_count()} "
+          f"cores, {args.agents} registrations, {args.tenants} tenants")
     print(f"{'target':28s} {'req/s':>10s} {'p50 ms':>8s} {'p99 ms':>8s} {'non-2xx':>8s} "
           f"{'vs baseline':>11s}")
-    names = {"heartbeat": "spotopt-server heartbeat", "poll": "spotopt-server poll",
-             "baseline": "baseline (fixed 200)"}
-    for key in ("heartbeat", "poll", "baseline"):
-        rps, p50, p99, non2xx = results[key]
+    for key in (*ROUTES, "baseline"):
+        rps, p50, p99, non2xx = full[key]
         print(f"{names[key]:28s} {rps:10.0f} {p50:8.2f} {p99:8.2f} {non2xx:8d} "
               f"{rps / base_rps:10.1%}")
+    print(f"\nlatency at a constant {args.rate} req/s: spotopt-rate-client, "
+          f"{args.connections} connections, {args.rate_seconds}s")
+    print(f"{'target':28s} {'req/s':>10s} {'p50 ms':>8s} {'p99 ms':>8s} {'max ms':>8s} "
+          f"{'errors':>8s}")
+    for key in (*ROUTES, "baseline"):
+        rps, p50, p99, errors, max_ms = paced[key]
+        print(f"{names[key]:28s} {rps:10.0f} {p50:8.2f} {p99:8.2f} {max_ms:8.1f} {errors:8d}")
     shutil.rmtree(work, ignore_errors=True)
 
 

@@ -17,7 +17,6 @@
 #include <unordered_map>
 #include <vector>
 
-#include "admin_json.h"
 #include "log.h"
 
 namespace spotopt::server {
@@ -154,19 +153,22 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     }
     protocol::Response response = server_.Handle(request);
     const bool keep_alive = req.keep_alive() && !server_.stopping();
-    Log(LogLevel::kDebug, "request", "method={} route={} status={} us={} remote={}", request.method,
-        response.route, response.status,
-        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
-                                                              start)
-            .count(),
-        remote_.address().to_string());
+    // Checked here: Log's arguments (the peer's address text) would be built anyway.
+    if (LogEnabled(LogLevel::kDebug)) {
+      Log(LogLevel::kDebug, "request", "method={} route={} status={} us={} remote={}",
+          request.method, response.route, response.status,
+          std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                                start)
+              .count(),
+          remote_.address().to_string());
+    }
     Write(std::move(response), req.version(), keep_alive, start);
   }
 
   void Reject(int status, std::string_view code, std::string message) {
     Log(LogLevel::kDebug, "request refused", "status={} reason=\"{}\" remote={}", status, message,
         remote_.address().to_string());
-    protocol::Response response = ErrorResponse(status, code, message);
+    protocol::Response response = protocol::ErrorResponse(status, code, message);
     response.route = kRejectedRoute;
     Write(std::move(response), 11, false, std::chrono::steady_clock::now());
   }

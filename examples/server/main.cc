@@ -7,7 +7,6 @@
 #include <thread>
 
 #include "admin_api.h"
-#include "admin_json.h"
 #include "http_server.h"
 #include "log.h"
 #include "metrics.h"
@@ -115,7 +114,7 @@ int IssueOperatorToken(const Options& o) {
 }
 
 protocol::Response Health(const protocol::Request&) {
-  return JsonResponse(200, {{"status", "ok"}});
+  return protocol::JsonResponse(200, R"({"status":"ok"})");
 }
 
 int Serve(const Options& o) {
@@ -135,19 +134,19 @@ int Serve(const Options& o) {
     if (path.starts_with("/api/admin/")) return admin.Handle(r);
     protocol::Response response;
     if (path == "/health" || path == "/health/") {
-      response =
-          r.method == "GET" ? Health(r) : ErrorResponse(405, "method_not_allowed", "GET only");
+      response = r.method == "GET" ? Health(r)
+                                   : protocol::ErrorResponse(405, "method_not_allowed", "GET only");
       response.route = "/health";
     } else if (path == "/metrics" || path == "/metrics/") {
       if (r.method == "GET") {
         response.body = metrics.Render(*controller);
         response.headers.emplace_back("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
       } else {
-        response = ErrorResponse(405, "method_not_allowed", "GET only");
+        response = protocol::ErrorResponse(405, "method_not_allowed", "GET only");
       }
       response.route = "/metrics";
     } else {
-      response = ErrorResponse(absl::NotFoundError("unknown route"));
+      response = protocol::ErrorResponse(absl::NotFoundError("unknown route"));
     }
     if (response.status == 405) response.headers.emplace_back("Allow", "GET");
     return response;

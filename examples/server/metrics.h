@@ -7,12 +7,12 @@
 #define SPOTOPT_EXAMPLES_SERVER_METRICS_H_
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <mutex>
 #include <string>
 #include <string_view>
-#include <utility>
 
 #include "spotopt/service/controller.h"
 
@@ -34,13 +34,26 @@ class Metrics {
     uint64_t count = 0;
     double sum = 0;
   };
+  struct RouteStats {
+    std::map<int, uint64_t> by_status;
+    Histogram latency;
+  };
+  using Routes = std::map<std::string, RouteStats, std::less<>>;
+  // Each thread records into one shard, so request threads do not queue on a single
+  // lock per request; Render adds the shards up. A route's entry is created once,
+  // so recording allocates nothing.
+  struct alignas(64) Shard {
+    std::mutex mu;
+    Routes routes;             // guarded by mu
+    uint64_t unavailable = 0;  // guarded by mu
+  };
+  static constexpr size_t kShards = 16;
 
-  std::mutex mu_;
-  std::map<std::pair<std::string, int>, uint64_t> requests_;  // guarded by mu_
-  std::map<std::string, Histogram> latency_;                  // guarded by mu_
-  uint64_t unavailable_ = 0;                                  // guarded by mu_
-  uint64_t ticks_ok_ = 0;                                     // guarded by mu_
-  uint64_t ticks_failed_ = 0;                                 // guarded by mu_
+  Shard& ThisThreadsShard();
+
+  std::array<Shard, kShards> shards_;
+  std::atomic<uint64_t> ticks_ok_{0};
+  std::atomic<uint64_t> ticks_failed_{0};
 };
 
 }  // namespace spotopt::server

@@ -154,6 +154,7 @@ absl::StatusOr<RegisterResult> Controller::Register(std::string_view tenant_id,
           a.created_at = now;
           a.updated_at = now;
           SPOTOPT_RETURN_IF_ERROR(tx.InsertAgent(a));
+          SPOTOPT_RETURN_IF_ERROR(RecordPrimaryRun(tx, a, "", now));
           for (const Agent& other : ambiguous) {
             SPOTOPT_RETURN_IF_ERROR(tx.InsertEvent(
                 MakeEvent(a, EventKind::kIdentityConflict, req.instance_id,
@@ -211,6 +212,7 @@ absl::StatusOr<RegisterResult> Controller::Register(std::string_view tenant_id,
               agent->placement = refreshed;
               agent->updated_at = now;
               SPOTOPT_RETURN_IF_ERROR(tx.UpdateAgent(*agent));
+              SPOTOPT_RETURN_IF_ERROR(RecordPrimaryRun(tx, *agent, "", now));
             }
           }
         } else {

@@ -68,9 +68,8 @@ absl::StatusOr<std::vector<sef::MeasuredBucket>> LoadMeasured(Transaction& tx,
                                                               const Pool& pool, Time from, Time to,
                                                               const sef::Options& o) {
   const Duration reach = o.bucket * (o.max_fill_buckets + 1);
-  const Time first = from == absl::InfinitePast()
-                         ? from
-                         : FromMicros(sef::BucketStart(ToMicros(from), o)) - reach;
+  const Time first =
+      from == absl::InfinitePast() ? from : FromMicros(sef::BucketStart(ToMicros(from), o)) - reach;
   const Time last = to == absl::InfiniteFuture()
                         ? to
                         : FromMicros(sef::BucketStart(ToMicros(to), o)) + o.bucket + reach;

@@ -6,6 +6,8 @@
 
 #include <array>
 #include <cstdlib>
+#include <cstring>
+#include <mutex>
 
 namespace spotopt {
 namespace {
@@ -86,6 +88,61 @@ bool VerifyToken(const ApiToken& stored, std::string_view plaintext) {
   const std::string hash = SaltedHash(stored.salt, plaintext);
   return hash.size() == stored.hash.size() &&
          CRYPTO_memcmp(hash.data(), stored.hash.data(), hash.size()) == 0;
+}
+
+AuthCache::AuthCache(Duration ttl) : ttl_(ttl), sha256_(EVP_MD_fetch(nullptr, "SHA256", nullptr)) {
+  if (sha256_ == nullptr) std::abort();  // as in SaltedHash: no digest, no tokens
+  RandomBytes(secret_.data(), secret_.size());
+}
+
+AuthCache::~AuthCache() { EVP_MD_free(sha256_); }
+
+AuthCache::Key AuthCache::KeyOf(std::string_view token) const {
+  Key key;
+  unsigned int length = 0;
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  const bool ok = ctx != nullptr && EVP_DigestInit_ex(ctx, sha256_, nullptr) == 1 &&
+                  EVP_DigestUpdate(ctx, secret_.data(), secret_.size()) == 1 &&
+                  EVP_DigestUpdate(ctx, token.data(), token.size()) == 1 &&
+                  EVP_DigestFinal_ex(ctx, key.data(), &length) == 1 && length == key.size();
+  EVP_MD_CTX_free(ctx);
+  if (!ok) std::abort();
+  return key;
+}
+
+size_t AuthCache::KeyHash::operator()(const Key& k) const {
+  // The key is already a uniform digest.
+  size_t h;
+  std::memcpy(&h, k.data(), sizeof h);
+  return h;
+}
+
+std::optional<AuthCache::Entry> AuthCache::Find(const Key& key, Time now) const {
+  std::shared_lock lock(mu_);
+  const auto it = entries_.find(key);
+  if (it == entries_.end() || now >= it->second.fresh_until) return std::nullopt;
+  if (it->second.token_expires_at && *it->second.token_expires_at <= now) return std::nullopt;
+  return it->second;
+}
+
+uint64_t AuthCache::Generation() const {
+  std::shared_lock lock(mu_);
+  return generation_;
+}
+
+void AuthCache::Insert(const Key& key, const Tenant& tenant, std::optional<Time> token_expires_at,
+                       Time now, uint64_t generation) {
+  if (ttl_ <= absl::ZeroDuration()) return;
+  std::unique_lock lock(mu_);
+  if (generation != generation_) return;
+  if (entries_.size() >= kMaxEntries) entries_.clear();
+  entries_.insert_or_assign(key, Entry{tenant, token_expires_at, now + ttl_});
+}
+
+void AuthCache::InvalidateTenant(std::string_view tenant_id) {
+  std::unique_lock lock(mu_);
+  ++generation_;
+  absl::erase_if(entries_, [&](const auto& e) { return e.second.tenant.id == tenant_id; });
 }
 
 }  // namespace spotopt

@@ -1,8 +1,9 @@
 // Controller: the service facade. One method per use case; each runs in exactly one
 // store transaction, so a failure leaves the state fully before or fully after.
 //
-// Thread safety: a Controller may be called from any number of threads at once. It
-// keeps no mutable state of its own; the store serializes writers.
+// Thread safety: a Controller may be called from any number of threads at once. The
+// store serializes writers; the Controller's own state is caches and snapshots
+// behind locks (authentication, the Spot Advisor feed, when retention last ran).
 //
 // Tenancy: every call names the tenant it acts for. An id that belongs to another
 // tenant is answered exactly like an unknown id (NotFound) and changes nothing.
@@ -14,13 +15,18 @@
 #ifndef SPOTOPT_SERVICE_CONTROLLER_H_
 #define SPOTOPT_SERVICE_CONTROLLER_H_
 
+#include <atomic>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <variant>
 #include <vector>
 
 #include "spotopt/clock.h"
+#include "spotopt/ledger/ledger.h"
+#include "spotopt/pricing/advisor.h"
+#include "spotopt/pricing/sef.h"
 #include "spotopt/store/store.h"
 
 namespace spotopt {
@@ -47,6 +53,19 @@ struct ControllerOptions {
   // A spot price observed longer ago than this does not qualify a pool for an
   // emergency replica or a rebalance move.
   Duration fresh_price = absl::Minutes(15);
+  // The price pipeline: bucket width, gap and fill limits (spotopt/pricing/sef.h).
+  sef::Options sef;
+  // Raw price observations older than this are thinned by Tick to the ones that
+  // decide a bucket (at most one per source), so clean series and the ledger keep
+  // their history while the raw rows shrink ~to one per bucket.
+  Duration raw_price_retention = absl::Hours(24 * 14);
+  // Price history older than this is deleted outright.
+  Duration price_history_retention = absl::Hours(24 * 400);
+  // Authenticate keeps a verified token's tenant this long. A suspension, deletion
+  // or token rotation made through this Controller applies at once; one made by
+  // another Controller or process sharing the store is seen here within this long.
+  // Zero: every call reads the store.
+  Duration auth_cache_ttl = absl::Seconds(5);
 };
 
 // ---- Inputs ----------------------------------------------------------------
@@ -245,6 +264,57 @@ struct CleanupResult {
   int64_t failed = 0;
 };
 
+// A price of a report that was refused; the report's other prices were kept.
+struct RefusedPrice {
+  std::string field;  // e.g. "pricing.spot_pools[2].price"
+  PriceError reason;
+  friend bool operator==(const RefusedPrice&, const RefusedPrice&) = default;
+};
+
+struct PriceIngest {
+  int accepted = 0;
+  std::vector<RefusedPrice> refused;
+};
+
+// A price an operator imports: a spot pool's (az set) or an on-demand one (az empty)
+// in effect from `at`. Stored with source catalog.
+struct CatalogPrice {
+  Pool pool;
+  Money price;
+  Time at;
+};
+
+// How a pool's clean series is read (the raw one is ListPriceObservations).
+enum class SeriesView {
+  kClean,         // one value per measured bucket
+  kInterpolated,  // measured buckets plus interpolated ones, marked
+};
+
+// The newest clean price of a series and how old it is.
+struct LatestPrice {
+  Pool pool;  // az empty: on-demand
+  sef::CleanPoint point;
+  Time observed_at;
+  Duration age;
+};
+
+// One candidate pool of a market view.
+struct MarketPool {
+  Pool pool;
+  std::optional<LatestPrice> latest;  // absent: no observation yet
+  double volatility_hour = 0;         // std deviation / mean of measured buckets, last hour
+  double volatility_day = 0;          // same over the last 24 h
+};
+
+// Everything known about one (region, instance type) market.
+struct MarketView {
+  std::string region;
+  std::string instance_type;
+  std::vector<MarketPool> pools;  // by AZ
+  std::optional<LatestPrice> on_demand;
+  std::optional<AdvisorEntry> advisor;  // Linux entry of the loaded Advisor feed
+};
+
 struct TickReport {
   int commands_expired = 0;
   int replicas_failed = 0;
@@ -254,6 +324,7 @@ struct TickReport {
   int instances_terminated = 0;  // old primaries past their deadline, now offline
   // Termination incidents finished: failed over, or failed with nothing to promote.
   int terminations_closed = 0;
+  int64_t price_observations_pruned = 0;  // retention
   friend bool operator==(const TickReport&, const TickReport&) = default;
 };
 
@@ -280,7 +351,8 @@ class SPOTOPT_EXPORT Controller {
   absl::StatusOr<std::string> RotateToken(std::string_view tenant_id);
   // Resolves a plaintext token to its tenant in constant time per candidate.
   // Unauthenticated: empty, malformed, unknown, expired token or deleted tenant.
-  // PermissionDenied: the tenant is suspended.
+  // PermissionDenied: the tenant is suspended. Answers for verified tokens are
+  // cached for `auth_cache_ttl` (see ControllerOptions).
   absl::StatusOr<Tenant> Authenticate(std::string_view token);
 
   // ---- Agents and registrations ----
@@ -392,10 +464,14 @@ class SPOTOPT_EXPORT Controller {
                                                           const SignalReport& report);
 
   // ---- Agent reports ----
-  // Validates the whole report, then stores one observation per priced pool plus the
-  // on-demand one; returns how many were stored. Any invalid value stores nothing.
-  absl::StatusOr<int> ReportPrices(std::string_view tenant_id, std::string_view registration_id,
-                                   const PricingReport& report);
+  // Stores one observation per priced pool plus the on-demand one, with source
+  // primary when the registration is the agent's primary, else replica. A price that
+  // is not a valid price (PriceError) refuses only its own observation and is listed
+  // in the result; a malformed report (pool ids, collected_at, too many pools) is
+  // InvalidArgument and stores nothing.
+  absl::StatusOr<PriceIngest> ReportPrices(std::string_view tenant_id,
+                                           std::string_view registration_id,
+                                           const PricingReport& report);
   absl::StatusOr<std::vector<PriceObservation>> ListLatestPrices(std::string_view tenant_id,
                                                                  std::string_view region,
                                                                  std::string_view instance_type);
@@ -420,6 +496,47 @@ class SPOTOPT_EXPORT Controller {
   absl::StatusOr<std::vector<CleanupLog>> ListCleanupLogs(std::string_view tenant_id,
                                                           std::string_view agent_id);
 
+  // ---- Prices (spotopt/pricing/sef.h) ----
+  // Imports prices an operator trusts (a price list, AWS's price history) with source
+  // catalog, all or nothing, in one transaction; returns how many were stored. A
+  // catalog on-demand price outranks any an agent reports.
+  absl::StatusOr<int64_t> ImportPrices(std::string_view tenant_id,
+                                       const std::vector<CatalogPrice>& prices);
+  // Raw observations of one series (pool.az empty: on-demand) with
+  // from <= observed_at < to, by observed_at then seq. Here and below, an infinite
+  // `from` or `to` (absl::InfinitePast/InfiniteFuture) leaves that end open.
+  absl::StatusOr<std::vector<PriceObservation>> ListPriceObservations(std::string_view tenant_id,
+                                                                      const Pool& pool, Time from,
+                                                                      Time to);
+  // The clean series of buckets starting in [from, to): measured only (kClean) or
+  // with interpolated buckets marked (kInterpolated).
+  absl::StatusOr<std::vector<sef::CleanPoint>> PriceSeries(std::string_view tenant_id,
+                                                           const Pool& pool, Time from, Time to,
+                                                           SeriesView view);
+  // The gaps of a series whose measured buckets start in [from, to).
+  absl::StatusOr<std::vector<sef::Gap>> PriceGaps(std::string_view tenant_id, const Pool& pool,
+                                                  Time from, Time to);
+  // The newest clean price of every series of the tenant, by region, type, AZ.
+  absl::StatusOr<std::vector<LatestPrice>> LatestCleanPrices(std::string_view tenant_id);
+  // The candidate pools of (region, instance type) with their latest price, age,
+  // volatility and Advisor band.
+  absl::StatusOr<MarketView> Market(std::string_view tenant_id, std::string_view region,
+                                    std::string_view instance_type);
+  // Replaces the Spot Advisor feed (shared by all tenants) with a newer one, at run
+  // time; readers see the old feed or the new one, never a mix. Returns its entries.
+  absl::StatusOr<size_t> LoadAdvisorFeed(std::string_view json_text);
+  std::shared_ptr<const AdvisorFeed> advisor_feed() const;
+
+  // ---- Savings ledger (spotopt/ledger/ledger.h) ----
+  // The cost intervals of one agent, or of every agent of the tenant when agent_id
+  // is empty, up to now: runs of primaries and replicas and switch downtimes.
+  absl::StatusOr<std::vector<ledger::CostInterval>> CostIntervals(std::string_view tenant_id,
+                                                                  std::string_view agent_id);
+  // Daily, monthly or lifetime figures over those intervals (UTC).
+  absl::StatusOr<std::vector<ledger::Figures>> Savings(std::string_view tenant_id,
+                                                       std::string_view agent_id,
+                                                       ledger::Period period);
+
   // ---- Periodic work ----
   // Expires commands and leases, times out replicas, keeps manual standbys, closes
   // quiet rebalance incidents, promotes a termination incident's replica once it is
@@ -432,6 +549,17 @@ class SPOTOPT_EXPORT Controller {
   std::shared_ptr<Store> store_;
   std::shared_ptr<const Clock> clock_;
   ControllerOptions options_;
+  // Token -> tenant answers of Authenticate (src/service/tokens.h), guarded by
+  // their own lock.
+  std::unique_ptr<class AuthCache> auth_cache_;
+  // Price retention is hourly work; this is when it last ran (kNeverPruned: not yet
+  // in this process, so the first tick covers all history).
+  static constexpr int64_t kNeverPruned = INT64_MIN;
+  static constexpr Duration kPricePruneInterval = absl::Hours(1);
+  std::atomic<int64_t> last_price_prune_us_{kNeverPruned};
+  // The Spot Advisor feed: swapped whole, read as a snapshot.
+  mutable std::mutex advisor_mu_;
+  std::shared_ptr<const AdvisorFeed> advisor_;
 };
 
 }  // namespace spotopt
