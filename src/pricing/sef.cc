@@ -86,7 +86,17 @@ std::vector<MeasuredBucket> Bucketize(std::span<Sample> samples, const Options& 
   if (!std::is_sorted(samples.begin(), samples.end(), SampleLess)) {
     std::sort(samples.begin(), samples.end(), SampleLess);
   }
+  // Buckets are large; sizing the output once avoids copying it while it grows.
+  size_t buckets = 0;
+  for (size_t i = 0; i < samples.size(); ++i) {
+    if (i == 0 || samples[i].series != samples[i - 1].series ||
+        BucketStart(samples[i].observed_us, options) !=
+            BucketStart(samples[i - 1].observed_us, options)) {
+      ++buckets;
+    }
+  }
   std::vector<MeasuredBucket> out;
+  out.reserve(buckets);
   for (const Sample& s : samples) {
     const int64_t start = BucketStart(s.observed_us, options);
     if (out.empty() || out.back().series != s.series || out.back().start_us != start) {
