@@ -295,6 +295,13 @@ spotopt_status JsonRequest(const char* function, spotopt_controller* controller,
   });
 }
 
+// A time bound of the C ABI: INT64_MIN and INT64_MAX are open ends.
+spotopt::Time BoundArg(int64_t us) {
+  if (us == INT64_MIN) return absl::InfinitePast();
+  if (us == INT64_MAX) return absl::InfiniteFuture();
+  return spotopt::FromMicros(us);
+}
+
 }  // namespace
 
 extern "C" {
@@ -840,16 +847,6 @@ spotopt_status spotopt_switch_list(spotopt_controller* controller, const char* t
 }
 
 // ---- Prices and savings ------------------------------------------------------------
-
-namespace {
-
-spotopt::Time BoundArg(int64_t us) {
-  if (us == INT64_MIN) return absl::InfinitePast();
-  if (us == INT64_MAX) return absl::InfiniteFuture();
-  return spotopt::FromMicros(us);
-}
-
-}  // namespace
 
 spotopt_status spotopt_prices_import(spotopt_controller* controller, const char* tenant_id,
                                      const char* prices_json, int64_t* count_out) {

@@ -91,6 +91,7 @@ absl::StatusOr<int64_t> PrunePrices(Transaction& tx, Time from, Time raw_cutoff,
       SPOTOPT_ASSIGN_OR_RETURN(
           std::vector<PriceObservation> expired,
           tx.ListPriceObservations(t.id, pool, absl::InfinitePast(), history_cutoff));
+      doomed.reserve(expired.size());
       for (const PriceObservation& e : expired) doomed.push_back(e.seq);
       if (thin_from < thin_to) {
         SPOTOPT_ASSIGN_OR_RETURN(std::vector<PriceObservation> old,
