@@ -66,7 +66,7 @@ absl::StatusOr<SpotPriceRow> ParseSpotPriceHistoryLine(std::string_view line) {
 absl::StatusOr<OnDemandRow> ParseOnDemandCsvLine(std::string_view line) {
   constexpr std::string_view kWhat = "on-demand price list";
   const std::vector<std::string_view> cols = Split(line, ',');
-  if (cols.size() < 4)
+  if (cols.size() < 4 || cols.size() > 5)
     return Bad(kWhat, "line", fmt::format("{} columns, want 4 or 5", cols.size()).c_str());
   OnDemandRow row;
   for (int c : {0, 1}) {

@@ -258,8 +258,8 @@ boost::json::object MarketJson(const MarketView& m) {
 boost::json::object FiguresJson(const ledger::Figures& f) {
   boost::json::object out{{"start", FormatTimestamp(f.start)},
                           {"end", FormatTimestamp(f.end)},
-                          {"run_seconds", absl::ToDoubleSeconds(f.run)},
-                          {"downtime_seconds", absl::ToDoubleSeconds(f.downtime)}};
+                          {"run_seconds", absl::FDivDuration(f.run, absl::Seconds(1))},
+                          {"downtime_seconds", absl::FDivDuration(f.downtime, absl::Seconds(1))}};
   PutMoney(out, "cost", f.cost);
   PutMoney(out, "baseline", f.baseline);
   PutMoney(out, "savings", f.savings);

@@ -88,7 +88,8 @@ TEST_CASE("on-demand price list lines") {
   CHECK(FormatTimestamp(row->as_of) == "2020-07-02T00:00:00.000000Z");
   for (std::string_view bad :
        {"region,instance_type,usd_per_hour,as_of,source", "eu-west-1,m5.large,0,2020-07-02",
-        "eu-west-1,m5.large,0.1,2020-7-2", "eu-west-1,m5.large"}) {
+        "eu-west-1,m5.large,0.1,2020-7-2", "eu-west-1,m5.large",
+        "eu-west-1,m5.large,0.1,2020-07-02,src,extra"}) {
     CAPTURE(bad);
     CHECK(absl::IsInvalidArgument(ParseOnDemandCsvLine(bad).status()));
   }
