@@ -88,6 +88,44 @@ absl::Status ValidateRegisterRequest(const RegisterRequest& r) {
   return CheckOptionalShort(f.agent_version, "agent_version");
 }
 
+// The termination incidents whose failover this beat ends: the first online beat
+// of a freshly promoted primary is the healthy phase. Only a recent placement move
+// can have one.
+absl::StatusOr<std::vector<Incident>> FailoversEnded(Transaction& tx, const Caller& caller,
+                                                     const HeartbeatReport& report, Time now,
+                                                     const ControllerOptions& o) {
+  const Agent& agent = caller.agent;
+  const Registration& reg = caller.registration;
+  std::vector<Incident> ended;
+  if (reg.instance_id != agent.placement.instance_id || report.status != HeartbeatStatus::kOnline ||
+      now - agent.placement_since >= o.successor_window) {
+    return ended;
+  }
+  SPOTOPT_ASSIGN_OR_RETURN(std::vector<Incident> incidents, tx.ListIncidents(agent.id));
+  for (Incident& i : incidents) {
+    if (!i.promoted_at || i.healthy_at || i.replica_id.empty()) continue;
+    SPOTOPT_ASSIGN_OR_RETURN(Replica r, tx.GetReplica(i.replica_id));
+    if (r.instance_id == reg.instance_id) ended.push_back(std::move(i));
+  }
+  return ended;
+}
+
+// Whether a heartbeat does more than renew liveness (a status change, new facts, a
+// conflict, an ended failover): those are written at once.
+absl::StatusOr<bool> ChangesState(Transaction& tx, const Caller& caller,
+                                  const HeartbeatReport& report, Time now,
+                                  const ControllerOptions& o) {
+  const Registration& reg = caller.registration;
+  if (report.status != reg.last_status ||
+      (!report.instance_id.empty() && report.instance_id != reg.instance_id) ||
+      (!report.instance_type.empty() && report.instance_type != reg.facts.instance_type) ||
+      (!report.az.empty() && report.az != reg.facts.az)) {
+    return true;
+  }
+  SPOTOPT_ASSIGN_OR_RETURN(std::vector<Incident> ended, FailoversEnded(tx, caller, report, now, o));
+  return !ended.empty();
+}
+
 Placement PlacementFrom(const RegisterRequest& r) {
   return Placement{r.instance_id, r.facts.instance_type, r.region, r.facts.az,
                    r.facts.mode.value_or(Mode::kSpot)};
@@ -289,6 +327,19 @@ absl::StatusOr<AgentConfig> Controller::Heartbeat(std::string_view tenant_id,
   SPOTOPT_RETURN_IF_ERROR(CheckOptionalShort(report.az, "az"));
   if (!IsValidEnum(report.status)) return Invalid("status", "unknown heartbeat status");
   const Time now = clock_->Now();
+  // Most beats only renew liveness: a read transaction, then a touch the store may
+  // hold. The rest take the write transaction below.
+  std::optional<Caller> renew;
+  SPOTOPT_RETURN_IF_ERROR(InTransaction(*store_, TxMode::kRead, [&](Transaction& tx) {
+    SPOTOPT_ASSIGN_OR_RETURN(Caller caller, LoadCaller(tx, tenant_id, registration_id));
+    SPOTOPT_ASSIGN_OR_RETURN(bool changes, ChangesState(tx, caller, report, now, options_));
+    if (!changes) renew = std::move(caller);
+    return absl::OkStatus();
+  }));
+  if (renew) {
+    SPOTOPT_RETURN_IF_ERROR(store_->TouchRegistration(renew->registration.id, now));
+    return std::move(renew->agent.config);
+  }
   return InTransaction(
       *store_, TxMode::kWrite, [&](Transaction& tx) -> absl::StatusOr<AgentConfig> {
         SPOTOPT_ASSIGN_OR_RETURN(Caller caller, LoadCaller(tx, tenant_id, registration_id));
@@ -307,20 +358,11 @@ absl::StatusOr<AgentConfig> Controller::Heartbeat(std::string_view tenant_id,
           if (!report.az.empty()) reg.facts.az = report.az;
         }
         SPOTOPT_RETURN_IF_ERROR(tx.UpdateRegistration(reg));
-        // The first beat of a freshly promoted primary ends its termination incident's
-        // failover (the healthy phase). Only a recent placement move can have one.
-        const Agent& agent = caller.agent;
-        if (reg.instance_id == agent.placement.instance_id &&
-            report.status == HeartbeatStatus::kOnline &&
-            now - agent.placement_since < options_.successor_window) {
-          SPOTOPT_ASSIGN_OR_RETURN(std::vector<Incident> incidents, tx.ListIncidents(agent.id));
-          for (Incident& i : incidents) {
-            if (!i.promoted_at || i.healthy_at || i.replica_id.empty()) continue;
-            SPOTOPT_ASSIGN_OR_RETURN(Replica r, tx.GetReplica(i.replica_id));
-            if (r.instance_id != reg.instance_id) continue;
-            i.healthy_at = now;
-            SPOTOPT_RETURN_IF_ERROR(tx.UpdateIncident(i));
-          }
+        SPOTOPT_ASSIGN_OR_RETURN(std::vector<Incident> ended,
+                                 FailoversEnded(tx, caller, report, now, options_));
+        for (Incident& i : ended) {
+          i.healthy_at = now;
+          SPOTOPT_RETURN_IF_ERROR(tx.UpdateIncident(i));
         }
         return caller.agent.config;
       });

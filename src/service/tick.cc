@@ -120,6 +120,8 @@ absl::StatusOr<int64_t> PrunePrices(Transaction& tx, Time from, Time raw_cutoff,
 
 absl::StatusOr<TickReport> Controller::Tick(Time now) {
   SPOTOPT_RETURN_IF_ERROR(ValidateTime(now, "now"));
+  // Held heartbeats reach the store at least once per tick, even when beats stop.
+  SPOTOPT_RETURN_IF_ERROR(store_->FlushHeld());
   // One transaction: concurrent ticks serialize, and each sees what the previous
   // one did, so running it twice equals running it once.
   return InTransaction(*store_, TxMode::kWrite, [&](Transaction& tx) -> absl::StatusOr<TickReport> {

@@ -1486,4 +1486,14 @@ absl::StatusOr<std::unique_ptr<Transaction>> MemoryStore::Begin(TxMode mode) {
   return std::make_unique<MemoryTransaction>(state_.get(), mode);
 }
 
+absl::Status MemoryStore::TouchRegistration(std::string_view id, Time at) {
+  std::lock_guard lock(state_->mu);
+  // last_seen_at is in no index, so the row changes in place.
+  if (std::optional<Row> row = state_->table<Registration>().by_key.Find(id)) {
+    Registration& r = state_->rows<Registration>()[*row];
+    r.last_seen_at = std::max(r.last_seen_at, at);
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace spotopt

@@ -11,12 +11,14 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
 #include <fmt/format.h>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "store/codec.h"
@@ -248,6 +250,7 @@ enum Stmt : int {
   kInsertRegistration,
   kUpdateRegistration,
   kListRegistrations,
+  kTouchRegistration,
   kGetCommand,
   kNextCommandSeq,
   kInsertCommand,
@@ -324,13 +327,17 @@ constexpr std::array<std::string_view, kStmtCount> kStatements = {
     "VALUES (?1, ?2, ?3, ?4, ?5)",
     "SELECT doc FROM agent_aliases WHERE tenant_id = ?1 ORDER BY logical_id",
     // Registrations.
-    "SELECT doc FROM registrations WHERE id = ?1",
-    "SELECT doc FROM registrations WHERE agent_id = ?1 AND instance_id = ?2",
+    "SELECT doc, last_seen_at FROM registrations WHERE id = ?1",
+    "SELECT doc, last_seen_at FROM registrations WHERE agent_id = ?1 AND instance_id = ?2",
     "INSERT INTO registrations (id, tenant_id, agent_id, instance_id, created_at, "
     "last_seen_at, doc) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     "UPDATE registrations SET last_seen_at = ?6, doc = ?7 "
     "WHERE id = ?1 AND tenant_id = ?2 AND agent_id = ?3 AND instance_id = ?4 AND created_at = ?5",
-    "SELECT doc FROM registrations WHERE agent_id = ?1 ORDER BY created_at, id",
+    "SELECT doc, last_seen_at FROM registrations WHERE agent_id = ?1 ORDER BY created_at, id",
+    // A held beat writes only the column, never backwards: a registration's
+    // last_seen_at is read from the column, and its copy in doc is as of the last
+    // full write.
+    "UPDATE registrations SET last_seen_at = ?2 WHERE id = ?1 AND last_seen_at < ?2",
     // Commands.
     "SELECT doc, seq FROM commands WHERE id = ?1",
     // Never reuses a number, like AUTOINCREMENT itself.
@@ -588,19 +595,34 @@ class SqliteStore::Impl {
   Impl(std::string path, SqliteOptions options)
       : path_(std::move(path)),
         options_(options),
-        wait_(absl::ToChronoNanoseconds(options.busy_timeout)) {
+        wait_(absl::ToChronoNanoseconds(options.busy_timeout)),
+        hold_(absl::ToChronoNanoseconds(options.beat_hold)) {
     for (int i = 0; i < kStmtCount; ++i) sql_[i] = FormatSql(kStatements[i]);
   }
 
   // Opens the first connection: WAL mode and the schema migration happen here, once.
   absl::Status Init() {
-    absl::StatusOr<std::unique_ptr<Connection>> conn = Connect(/*first=*/true);
+    absl::StatusOr<std::unique_ptr<Connection>> conn = Connect(Purpose::kFirst);
     if (!conn.ok()) return conn.status();
+    absl::StatusOr<std::unique_ptr<Connection>> checkpoints = Connect(Purpose::kCheckpoint);
+    if (!checkpoints.ok()) return checkpoints.status();
+    checkpointer_ = std::thread(&Impl::RunCheckpoints, this, *std::move(checkpoints));
     std::lock_guard lock(mu_);
     ++open_;
     idle_.push_back(*std::move(conn));
     return absl::OkStatus();
   }
+
+  ~Impl() {
+    {
+      std::lock_guard lock(checkpoint_mu_);
+      stopping_ = true;
+    }
+    checkpoint_due_cv_.notify_one();
+    if (checkpointer_.joinable()) checkpointer_.join();
+  }
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
 
   // Borrows a connection, opening one when none is idle and the pool has room.
   absl::StatusOr<std::unique_ptr<Connection>> Acquire() {
@@ -617,7 +639,7 @@ class SqliteStore::Impl {
       }
       ++open_;
     }
-    absl::StatusOr<std::unique_ptr<Connection>> conn = Connect(/*first=*/false);
+    absl::StatusOr<std::unique_ptr<Connection>> conn = Connect(Purpose::kPool);
     if (!conn.ok()) {
       std::lock_guard lock(mu_);
       --open_;
@@ -653,8 +675,52 @@ class SqliteStore::Impl {
     writer_freed_.notify_one();
   }
 
+  // Heartbeats held for a batched write (Store::TouchRegistration).
+  using Beats = std::vector<std::pair<std::string, Time>>;
+
+  // Holds the beat; true when a batch is due (full, or its oldest beat was held
+  // for beat_hold).
+  bool HoldBeat(std::string_view id, Time at) {
+    const auto now = std::chrono::steady_clock::now();
+    std::lock_guard lock(held_mu_);
+    if (held_.empty()) held_since_ = now;
+    auto [it, inserted] = held_.try_emplace(std::string(id), at);
+    if (!inserted && it->second < at) it->second = at;
+    return held_.size() >= kBeatBatch || now - held_since_ >= hold_;
+  }
+
+  // Shows a held beat newer than what `r` was read with.
+  void ApplyHeld(Registration& r) {
+    std::lock_guard lock(held_mu_);
+    if (held_.empty()) return;
+    auto it = held_.find(r.id);
+    if (it != held_.end() && it->second > r.last_seen_at) r.last_seen_at = it->second;
+  }
+
+  Beats HeldBeats() {
+    std::lock_guard lock(held_mu_);
+    return Beats(held_.begin(), held_.end());
+  }
+
+  // Drops the written beats, except those renewed while the batch was written.
+  void ForgetWritten(const Beats& written) {
+    std::lock_guard lock(held_mu_);
+    for (const auto& [id, at] : written) {
+      auto it = held_.find(id);
+      if (it != held_.end() && it->second == at) held_.erase(it);
+    }
+    held_since_ = std::chrono::steady_clock::now();
+  }
+
+  // One batch at a time; a beat that finds a batch being written leaves it be.
+  std::mutex flush_mu_;
+
  private:
-  absl::StatusOr<std::unique_ptr<Connection>> Connect(bool first) {
+  // The first connection enables WAL and migrates; the checkpoint connection runs
+  // no statements of its own.
+  enum class Purpose { kFirst, kPool, kCheckpoint };
+
+  absl::StatusOr<std::unique_ptr<Connection>> Connect(Purpose purpose) {
     auto conn = std::make_unique<Connection>();
     const int rc =
         sqlite3_open_v2(path_.c_str(), &conn->db,
@@ -663,21 +729,22 @@ class SqliteStore::Impl {
     sqlite3_extended_result_codes(conn->db, 1);
     sqlite3_busy_timeout(conn->db,
                          static_cast<int>(absl::ToInt64Milliseconds(options_.busy_timeout)));
-    // A large page cache keeps a fleet's rows in memory (a commit on another
-    // connection empties it, which is why the pool defaults to one connection);
-    // memory-mapped reads lose their map on every foreign commit, so they are off;
-    // rarer checkpoints write a page changed by many heartbeats once.
     absl::Status s = conn->Exec(
         options_.synchronous_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
         "configure connection");
-    if (s.ok()) {
-      s = conn->Exec(
-          "PRAGMA foreign_keys = ON; PRAGMA mmap_size = 0; PRAGMA cache_size = -262144; "
-          "PRAGMA wal_autocheckpoint = 16384",
-          "configure connection");
+    if (!s.ok() || purpose == Purpose::kCheckpoint) {
+      if (!s.ok()) return s;
+      return conn;
     }
+    // A large page cache keeps a fleet's rows in memory (a commit on another
+    // connection empties it, which is why the pool defaults to one connection);
+    // memory-mapped reads lose their map on every foreign commit, so they are off.
+    s = conn->Exec("PRAGMA foreign_keys = ON; PRAGMA mmap_size = 0; PRAGMA cache_size = -262144",
+                   "configure connection");
     if (!s.ok()) return s;
-    if (first) {
+    // Replaces SQLite's automatic checkpoint, which would run inside a commit.
+    sqlite3_wal_hook(conn->db, &Impl::OnWalCommit, this);
+    if (purpose == Purpose::kFirst) {
       if (s = EnableWal(*conn); !s.ok()) return s;
       if (s = Migrate(*conn); !s.ok()) return s;
     }
@@ -687,6 +754,36 @@ class SqliteStore::Impl {
       if (prc != SQLITE_OK) return SqlError(conn->db, prc, "prepare statement");
     }
     return conn;
+  }
+
+  // Checkpoints copy the WAL back into the database file and end with fsyncs that
+  // can take a hundred milliseconds. They run here, on their own connection and
+  // thread, so no transaction waits for one: readers and the writer go on while a
+  // passive checkpoint copies what they no longer need.
+  static int OnWalCommit(void* self, sqlite3* /*db*/, const char* /*schema*/, int wal_pages) {
+    if (wal_pages >= kCheckpointPages) {
+      auto* impl = static_cast<Impl*>(self);
+      {
+        std::lock_guard lock(impl->checkpoint_mu_);
+        impl->checkpoint_due_ = true;
+      }
+      impl->checkpoint_due_cv_.notify_one();
+    }
+    return SQLITE_OK;
+  }
+
+  void RunCheckpoints(std::unique_ptr<Connection> conn) {
+    std::unique_lock lock(checkpoint_mu_);
+    while (true) {
+      checkpoint_due_cv_.wait(lock, [this] { return checkpoint_due_ || stopping_; });
+      if (stopping_) return;
+      checkpoint_due_ = false;
+      lock.unlock();
+      // A checkpoint that cannot finish (a reader still needs old frames) is
+      // simply run again after later commits.
+      sqlite3_wal_checkpoint_v2(conn->db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+      lock.lock();
+    }
   }
 
   static absl::Status EnableWal(Connection& conn) {
@@ -751,6 +848,23 @@ class SqliteStore::Impl {
   std::mutex writer_mu_;  // guards writer_free_
   std::condition_variable writer_freed_;
   bool writer_free_ = true;
+
+  // 16 MiB of 4 KiB pages: a checkpoint's worth of work, well short of the reads
+  // slowing down on a long WAL.
+  static constexpr int kCheckpointPages = 4096;
+  std::mutex checkpoint_mu_;  // guards checkpoint_due_ and stopping_
+  std::condition_variable checkpoint_due_cv_;
+  bool checkpoint_due_ = false;
+  bool stopping_ = false;
+  std::thread checkpointer_;
+
+  // A batch's commit is one short write transaction; this size keeps it short
+  // enough not to stall the requests queued behind it.
+  static constexpr size_t kBeatBatch = 512;
+  const std::chrono::nanoseconds hold_;
+  std::mutex held_mu_;                           // guards held_ and held_since_
+  absl::flat_hash_map<std::string, Time> held_;  // registration id -> newest beat
+  std::chrono::steady_clock::time_point held_since_;
 };
 
 namespace {
@@ -857,11 +971,12 @@ class SqliteTransaction final : public Transaction {
   }
 
   absl::StatusOr<Registration> GetRegistration(std::string_view id) override {
-    return Get<Registration>(kGetRegistration, "registration", id);
+    return WithHeldBeat(Get<Registration>(kGetRegistration, "registration", id));
   }
   absl::StatusOr<Registration> FindRegistration(std::string_view agent_id,
                                                 std::string_view instance_id) override {
-    return Get<Registration>(kFindRegistration, "registration", agent_id, instance_id);
+    return WithHeldBeat(
+        Get<Registration>(kFindRegistration, "registration", agent_id, instance_id));
   }
   absl::Status InsertRegistration(const Registration& r) override {
     return Insert(kInsertRegistration, "insert registration", r, kGetRegistration, r.id);
@@ -870,7 +985,21 @@ class SqliteTransaction final : public Transaction {
     return UpdateIdentified(kUpdateRegistration, "update registration", r, kGetRegistration, r.id);
   }
   absl::StatusOr<std::vector<Registration>> ListRegistrations(std::string_view agent_id) override {
-    return List<Registration>(kListRegistrations, "list registrations", agent_id);
+    absl::StatusOr<std::vector<Registration>> list =
+        List<Registration>(kListRegistrations, "list registrations", agent_id);
+    if (list.ok()) {
+      for (Registration& r : *list) store_->ApplyHeld(r);
+    }
+    return list;
+  }
+  // Writes a held beat (SqliteStore::FlushHeld's batch).
+  absl::Status TouchRegistration(std::string_view id, Time at) {
+    if (absl::Status s = CheckWritable(); !s.ok()) return s;
+    Query q(*conn_, kTouchRegistration);
+    q.Bind(1, id);
+    q.Bind(2, at);
+    const int rc = q.Step();
+    return rc == SQLITE_DONE ? absl::OkStatus() : q.Error(rc, "touch registration");
   }
 
   absl::StatusOr<Command> GetCommand(std::string_view id) override {
@@ -1092,6 +1221,11 @@ class SqliteTransaction final : public Transaction {
     return absl::FailedPreconditionError("sqlite store: the transaction is already finished");
   }
 
+  absl::StatusOr<Registration> WithHeldBeat(absl::StatusOr<Registration> r) {
+    if (r.ok()) store_->ApplyHeld(*r);
+    return r;
+  }
+
   absl::Status CheckWritable() const {
     if (conn_ == nullptr) return Finished();
     if (mode_ != TxMode::kWrite) {
@@ -1100,16 +1234,17 @@ class SqliteTransaction final : public Transaction {
     return absl::OkStatus();
   }
 
-  // Decodes the row's doc (command rows carry their seq in column 1), or a price
-  // observation's kPriceColumns.
+  // Decodes the row's doc (command rows carry their seq in column 1, registration
+  // rows their last_seen_at), or a price observation's kPriceColumns.
   template <class T>
   static absl::StatusOr<T> ReadRow(Query& q) {
     if constexpr (std::is_same_v<T, PriceObservation>) {
       return ReadPrice(q);
     } else {
       absl::StatusOr<T> record = codec::Decode<T>(q.Text(0));
-      if constexpr (std::is_same_v<T, Command>) {
-        if (record.ok()) record->seq = q.Int(1);
+      if (record.ok()) {
+        if constexpr (std::is_same_v<T, Command>) record->seq = q.Int(1);
+        if constexpr (std::is_same_v<T, Registration>) record->last_seen_at = FromMicros(q.Int(1));
       }
       return record;
     }
@@ -1355,9 +1490,10 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string
         "sqlite store: needs a database file; private and in-memory databases cannot be "
         "shared by its connections");
   }
-  if (options.max_connections < 1 || options.busy_timeout < absl::ZeroDuration()) {
+  if (options.max_connections < 1 || options.busy_timeout < absl::ZeroDuration() ||
+      options.beat_hold < absl::ZeroDuration()) {
     return absl::InvalidArgumentError(
-        "sqlite store: max_connections must be >= 1 and busy_timeout >= 0");
+        "sqlite store: max_connections must be >= 1, busy_timeout and beat_hold >= 0");
   }
   try {
     auto impl = std::make_unique<Impl>(path, options);
@@ -1370,22 +1506,63 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string
 
 SqliteStore::SqliteStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-SqliteStore::~SqliteStore() = default;
+// Closing writes what is held; a failure here has no caller left to tell, which
+// is why hosts flush first (Controller::Tick).
+SqliteStore::~SqliteStore() { (void)FlushHeld(); }
 
 int SqliteStore::SchemaVersion() { return kSchemaVersion; }
 
-absl::StatusOr<std::unique_ptr<Transaction>> SqliteStore::Begin(TxMode mode) {
+namespace {
+
+absl::StatusOr<std::unique_ptr<SqliteTransaction>> StartTransaction(SqliteStore::Impl& impl,
+                                                                    TxMode mode) {
   if (mode == TxMode::kWrite) {
-    if (absl::Status s = impl_->AcquireWriter(); !s.ok()) return s;
+    if (absl::Status s = impl.AcquireWriter(); !s.ok()) return s;
   }
-  absl::StatusOr<std::unique_ptr<Connection>> conn = impl_->Acquire();
+  absl::StatusOr<std::unique_ptr<Connection>> conn = impl.Acquire();
   if (!conn.ok()) {
-    if (mode == TxMode::kWrite) impl_->ReleaseWriter();
+    if (mode == TxMode::kWrite) impl.ReleaseWriter();
     return conn.status();
   }
-  auto tx = std::make_unique<SqliteTransaction>(impl_.get(), *std::move(conn), mode);
+  auto tx = std::make_unique<SqliteTransaction>(&impl, *std::move(conn), mode);
   if (absl::Status s = tx->Start(); !s.ok()) return s;
-  return std::unique_ptr<Transaction>(std::move(tx));
+  return tx;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Transaction>> SqliteStore::Begin(TxMode mode) {
+  absl::StatusOr<std::unique_ptr<SqliteTransaction>> tx = StartTransaction(*impl_, mode);
+  if (!tx.ok()) return tx.status();
+  return std::unique_ptr<Transaction>(*std::move(tx));
+}
+
+absl::Status SqliteStore::TouchRegistration(std::string_view id, Time at) {
+  if (!impl_->HoldBeat(id, at)) return absl::OkStatus();
+  std::unique_lock flushing(impl_->flush_mu_, std::try_to_lock);
+  if (!flushing.owns_lock()) return absl::OkStatus();
+  // The beat is held whatever happens to the batch; a batch that fails stays held
+  // and the next one, or FlushHeld, tries again.
+  (void)WriteHeld();
+  return absl::OkStatus();
+}
+
+absl::Status SqliteStore::FlushHeld() {
+  std::lock_guard flushing(impl_->flush_mu_);
+  return WriteHeld();
+}
+
+absl::Status SqliteStore::WriteHeld() {
+  const Impl::Beats batch = impl_->HeldBeats();
+  if (batch.empty()) return absl::OkStatus();
+  absl::StatusOr<std::unique_ptr<SqliteTransaction>> tx = StartTransaction(*impl_, TxMode::kWrite);
+  if (!tx.ok()) return tx.status();
+  for (const auto& [id, at] : batch) {
+    if (absl::Status s = (*tx)->TouchRegistration(id, at); !s.ok()) return s;
+  }
+  if (absl::Status s = (*tx)->Commit(); !s.ok()) return s;
+  impl_->ForgetWritten(batch);
+  return absl::OkStatus();
 }
 
 absl::Status SqliteStore::CheckIntegrity() {

@@ -235,6 +235,44 @@ TEST_CASE_TEMPLATE("liveness moves with the clock and an offline beat", S, SPOTO
   CHECK(liveness() == Liveness::kOffline);
 }
 
+TEST_CASE("a beat that only renews liveness may be held; a status change is written at once") {
+  ServiceFixture f(testing::StoreKind::kSqlite);
+  const std::string t = f.NewTenant("acme");
+  const AgentHandle a = f.RegisterAgent(t, "checkout-api-1", InstanceId(1));
+  // A second handle on the file stands for another process.
+  absl::StatusOr<std::unique_ptr<SqliteStore>> other = SqliteStore::Open(f.db_path());
+  REQUIRE(other.ok());
+  const auto stored = [&] {
+    absl::StatusOr<std::unique_ptr<Transaction>> tx = (*other)->Begin(TxMode::kRead);
+    REQUIRE(tx.ok());
+    absl::StatusOr<Registration> r = (*tx)->GetRegistration(a.registration_id);
+    REQUIRE(r.ok());
+    return *r;
+  };
+  const auto here = [&] {
+    return f.controller().GetRegistration(t, a.registration_id)->registration.last_seen_at;
+  };
+
+  f.clock().Advance(absl::Seconds(30));
+  REQUIRE(f.controller().Heartbeat(t, a.registration_id, {HeartbeatStatus::kOnline}).ok());
+  CHECK(here() == testing::TestEpoch() + absl::Seconds(30));
+  CHECK(stored().last_seen_at == testing::TestEpoch());
+  REQUIRE(f.controller().Tick(f.clock().Now()).ok());
+  CHECK(stored().last_seen_at == testing::TestEpoch() + absl::Seconds(30));
+
+  f.clock().Advance(absl::Seconds(30));
+  REQUIRE(f.controller().Heartbeat(t, a.registration_id, {HeartbeatStatus::kDisabled}).ok());
+  CHECK(stored().last_status == HeartbeatStatus::kDisabled);
+  CHECK(stored().last_seen_at == testing::TestEpoch() + absl::Seconds(60));
+
+  // New facts are written at once as well.
+  f.clock().Advance(absl::Seconds(30));
+  HeartbeatReport moved{HeartbeatStatus::kDisabled};
+  moved.az = "us-east-1b";
+  REQUIRE(f.controller().Heartbeat(t, a.registration_id, moved).ok());
+  CHECK(stored().facts.az == "us-east-1b");
+}
+
 TEST_CASE_TEMPLATE("config: read-after-write is exact, versions guard concurrent writers", S,
                    SPOTOPT_ALL_STORES) {
   ServiceFixture f(S::kKind);

@@ -119,6 +119,8 @@ class ServiceFixture {
   Controller& controller() { return *controller_; }
   ManualClock& clock() { return *clock_; }
   Store& store() { return *store_; }
+  // The database file of a SqliteStore fixture; empty for a MemoryStore.
+  const std::string& db_path() const { return db_path_; }
 
   // Every record of the store as canonical text; compare two dumps to prove that a
   // refused call changed nothing.

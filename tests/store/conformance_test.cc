@@ -561,6 +561,51 @@ TEST_CASE_TEMPLATE("registrations: insert, get, find, update, list by created_at
   CHECK(Value(tx->ListRegistrations("b1")).empty());
 }
 
+TEST_CASE_TEMPLATE("registrations: a touch renews last_seen_at, never backwards", F,
+                   STORE_FIXTURES) {
+  F fx;
+  Store& store = *fx.store;
+  Seed(store);
+  Write(store, [](Transaction& tx) {
+    CHECK_OK(tx.InsertRegistration(MakeRegistration("r-a", "a1", "i-000000000000000a1", At(1))));
+  });
+  const auto seen = [&store] {
+    auto tx = Read(store);
+    const Time got = Value(tx->GetRegistration("r-a")).last_seen_at;
+    CHECK(Value(tx->FindRegistration("a1", "i-000000000000000a1")).last_seen_at == got);
+    CHECK(Value(tx->ListRegistrations("a1")).at(0).last_seen_at == got);
+    return got;
+  };
+
+  CHECK_OK(store.TouchRegistration("r-a", At(50)));
+  CHECK(seen() == At(50));
+  CHECK_OK(store.TouchRegistration("r-a", At(10)));
+  CHECK(seen() == At(50));
+  CHECK_OK(store.TouchRegistration("missing", At(5)));
+  CHECK_OK(store.FlushHeld());
+  CHECK(seen() == At(50));
+  auto tx = Read(store);
+  CHECK(CodeOf(tx->GetRegistration("missing")) == StatusCode::kNotFound);
+  tx.reset();
+
+  // A full write of the record wins over an older touch, held or not.
+  Write(store, [](Transaction& tx) {
+    Registration r = Value(tx.GetRegistration("r-a"));
+    CHECK(r.last_seen_at == At(50));
+    r.last_seen_at = At(80);
+    r.instance_state = InstanceState::kTerminating;
+    CHECK_OK(tx.UpdateRegistration(r));
+  });
+  CHECK_OK(store.TouchRegistration("r-a", At(70)));
+  CHECK(seen() == At(80));
+  CHECK_OK(store.FlushHeld());
+  CHECK(seen() == At(80));
+  CHECK_OK(store.TouchRegistration("r-a", At(90)));
+  CHECK_OK(store.FlushHeld());
+  CHECK(seen() == At(90));
+  CHECK(Value(Read(store)->GetRegistration("r-a")).instance_state == InstanceState::kTerminating);
+}
+
 TEST_CASE_TEMPLATE("commands: insert assigns increasing seq, get, update, not found", F,
                    STORE_FIXTURES) {
   F fx;

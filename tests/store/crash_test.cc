@@ -1,6 +1,7 @@
 // SqliteStore durability: a writer killed at a random moment never loses a commit
 // it saw succeed and never leaves a damaged file; handles on one file share state;
-// reopening keeps data without re-running the migration.
+// reopening keeps data without re-running the migration; held heartbeats reach the
+// file; checkpoints run in the background.
 #include <fcntl.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -10,11 +11,13 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <doctest/doctest.h>
@@ -304,6 +307,103 @@ TEST_CASE("Reopening an existing SqliteStore keeps data and runs no migration") 
   REQUIRE(kept.ok());
   CHECK(kept->name == "tenant kept");
   tx->reset();  // the default store has one connection; the check needs it
+  const absl::Status integrity = (*store)->CheckIntegrity();
+  CHECK_MESSAGE(integrity.ok(), integrity.ToString());
+}
+
+TEST_CASE(
+    "SqliteStore holds beats until a batch, a flush or closing; other handles see them then") {
+  TempDir dir;
+  const std::string path = dir.File("beats.db");
+  SqliteOptions holding;
+  holding.beat_hold = absl::Hours(1);
+  absl::StatusOr<std::unique_ptr<SqliteStore>> first = SqliteStore::Open(path, holding);
+  absl::StatusOr<std::unique_ptr<SqliteStore>> second = SqliteStore::Open(path);
+  REQUIRE(first.ok());
+  REQUIRE(second.ok());
+  const Agent agent = MakeAgent("a1", "t1");
+  {
+    absl::StatusOr<std::unique_ptr<Transaction>> tx = (*first)->Begin(TxMode::kWrite);
+    REQUIRE(tx.ok());
+    REQUIRE((*tx)->InsertTenant(MakeTenant("t1")).ok());
+    REQUIRE((*tx)->InsertAgent(agent).ok());
+    for (int i = 0; i < 600; ++i) {
+      Registration r = MakeRegistration(fmt::format("r{}", i), agent);
+      r.instance_id = fmt::format("i-{:017x}", i);
+      REQUIRE((*tx)->InsertRegistration(r).ok());
+    }
+    REQUIRE((*tx)->Commit().ok());
+  }
+  const auto seen = [](SqliteStore& store, const std::string& id) {
+    absl::StatusOr<std::unique_ptr<Transaction>> tx = store.Begin(TxMode::kRead);
+    REQUIRE(tx.ok());
+    absl::StatusOr<Registration> r = (*tx)->GetRegistration(id);
+    REQUIRE(r.ok());
+    return r->last_seen_at;
+  };
+  const Time beat = kT0 + absl::Seconds(30);
+
+  REQUIRE((*first)->TouchRegistration("r0", beat).ok());
+  CHECK(seen(**first, "r0") == beat);
+  CHECK(seen(**second, "r0") == kT0);
+  REQUIRE((*first)->FlushHeld().ok());
+  CHECK(seen(**second, "r0") == beat);
+
+  SUBCASE("a full batch is written by the beat that fills it") {
+    for (int i = 1; i < 512; ++i) {
+      REQUIRE((*first)->TouchRegistration(fmt::format("r{}", i), beat).ok());
+    }
+    CHECK(seen(**second, "r511") == kT0);
+    REQUIRE((*first)->TouchRegistration("r512", beat).ok());  // the 512th held
+    CHECK(seen(**second, "r1") == beat);
+    CHECK(seen(**second, "r512") == beat);
+  }
+  SUBCASE("closing writes what is held") {
+    REQUIRE((*first)->TouchRegistration("r1", beat).ok());
+    CHECK(seen(**second, "r1") == kT0);
+    first->reset();
+    CHECK(seen(**second, "r1") == beat);
+  }
+  SUBCASE("a zero hold writes every beat at once") {
+    SqliteOptions at_once;
+    at_once.beat_hold = absl::ZeroDuration();
+    absl::StatusOr<std::unique_ptr<SqliteStore>> third = SqliteStore::Open(path, at_once);
+    REQUIRE(third.ok());
+    REQUIRE((*third)->TouchRegistration("r2", beat).ok());
+    CHECK(seen(**second, "r2") == beat);
+  }
+  SUBCASE("a negative hold is refused") {
+    SqliteOptions negative;
+    negative.beat_hold = absl::Seconds(-1);
+    CHECK(SqliteStore::Open(path, negative).status().code() == absl::StatusCode::kInvalidArgument);
+  }
+}
+
+TEST_CASE("SqliteStore checkpoints the WAL in the background, not in a commit") {
+  TempDir dir;
+  const std::string path = dir.File("checkpoint.db");
+  absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(path);
+  REQUIRE(store.ok());
+  const auto db_bytes = [&] { return std::filesystem::file_size(path); };
+  const uintmax_t empty = db_bytes();
+  // 24 MiB in one commit: past the 16 MiB mark that wakes the checkpointer.
+  {
+    absl::StatusOr<std::unique_ptr<Transaction>> tx = (*store)->Begin(TxMode::kWrite);
+    REQUIRE(tx.ok());
+    for (int i = 0; i < 48; ++i) {
+      Tenant t = MakeTenant(fmt::format("t{}", i));
+      t.name.assign(512 * 1024, 'x');
+      REQUIRE((*tx)->InsertTenant(t).ok());
+    }
+    REQUIRE((*tx)->Commit().ok());
+  }
+  // SQLite's own checkpoint is off; only the background one moves pages into the
+  // database file.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (db_bytes() < empty + (20u << 20) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  CHECK(db_bytes() >= empty + (20u << 20));
   const absl::Status integrity = (*store)->CheckIntegrity();
   CHECK_MESSAGE(integrity.ok(), integrity.ToString());
 }

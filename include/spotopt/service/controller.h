@@ -361,7 +361,10 @@ class SPOTOPT_EXPORT Controller {
   // successor or a re-home, else records an identity conflict.
   absl::StatusOr<RegisterResult> Register(std::string_view tenant_id,
                                           const RegisterRequest& request);
-  // Records the beat (server clock) and returns the agent's config as of it.
+  // Records the beat (server clock) and returns the agent's config as of it. A beat
+  // that only renews liveness is a read transaction plus Store::TouchRegistration,
+  // which a store may hold briefly; a status change, new facts or a conflict are
+  // written at once.
   absl::StatusOr<AgentConfig> Heartbeat(std::string_view tenant_id,
                                         std::string_view registration_id,
                                         const HeartbeatReport& report);
@@ -538,11 +541,11 @@ class SPOTOPT_EXPORT Controller {
                                                        ledger::Period period);
 
   // ---- Periodic work ----
-  // Expires commands and leases, times out replicas, keeps manual standbys, closes
-  // quiet rebalance incidents, promotes a termination incident's replica once it is
-  // READY after the deadline (or the old primary is offline), and marks an old
-  // primary terminated once it is offline past its deadline. Idempotent: twice, or from two threads
-  // at once, equals once.
+  // Writes the heartbeats the store holds (Store::FlushHeld), then expires commands and leases,
+  // times out replicas, keeps manual standbys, closes quiet rebalance incidents, promotes a
+  // termination incident's replica once it is READY after the deadline (or the old primary is
+  // offline), and marks an old primary terminated once it is offline past its deadline. Idempotent:
+  // twice, or from two threads at once, equals once.
   absl::StatusOr<TickReport> Tick(Time now);
 
  private:

@@ -22,6 +22,10 @@ struct SqliteOptions {
   // in re-reads what they gain in parallel reads. Other processes sharing the file
   // are unaffected by this setting.
   int max_connections = 1;
+  // How long a heartbeat may be held before it is written (Store::TouchRegistration);
+  // a batch is also written once 512 beats are held. Held beats cost one write
+  // transaction per batch instead of one per beat. Zero writes every beat at once.
+  Duration beat_hold = absl::Seconds(1);
 };
 
 class SPOTOPT_EXPORT SqliteStore final : public Store {
@@ -35,6 +39,8 @@ class SPOTOPT_EXPORT SqliteStore final : public Store {
   SqliteStore& operator=(const SqliteStore&) = delete;
 
   absl::StatusOr<std::unique_ptr<Transaction>> Begin(TxMode mode) override;
+  absl::Status TouchRegistration(std::string_view id, Time at) override;
+  absl::Status FlushHeld() override;
 
   // Runs PRAGMA integrity_check; OK when the database is sound.
   absl::Status CheckIntegrity();
@@ -45,6 +51,8 @@ class SPOTOPT_EXPORT SqliteStore final : public Store {
 
  private:
   explicit SqliteStore(std::unique_ptr<Impl> impl);
+  // Writes the held beats in one transaction; the caller holds the flush lock.
+  absl::Status WriteHeld();
   std::unique_ptr<Impl> impl_;
 };
 

@@ -171,6 +171,18 @@ class SPOTOPT_EXPORT Store {
   // Starts a unit of work. Read transactions may run concurrently with each other
   // and with one writer; write transactions run one at a time.
   virtual absl::StatusOr<std::unique_ptr<Transaction>> Begin(TxMode mode) = 0;
+
+  // A heartbeat: registration `id` was seen at `at`. Liveness is soft state that
+  // every beat renews, so a store may hold beats in memory and write them in
+  // batches, outside any transaction (SqliteStore: SqliteOptions::beat_hold). This
+  // store's own transactions read a held beat as if it were written; another
+  // process sees it once written. last_seen_at never moves backwards, and an
+  // unknown id changes nothing. A held beat dies with its process: the agent's
+  // next beat, due within the liveness timeout, renews it.
+  virtual absl::Status TouchRegistration(std::string_view id, Time at) = 0;
+  // Writes every held beat now. Hosts call it through Controller::Tick and before
+  // shutting down; a failed batch stays held for the next call.
+  virtual absl::Status FlushHeld() = 0;
 };
 
 // Every record of the store as canonical JSON text, in one read transaction: two
