@@ -14,6 +14,7 @@ spotopt-baseline-server and spotopt-rate-client.
 
 Usage: bench/server/run_bench.py BUILD_DIR [--agents 10000] [--tenants 5]
        [--seconds 10] [--connections 64] [--rate 20000] [--rate-seconds 10]
+       [--server-args "--threads 1"]
 """
 import argparse
 import concurrent.futures
@@ -38,11 +39,13 @@ ROUTES = ("heartbeat", "poll", "mix")
 class BenchServer(Server):
     """The test harness's server, logging at info: debug writes a line per request."""
 
+    extra_args = ()
+
     def start(self):
         self.log = open(os.path.join(self.dir, "server.log"), "ab")
         self.proc = subprocess.Popen(
             [self.binary, "--db", self.db, "--listen", f"127.0.0.1:{self.port}",
-             "--log-level", "info"], stderr=self.log, stdout=self.log)
+             "--log-level", "info", *self.extra_args], stderr=self.log, stdout=self.log)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -108,6 +111,8 @@ def main():
     ap.add_argument("--connections", type=int, default=64)
     ap.add_argument("--rate", type=int, default=20000)
     ap.add_argument("--rate-seconds", type=int, default=10)
+    ap.add_argument("--server-args", default="",
+                    help='more spotopt-server options, e.g. "--threads 1"')
     args = ap.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk not found: apt-get install -y wrk")
@@ -118,6 +123,7 @@ def main():
 
     work = tempfile.mkdtemp(prefix="spotopt-bench-")
     server = BenchServer(server_bin, workdir=work)
+    server.extra_args = args.server_args.split()
     full, paced = {}, {}
     try:
         server.start()

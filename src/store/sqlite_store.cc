@@ -26,7 +26,7 @@
 namespace spotopt {
 namespace {
 
-constexpr int kSchemaVersion = 3;
+constexpr int kSchemaVersion = 4;
 
 // Schema migrations: kMigrations[i] takes a database from version i to i + 1. Enum
 // values are written as their ToString text (substituted by FormatSql), the same
@@ -220,6 +220,16 @@ CREATE UNIQUE INDEX run_segments_one_open ON run_segments(agent_id, instance_id,
   WHERE ended_at IS NULL;
 CREATE INDEX run_segments_by_agent ON run_segments(agent_id, started_at, id);
 CREATE INDEX run_segments_by_tenant ON run_segments(tenant_id, started_at, id);
+)sql",
+                                                                      R"sql(
+-- Version 4: liveness in its own narrow table. Heartbeats rewrite it far more often
+-- than anything else in a registration, so a batch of them touches a few small
+-- pages instead of every registration's row and document.
+CREATE TABLE registration_liveness (
+  id TEXT PRIMARY KEY REFERENCES registrations(id),
+  last_seen_at INTEGER NOT NULL) WITHOUT ROWID;
+INSERT INTO registration_liveness (id, last_seen_at) SELECT id, last_seen_at FROM registrations;
+ALTER TABLE registrations DROP COLUMN last_seen_at;
 )sql"};
 
 // Statements every connection prepares once, indexed by Stmt.
@@ -250,6 +260,7 @@ enum Stmt : int {
   kInsertRegistration,
   kUpdateRegistration,
   kListRegistrations,
+  kPutLiveness,
   kTouchRegistration,
   kGetCommand,
   kNextCommandSeq,
@@ -327,17 +338,23 @@ constexpr std::array<std::string_view, kStmtCount> kStatements = {
     "VALUES (?1, ?2, ?3, ?4, ?5)",
     "SELECT doc FROM agent_aliases WHERE tenant_id = ?1 ORDER BY logical_id",
     // Registrations.
-    "SELECT doc, last_seen_at FROM registrations WHERE id = ?1",
-    "SELECT doc, last_seen_at FROM registrations WHERE agent_id = ?1 AND instance_id = ?2",
-    "INSERT INTO registrations (id, tenant_id, agent_id, instance_id, created_at, "
-    "last_seen_at, doc) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    "UPDATE registrations SET last_seen_at = ?6, doc = ?7 "
+    // A registration's last_seen_at is read from registration_liveness; the copy in
+    // doc is as of the record's last full write.
+    "SELECT r.doc, l.last_seen_at FROM registrations r "
+    "JOIN registration_liveness l ON l.id = r.id WHERE r.id = ?1",
+    "SELECT r.doc, l.last_seen_at FROM registrations r "
+    "JOIN registration_liveness l ON l.id = r.id WHERE r.agent_id = ?1 AND r.instance_id = ?2",
+    "INSERT INTO registrations (id, tenant_id, agent_id, instance_id, created_at, doc) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    "UPDATE registrations SET doc = ?6 "
     "WHERE id = ?1 AND tenant_id = ?2 AND agent_id = ?3 AND instance_id = ?4 AND created_at = ?5",
-    "SELECT doc, last_seen_at FROM registrations WHERE agent_id = ?1 ORDER BY created_at, id",
-    // A held beat writes only the column, never backwards: a registration's
-    // last_seen_at is read from the column, and its copy in doc is as of the last
-    // full write.
-    "UPDATE registrations SET last_seen_at = ?2 WHERE id = ?1 AND last_seen_at < ?2",
+    "SELECT r.doc, l.last_seen_at FROM registrations r "
+    "JOIN registration_liveness l ON l.id = r.id WHERE r.agent_id = ?1 "
+    "ORDER BY r.created_at, r.id",
+    "INSERT INTO registration_liveness (id, last_seen_at) VALUES (?1, ?2) "
+    "ON CONFLICT (id) DO UPDATE SET last_seen_at = excluded.last_seen_at",
+    // A held beat, never backwards.
+    "UPDATE registration_liveness SET last_seen_at = ?2 WHERE id = ?1 AND last_seen_at < ?2",
     // Commands.
     "SELECT doc, seq FROM commands WHERE id = ?1",
     // Never reuses a number, like AUTOINCREMENT itself.
@@ -686,7 +703,7 @@ class SqliteStore::Impl {
     if (held_.empty()) held_since_ = now;
     auto [it, inserted] = held_.try_emplace(std::string(id), at);
     if (!inserted && it->second < at) it->second = at;
-    return held_.size() >= kBeatBatch || now - held_since_ >= hold_;
+    return held_.size() >= options_.beat_batch || now - held_since_ >= hold_;
   }
 
   // Shows a held beat newer than what `r` was read with.
@@ -858,9 +875,6 @@ class SqliteStore::Impl {
   bool stopping_ = false;
   std::thread checkpointer_;
 
-  // A batch's commit is one short write transaction; this size keeps it short
-  // enough not to stall the requests queued behind it.
-  static constexpr size_t kBeatBatch = 512;
   const std::chrono::nanoseconds hold_;
   std::mutex held_mu_;                           // guards held_ and held_since_
   absl::flat_hash_map<std::string, Time> held_;  // registration id -> newest beat
@@ -979,10 +993,13 @@ class SqliteTransaction final : public Transaction {
         Get<Registration>(kFindRegistration, "registration", agent_id, instance_id));
   }
   absl::Status InsertRegistration(const Registration& r) override {
-    return Insert(kInsertRegistration, "insert registration", r, kGetRegistration, r.id);
+    absl::Status s = Insert(kInsertRegistration, "insert registration", r, kGetRegistration, r.id);
+    return s.ok() ? PutLiveness(r) : s;
   }
   absl::Status UpdateRegistration(const Registration& r) override {
-    return UpdateIdentified(kUpdateRegistration, "update registration", r, kGetRegistration, r.id);
+    absl::Status s =
+        UpdateIdentified(kUpdateRegistration, "update registration", r, kGetRegistration, r.id);
+    return s.ok() ? PutLiveness(r) : s;
   }
   absl::StatusOr<std::vector<Registration>> ListRegistrations(std::string_view agent_id) override {
     absl::StatusOr<std::vector<Registration>> list =
@@ -994,12 +1011,7 @@ class SqliteTransaction final : public Transaction {
   }
   // Writes a held beat (SqliteStore::FlushHeld's batch).
   absl::Status TouchRegistration(std::string_view id, Time at) {
-    if (absl::Status s = CheckWritable(); !s.ok()) return s;
-    Query q(*conn_, kTouchRegistration);
-    q.Bind(1, id);
-    q.Bind(2, at);
-    const int rc = q.Step();
-    return rc == SQLITE_DONE ? absl::OkStatus() : q.Error(rc, "touch registration");
+    return WriteLiveness(kTouchRegistration, id, at);
   }
 
   absl::StatusOr<Command> GetCommand(std::string_view id) override {
@@ -1221,6 +1233,18 @@ class SqliteTransaction final : public Transaction {
     return absl::FailedPreconditionError("sqlite store: the transaction is already finished");
   }
 
+  absl::Status PutLiveness(const Registration& r) {
+    return WriteLiveness(kPutLiveness, r.id, r.last_seen_at);
+  }
+  absl::Status WriteLiveness(Stmt stmt, std::string_view id, Time at) {
+    if (absl::Status s = CheckWritable(); !s.ok()) return s;
+    Query q(*conn_, stmt);
+    q.Bind(1, id);
+    q.Bind(2, at);
+    const int rc = q.Step();
+    return rc == SQLITE_DONE ? absl::OkStatus() : q.Error(rc, "write registration liveness");
+  }
+
   absl::StatusOr<Registration> WithHeldBeat(absl::StatusOr<Registration> r) {
     if (r.ok()) store_->ApplyHeld(*r);
     return r;
@@ -1391,8 +1415,7 @@ class SqliteTransaction final : public Transaction {
     q.Bind(3, r.agent_id);
     q.Bind(4, r.instance_id);
     q.Bind(5, r.created_at);
-    q.Bind(6, r.last_seen_at);
-    q.Bind(7, doc);
+    q.Bind(6, doc);
   }
   // ?11 (seq) exists only in the INSERT; an UPDATE never moves a command's seq.
   static void BindRow(Query& q, const Command& c, const std::string& doc) {
@@ -1490,10 +1513,11 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string
         "sqlite store: needs a database file; private and in-memory databases cannot be "
         "shared by its connections");
   }
-  if (options.max_connections < 1 || options.busy_timeout < absl::ZeroDuration() ||
-      options.beat_hold < absl::ZeroDuration()) {
+  if (options.max_connections < 1 || options.beat_batch < 1 ||
+      options.busy_timeout < absl::ZeroDuration() || options.beat_hold < absl::ZeroDuration()) {
     return absl::InvalidArgumentError(
-        "sqlite store: max_connections must be >= 1, busy_timeout and beat_hold >= 0");
+        "sqlite store: max_connections and beat_batch must be >= 1, busy_timeout and beat_hold "
+        ">= 0");
   }
   try {
     auto impl = std::make_unique<Impl>(path, options);

@@ -1,5 +1,6 @@
 // SqliteStore schema migrations: a database an older build wrote opens with this one,
-// its data converted in one transaction.
+// its data converted in one transaction. Older databases are made by turning a fresh
+// one back, one version at a time (kToV3, kToV2).
 #include <sqlite3.h>
 #include <stdlib.h>
 
@@ -67,6 +68,30 @@ Tenant MakeTenant(const std::string& id) {
   t.created_at = t.updated_at = kT0;
   return t;
 }
+
+// A v4 database turned back into what schema v3 wrote: registrations get their
+// last_seen_at column back from registration_liveness, which goes.
+constexpr std::string_view kToV3 = R"sql(
+BEGIN;
+CREATE TABLE registrations_v3 (
+  id TEXT PRIMARY KEY,
+  tenant_id TEXT NOT NULL,
+  agent_id TEXT NOT NULL REFERENCES agents(id),
+  instance_id TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  last_seen_at INTEGER NOT NULL,
+  doc TEXT NOT NULL);
+INSERT INTO registrations_v3
+  SELECT r.id, r.tenant_id, r.agent_id, r.instance_id, r.created_at, l.last_seen_at, r.doc
+  FROM registrations r JOIN registration_liveness l ON l.id = r.id;
+DROP TABLE registration_liveness;
+DROP TABLE registrations;
+ALTER TABLE registrations_v3 RENAME TO registrations;
+CREATE UNIQUE INDEX registrations_agent_instance ON registrations(agent_id, instance_id);
+CREATE INDEX registrations_by_agent ON registrations(agent_id, created_at, id);
+PRAGMA user_version = 3;
+COMMIT;
+)sql";
 
 // A v3 database turned back into what schema v2 wrote: every table v3 leaves alone is
 // the same in both, so only price_observations (rebuilt with v2's columns, index and
@@ -144,9 +169,32 @@ void CheckSameList(const std::vector<PriceObservation>& got,
   }
 }
 
-// A fresh v2 database holding tenants t1 and t2 and the observations of kToV2.
-std::string MakeV2Database(const TempDir& dir) {
-  const std::string path = dir.File("v2.db");
+Agent MakeAgent(const std::string& id, const std::string& tenant_id) {
+  Agent a;
+  a.id = id;
+  a.tenant_id = tenant_id;
+  a.logical_id = "logical-" + id;
+  a.placement.instance_id = "i-0123456789abcdef0";
+  a.placement.region = "us-east-1";
+  a.created_at = a.updated_at = a.placement_since = kT0;
+  return a;
+}
+
+Registration MakeRegistration(const std::string& id, const Agent& a, Time last_seen_at) {
+  Registration r;
+  r.id = id;
+  r.tenant_id = a.tenant_id;
+  r.agent_id = a.id;
+  r.instance_id = a.placement.instance_id;
+  r.created_at = kT0;
+  r.last_seen_at = last_seen_at;
+  return r;
+}
+
+// A fresh v3 database holding tenants t1 and t2, agent a1 of t1 and its
+// registration r1, last seen at kT0 + 5 s.
+std::string MakeV3Database(const TempDir& dir) {
+  const std::string path = dir.File("old.db");
   {
     absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(path);
     REQUIRE(store.ok());
@@ -154,8 +202,19 @@ std::string MakeV2Database(const TempDir& dir) {
     REQUIRE(tx.ok());
     REQUIRE((*tx)->InsertTenant(MakeTenant("t1")).ok());
     REQUIRE((*tx)->InsertTenant(MakeTenant("t2")).ok());
+    const Agent agent = MakeAgent("a1", "t1");
+    REQUIRE((*tx)->InsertAgent(agent).ok());
+    REQUIRE((*tx)->InsertRegistration(MakeRegistration("r1", agent, kT0 + absl::Seconds(5))).ok());
     REQUIRE((*tx)->Commit().ok());
   }
+  Exec(path, std::string(kToV3));
+  REQUIRE(QueryInt(path, "PRAGMA user_version") == 3);
+  return path;
+}
+
+// A fresh v2 database: MakeV3Database's, with the observations of kToV2.
+std::string MakeV2Database(const TempDir& dir) {
+  const std::string path = MakeV3Database(dir);
   Exec(path, std::string(kToV2));
   REQUIRE(QueryInt(path, "PRAGMA user_version") == 2);
   return path;
@@ -178,8 +237,8 @@ TEST_CASE("SqliteStore migrates a v2 database: every price observation survives"
 
   absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(path);
   REQUIRE_MESSAGE(store.ok(), store.status().ToString());
-  CHECK(SqliteStore::SchemaVersion() == 3);
-  CHECK(QueryInt(path, "PRAGMA user_version") == 3);
+  CHECK(SqliteStore::SchemaVersion() == 4);
+  CHECK(QueryInt(path, "PRAGMA user_version") == 4);
   CHECK(QueryInt(path,
                  "SELECT count(*) FROM pragma_table_info('price_observations') "
                  "WHERE name = 'doc'") == 0);
@@ -202,6 +261,35 @@ TEST_CASE("SqliteStore migrates a v2 database: every price observation survives"
     CHECK(*(*tx)->InsertPriceObservation(t1[0]) == 10);
     REQUIRE((*tx)->Commit().ok());
   }
+  const absl::Status integrity = (*store)->CheckIntegrity();
+  CHECK_MESSAGE(integrity.ok(), integrity.ToString());
+}
+
+TEST_CASE("SqliteStore migrates a v3 database: last_seen_at moves to registration_liveness") {
+  TempDir dir;
+  const std::string path = MakeV3Database(dir);
+  // The v3 column, not the copy in the document, is what v3 read.
+  const Time column = kT0 + absl::Seconds(9);
+  Exec(path, "UPDATE registrations SET last_seen_at = " + std::to_string(ToMicros(column)));
+
+  absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(path);
+  REQUIRE_MESSAGE(store.ok(), store.status().ToString());
+  CHECK(QueryInt(path, "PRAGMA user_version") == 4);
+  CHECK(QueryInt(path,
+                 "SELECT count(*) FROM pragma_table_info('registrations') "
+                 "WHERE name = 'last_seen_at'") == 0);
+  {
+    absl::StatusOr<std::unique_ptr<Transaction>> tx = (*store)->Begin(TxMode::kRead);
+    REQUIRE(tx.ok());
+    absl::StatusOr<Registration> r = (*tx)->GetRegistration("r1");
+    REQUIRE(r.ok());
+    CHECK(r->last_seen_at == column);
+    CHECK(r->agent_id == "a1");
+  }
+  REQUIRE((*store)->TouchRegistration("r1", column + absl::Seconds(1)).ok());
+  REQUIRE((*store)->FlushHeld().ok());
+  CHECK(QueryInt(path, "SELECT last_seen_at FROM registration_liveness WHERE id = 'r1'") ==
+        ToMicros(column + absl::Seconds(1)));
   const absl::Status integrity = (*store)->CheckIntegrity();
   CHECK_MESSAGE(integrity.ok(), integrity.ToString());
 }

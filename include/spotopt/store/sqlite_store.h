@@ -5,6 +5,7 @@
 #ifndef SPOTOPT_STORE_SQLITE_STORE_H_
 #define SPOTOPT_STORE_SQLITE_STORE_H_
 
+#include <cstddef>
 #include <memory>
 #include <string>
 
@@ -17,15 +18,16 @@ struct SqliteOptions {
   // NORMAL in WAL mode: a commit survives a process crash; a power loss may lose the
   // last transactions but never corrupts the file. FULL also survives power loss.
   bool synchronous_full = false;
-  // Connections kept open. One is fastest for short transactions: every commit on
-  // one connection empties the page cache of the others, so extra connections pay
-  // in re-reads what they gain in parallel reads. Other processes sharing the file
-  // are unaffected by this setting.
-  int max_connections = 1;
-  // How long a heartbeat may be held before it is written (Store::TouchRegistration);
-  // a batch is also written once 512 beats are held. Held beats cost one write
-  // transaction per batch instead of one per beat. Zero writes every beat at once.
+  // Connections, opened as concurrent transactions need them: readers run in
+  // parallel, each on its own connection. A commit empties the page cache of the
+  // others, which costs little while most work is reads (held heartbeats keep it
+  // so). Other processes sharing the file are unaffected by this setting.
+  int max_connections = 4;
+  // How long a heartbeat may be held before it is written (Store::TouchRegistration),
+  // and how many distinct registrations' beats are held at most. A batch costs one
+  // write transaction instead of one per beat. A zero hold writes every beat at once.
   Duration beat_hold = absl::Seconds(1);
+  size_t beat_batch = 4096;
 };
 
 class SPOTOPT_EXPORT SqliteStore final : public Store {
