@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <condition_variable>
@@ -22,6 +23,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "store/codec.h"
+#include "store/record_cache.h"
 
 namespace spotopt {
 namespace {
@@ -230,6 +232,10 @@ CREATE TABLE registration_liveness (
   last_seen_at INTEGER NOT NULL) WITHOUT ROWID;
 INSERT INTO registration_liveness (id, last_seen_at) SELECT id, last_seen_at FROM registrations;
 ALTER TABLE registrations DROP COLUMN last_seen_at;
+-- Bumped by every write transaction: how each process's record cache knows that
+-- another process committed (src/store/record_cache.h).
+CREATE TABLE store_version (n INTEGER NOT NULL);
+INSERT INTO store_version (n) VALUES (0);
 )sql"};
 
 // Statements every connection prepares once, indexed by Stmt.
@@ -238,6 +244,8 @@ enum Stmt : int {
   kBeginImmediate,
   kCommit,
   kRollback,
+  kReadVersion,
+  kBumpVersion,
   kGetTenant,
   kInsertTenant,
   kUpdateTenant,
@@ -311,6 +319,8 @@ constexpr std::array<std::string_view, kStmtCount> kStatements = {
     "BEGIN IMMEDIATE",
     "COMMIT",
     "ROLLBACK",
+    "SELECT n FROM store_version",
+    "UPDATE store_version SET n = n + 1",
     // Tenants.
     "SELECT doc FROM tenants WHERE id = ?1",
     "INSERT INTO tenants (id, name, state, created_at, doc) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -613,6 +623,7 @@ class SqliteStore::Impl {
       : path_(std::move(path)),
         options_(options),
         wait_(absl::ToChronoNanoseconds(options.busy_timeout)),
+        cache_(options.cached_records),
         hold_(absl::ToChronoNanoseconds(options.beat_hold)) {
     for (int i = 0; i < kStmtCount; ++i) sql_[i] = FormatSql(kStatements[i]);
   }
@@ -731,6 +742,8 @@ class SqliteStore::Impl {
 
   // One batch at a time; a beat that finds a batch being written leaves it be.
   std::mutex flush_mu_;
+
+  RecordCache& cache() { return cache_; }
 
  private:
   // The first connection enables WAL and migrates; the checkpoint connection runs
@@ -854,6 +867,7 @@ class SqliteStore::Impl {
   std::array<std::string, kStmtCount> sql_;
 
   const std::chrono::nanoseconds wait_;
+  RecordCache cache_;
 
   // Standard mutexes rather than absl::Mutex: ThreadSanitizer sees through them
   // even when Abseil is a prebuilt, uninstrumented library.
@@ -895,8 +909,8 @@ class SqliteTransaction final : public Transaction {
   SqliteTransaction(const SqliteTransaction&) = delete;
   SqliteTransaction& operator=(const SqliteTransaction&) = delete;
 
-  // Starts the SQLite transaction; on failure the caller drops this object, which
-  // must then not roll back.
+  // Starts the SQLite transaction and reads its version; on failure the connection
+  // is back in the pool and the caller drops this object.
   absl::Status Start() {
     absl::Status s;
     {
@@ -904,7 +918,18 @@ class SqliteTransaction final : public Transaction {
       const int rc = q.Step();
       if (rc != SQLITE_DONE) s = q.Error(rc, "begin transaction");
     }
-    if (!s.ok()) Finish();
+    if (s.ok()) {
+      // The first read fixes the snapshot, and with it the version the cache must have.
+      Query q(*conn_, kReadVersion);
+      const int rc = q.Step();
+      if (rc == SQLITE_ROW) {
+        version_ = q.Int(0);
+        cached_ = store_->cache().Admit(version_);
+      } else {
+        s = q.Error(rc, "read store version");
+      }
+    }
+    if (!s.ok()) Rollback();
     return s;
   }
 
@@ -915,15 +940,15 @@ class SqliteTransaction final : public Transaction {
       // SQLite already rolled back after an I/O or memory error.
       s = absl::AbortedError("sqlite store: the transaction was rolled back by an earlier error");
     } else {
-      Query q(*conn_, kCommit);
-      const int rc = q.Step();
-      if (rc != SQLITE_DONE) s = q.Error(rc, "commit");
+      if (mode_ == TxMode::kWrite) s = Exec(kBumpVersion, "bump store version");
+      if (s.ok()) s = Exec(kCommit, "commit");
     }
-    if (s.ok()) {
-      Finish();
-    } else {
+    if (!s.ok()) {
       Rollback();
+      return s;
     }
+    if (mode_ == TxMode::kWrite) store_->cache().Committed(version_, version_ + 1, changes_);
+    Finish();
     return s;
   }
 
@@ -954,17 +979,23 @@ class SqliteTransaction final : public Transaction {
   }
 
   absl::StatusOr<Agent> GetAgent(std::string_view id) override {
-    return Get<Agent>(kGetAgent, "agent", id);
+    if (Cacheable(changes_.agents, id)) {
+      if (std::optional<Agent> hit = store_->cache().FindAgent(id, version_)) return *hit;
+    }
+    absl::StatusOr<Agent> a = Get<Agent>(kGetAgent, "agent", id);
+    if (a.ok() && cached_ && mode_ == TxMode::kRead) store_->cache().FillAgent(*a, version_);
+    return a;
   }
   absl::StatusOr<Agent> FindAgent(std::string_view tenant_id,
                                   std::string_view logical_id) override {
     return Get<Agent>(kFindAgent, "agent", tenant_id, logical_id);
   }
   absl::Status InsertAgent(const Agent& a) override {
-    return Insert(kInsertAgent, "insert agent", a, kGetAgent, a.id);
+    return Changed(changes_.agents, a.id, Insert(kInsertAgent, "insert agent", a, kGetAgent, a.id));
   }
   absl::Status UpdateAgent(const Agent& a) override {
-    return UpdateIdentified(kUpdateAgent, "update agent", a, kGetAgent, a.id);
+    return Changed(changes_.agents, a.id,
+                   UpdateIdentified(kUpdateAgent, "update agent", a, kGetAgent, a.id));
   }
   absl::StatusOr<std::vector<Agent>> ListAgents(std::string_view tenant_id) override {
     return List<Agent>(kListAgents, "list agents", tenant_id);
@@ -985,7 +1016,16 @@ class SqliteTransaction final : public Transaction {
   }
 
   absl::StatusOr<Registration> GetRegistration(std::string_view id) override {
-    return WithHeldBeat(Get<Registration>(kGetRegistration, "registration", id));
+    if (Cacheable(changes_.registrations, id)) {
+      if (std::optional<Registration> hit = store_->cache().FindRegistration(id, version_)) {
+        return WithHeldBeat(*std::move(hit));
+      }
+    }
+    absl::StatusOr<Registration> r = Get<Registration>(kGetRegistration, "registration", id);
+    if (r.ok() && cached_ && mode_ == TxMode::kRead) {
+      store_->cache().FillRegistration(*r, version_);
+    }
+    return WithHeldBeat(std::move(r));
   }
   absl::StatusOr<Registration> FindRegistration(std::string_view agent_id,
                                                 std::string_view instance_id) override {
@@ -994,12 +1034,12 @@ class SqliteTransaction final : public Transaction {
   }
   absl::Status InsertRegistration(const Registration& r) override {
     absl::Status s = Insert(kInsertRegistration, "insert registration", r, kGetRegistration, r.id);
-    return s.ok() ? PutLiveness(r) : s;
+    return Changed(changes_.registrations, r.id, s.ok() ? PutLiveness(r) : s);
   }
   absl::Status UpdateRegistration(const Registration& r) override {
     absl::Status s =
         UpdateIdentified(kUpdateRegistration, "update registration", r, kGetRegistration, r.id);
-    return s.ok() ? PutLiveness(r) : s;
+    return Changed(changes_.registrations, r.id, s.ok() ? PutLiveness(r) : s);
   }
   absl::StatusOr<std::vector<Registration>> ListRegistrations(std::string_view agent_id) override {
     absl::StatusOr<std::vector<Registration>> list =
@@ -1011,7 +1051,9 @@ class SqliteTransaction final : public Transaction {
   }
   // Writes a held beat (SqliteStore::FlushHeld's batch).
   absl::Status TouchRegistration(std::string_view id, Time at) {
-    return WriteLiveness(kTouchRegistration, id, at);
+    absl::Status s = WriteLiveness(kTouchRegistration, id, at);
+    if (s.ok()) changes_.seen.emplace_back(id, at);
+    return s;
   }
 
   absl::StatusOr<Command> GetCommand(std::string_view id) override {
@@ -1231,6 +1273,24 @@ class SqliteTransaction final : public Transaction {
  private:
   static absl::Status Finished() {
     return absl::FailedPreconditionError("sqlite store: the transaction is already finished");
+  }
+
+  // Whether a read of `id` may come from the cache: not after this transaction
+  // wrote it (the cache holds the committed record).
+  bool Cacheable(const std::vector<std::string>& written, std::string_view id) const {
+    return cached_ && std::find(written.begin(), written.end(), id) == written.end();
+  }
+  // Notes a write of a cached kind for Commit; passes `s` through.
+  static absl::Status Changed(std::vector<std::string>& written, std::string_view id,
+                              absl::Status s) {
+    if (s.ok()) written.emplace_back(id);
+    return s;
+  }
+
+  absl::Status Exec(Stmt stmt, std::string_view what) {
+    Query q(*conn_, stmt);
+    const int rc = q.Step();
+    return rc == SQLITE_DONE ? absl::OkStatus() : q.Error(rc, what);
   }
 
   absl::Status PutLiveness(const Registration& r) {
@@ -1502,6 +1562,9 @@ class SqliteTransaction final : public Transaction {
   SqliteStore::Impl* store_;
   std::unique_ptr<Connection> conn_;  // null once finished
   const TxMode mode_;
+  int64_t version_ = 0;   // store_version as of this transaction's snapshot
+  bool cached_ = false;   // the record cache is at version_
+  CacheChanges changes_;  // cached kinds this write transaction changed
 };
 
 }  // namespace

@@ -1,7 +1,8 @@
 // SqliteStore durability: a writer killed at a random moment never loses a commit
 // it saw succeed and never leaves a damaged file; handles on one file share state;
 // reopening keeps data without re-running the migration; held heartbeats reach the
-// file; checkpoints run in the background.
+// file; the record cache never serves a stale record; checkpoints run in the
+// background.
 #include <fcntl.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -15,6 +16,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <random>
 #include <string>
 #include <thread>
@@ -381,6 +383,82 @@ TEST_CASE(
     SqliteOptions empty;
     empty.beat_batch = 0;
     CHECK(SqliteStore::Open(path, empty).status().code() == absl::StatusCode::kInvalidArgument);
+  }
+}
+
+TEST_CASE("SqliteStore's record cache serves only what is committed and current") {
+  TempDir dir;
+  const std::string path = dir.File("cache.db");
+  absl::StatusOr<std::unique_ptr<SqliteStore>> a = SqliteStore::Open(path);
+  absl::StatusOr<std::unique_ptr<SqliteStore>> b = SqliteStore::Open(path);
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  const auto write = [](SqliteStore& store, const std::function<void(Transaction&)>& body) {
+    absl::StatusOr<std::unique_ptr<Transaction>> tx = store.Begin(TxMode::kWrite);
+    REQUIRE(tx.ok());
+    body(**tx);
+    REQUIRE((*tx)->Commit().ok());
+  };
+  const auto read = [](SqliteStore& store) {
+    absl::StatusOr<std::unique_ptr<Transaction>> tx = store.Begin(TxMode::kRead);
+    REQUIRE(tx.ok());
+    return std::move(*tx);
+  };
+  const auto enabled = [](Transaction& tx) {
+    absl::StatusOr<Agent> agent = tx.GetAgent("a1");
+    REQUIRE(agent.ok());
+    return agent->config.enabled;
+  };
+  const auto set_enabled = [&enabled](bool on) {
+    return [on, &enabled](Transaction& tx) {
+      absl::StatusOr<Agent> agent = tx.GetAgent("a1");
+      REQUIRE(agent.ok());
+      agent->config.enabled = on;
+      REQUIRE(tx.UpdateAgent(*agent).ok());
+      CHECK(enabled(tx) == on);  // a transaction reads its own write
+    };
+  };
+  const Agent agent = MakeAgent("a1", "t1");
+  write(**a, [&](Transaction& tx) {
+    REQUIRE(tx.InsertTenant(MakeTenant("t1")).ok());
+    REQUIRE(tx.InsertAgent(agent).ok());
+    REQUIRE(tx.InsertRegistration(MakeRegistration("r1", agent)).ok());
+  });
+  CHECK(enabled(*read(**a)));  // now cached in both handles
+  CHECK(enabled(*read(**b)));
+
+  SUBCASE("another process's commit empties the cache") {
+    write(**b, set_enabled(false));
+    CHECK_FALSE(enabled(*read(**a)));
+    const Time beat = kT0 + absl::Minutes(1);
+    REQUIRE((*b)->TouchRegistration("r1", beat).ok());
+    REQUIRE((*b)->FlushHeld().ok());
+    CHECK((*read(**a)).GetRegistration("r1")->last_seen_at == beat);
+  }
+  SUBCASE("a reader keeps its snapshot across a commit of its own process") {
+    std::unique_ptr<Transaction> before = read(**a);
+    CHECK(enabled(*before));
+    write(**a, set_enabled(false));
+    CHECK(enabled(*before));
+    CHECK_FALSE(enabled(*read(**a)));
+    before.reset();
+    CHECK_FALSE(enabled(*read(**b)));
+  }
+  SUBCASE("a rolled-back write leaves the cached record as committed") {
+    {
+      absl::StatusOr<std::unique_ptr<Transaction>> tx = (*a)->Begin(TxMode::kWrite);
+      REQUIRE(tx.ok());
+      set_enabled(false)(**tx);
+    }
+    CHECK(enabled(*read(**a)));
+  }
+  SUBCASE("written heartbeats update cached registrations") {
+    const Time beat = kT0 + absl::Minutes(2);
+    CHECK((*read(**a)).GetRegistration("r1")->last_seen_at == kT0);
+    REQUIRE((*a)->TouchRegistration("r1", beat).ok());
+    REQUIRE((*a)->FlushHeld().ok());
+    CHECK((*read(**a)).GetRegistration("r1")->last_seen_at == beat);
+    CHECK((*read(**b)).GetRegistration("r1")->last_seen_at == beat);
   }
 }
 

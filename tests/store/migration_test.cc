@@ -70,9 +70,11 @@ Tenant MakeTenant(const std::string& id) {
 }
 
 // A v4 database turned back into what schema v3 wrote: registrations get their
-// last_seen_at column back from registration_liveness, which goes.
+// last_seen_at column back from registration_liveness, which goes with
+// store_version.
 constexpr std::string_view kToV3 = R"sql(
 BEGIN;
+DROP TABLE store_version;
 CREATE TABLE registrations_v3 (
   id TEXT PRIMARY KEY,
   tenant_id TEXT NOT NULL,

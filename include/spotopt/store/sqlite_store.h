@@ -2,6 +2,8 @@
 // threads of this process and by other processes: write transactions take SQLite's
 // write lock (BEGIN IMMEDIATE) and wait up to `busy_timeout` for it, then fail with
 // Unavailable. The schema is versioned and migrated in one transaction on open.
+// Checkpoints of the WAL run on one background thread per store, with their own
+// connection, so that no commit waits for their fsyncs.
 #ifndef SPOTOPT_STORE_SQLITE_STORE_H_
 #define SPOTOPT_STORE_SQLITE_STORE_H_
 
@@ -28,6 +30,10 @@ struct SqliteOptions {
   // write transaction instead of one per beat. A zero hold writes every beat at once.
   Duration beat_hold = absl::Seconds(1);
   size_t beat_batch = 4096;
+  // Decoded agents and registrations kept per store, each kind up to this many
+  // (about 1 KiB a record), so an agent's request does not read and decode them
+  // again. Exact across processes: see src/store/record_cache.h. Zero keeps none.
+  size_t cached_records = 20000;
 };
 
 class SPOTOPT_EXPORT SqliteStore final : public Store {
