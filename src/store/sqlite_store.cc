@@ -634,7 +634,7 @@ class SqliteStore::Impl {
     if (!conn.ok()) return conn.status();
     absl::StatusOr<std::unique_ptr<Connection>> checkpoints = Connect(Purpose::kCheckpoint);
     if (!checkpoints.ok()) return checkpoints.status();
-    checkpointer_ = std::thread(&Impl::RunCheckpoints, this, *std::move(checkpoints));
+    background_ = std::thread(&Impl::RunBackground, this, *std::move(checkpoints));
     std::lock_guard lock(mu_);
     ++open_;
     idle_.push_back(*std::move(conn));
@@ -642,12 +642,8 @@ class SqliteStore::Impl {
   }
 
   ~Impl() {
-    {
-      std::lock_guard lock(checkpoint_mu_);
-      stopping_ = true;
-    }
-    checkpoint_due_cv_.notify_one();
-    if (checkpointer_.joinable()) checkpointer_.join();
+    Wake(&stopping_);
+    if (background_.joinable()) background_.join();
   }
   Impl(const Impl&) = delete;
   Impl& operator=(const Impl&) = delete;
@@ -706,15 +702,19 @@ class SqliteStore::Impl {
   // Heartbeats held for a batched write (Store::TouchRegistration).
   using Beats = std::vector<std::pair<std::string, Time>>;
 
-  // Holds the beat; true when a batch is due (full, or its oldest beat was held
-  // for beat_hold).
-  bool HoldBeat(std::string_view id, Time at) {
-    const auto now = std::chrono::steady_clock::now();
-    std::lock_guard lock(held_mu_);
-    if (held_.empty()) held_since_ = now;
-    auto [it, inserted] = held_.try_emplace(std::string(id), at);
-    if (!inserted && it->second < at) it->second = at;
-    return held_.size() >= options_.beat_batch || now - held_since_ >= hold_;
+  // Holds the beat, and has it written at once (a zero hold) or by the background
+  // thread when a batch is due (full, or its oldest beat was held for beat_hold).
+  absl::Status TouchRegistration(std::string_view id, Time at) {
+    if (!HoldBeat(id, at)) return absl::OkStatus();
+    if (hold_ == std::chrono::nanoseconds::zero()) return FlushHeld();
+    Wake(&beats_due_);
+    return absl::OkStatus();
+  }
+
+  // Writes the held beats in one transaction. A batch that fails stays held.
+  absl::Status FlushHeld() {
+    std::lock_guard flushing(flush_mu_);
+    return WriteHeld();
   }
 
   // Shows a held beat newer than what `r` was read with.
@@ -723,6 +723,20 @@ class SqliteStore::Impl {
     if (held_.empty()) return;
     auto it = held_.find(r.id);
     if (it != held_.end() && it->second > r.last_seen_at) r.last_seen_at = it->second;
+  }
+
+  RecordCache& cache() { return cache_; }
+
+ private:
+  absl::Status WriteHeld();  // with flush_mu_ held; defined after SqliteTransaction
+
+  bool HoldBeat(std::string_view id, Time at) {
+    const auto now = std::chrono::steady_clock::now();
+    std::lock_guard lock(held_mu_);
+    if (held_.empty()) held_since_ = now;
+    auto [it, inserted] = held_.try_emplace(std::string(id), at);
+    if (!inserted && it->second < at) it->second = at;
+    return held_.size() >= options_.beat_batch || now - held_since_ >= hold_;
   }
 
   Beats HeldBeats() {
@@ -740,12 +754,6 @@ class SqliteStore::Impl {
     held_since_ = std::chrono::steady_clock::now();
   }
 
-  // One batch at a time; a beat that finds a batch being written leaves it be.
-  std::mutex flush_mu_;
-
-  RecordCache& cache() { return cache_; }
-
- private:
   // The first connection enables WAL and migrates; the checkpoint connection runs
   // no statements of its own.
   enum class Purpose { kFirst, kPool, kCheckpoint };
@@ -786,32 +794,44 @@ class SqliteStore::Impl {
     return conn;
   }
 
-  // Checkpoints copy the WAL back into the database file and end with fsyncs that
-  // can take a hundred milliseconds. They run here, on their own connection and
-  // thread, so no transaction waits for one: readers and the writer go on while a
-  // passive checkpoint copies what they no longer need.
+  // The store's background thread does the writes no request should wait for:
+  // - held heartbeats, a batch at a time;
+  // - checkpoints, which copy the WAL back into the database file and end with
+  //   fsyncs that can take a hundred milliseconds. A checkpoint runs on its own
+  //   connection, and readers and the writer go on while a passive checkpoint copies
+  //   what they no longer need.
   static int OnWalCommit(void* self, sqlite3* /*db*/, const char* /*schema*/, int wal_pages) {
     if (wal_pages >= kCheckpointPages) {
       auto* impl = static_cast<Impl*>(self);
-      {
-        std::lock_guard lock(impl->checkpoint_mu_);
-        impl->checkpoint_due_ = true;
-      }
-      impl->checkpoint_due_cv_.notify_one();
+      impl->Wake(&impl->checkpoint_due_);
     }
     return SQLITE_OK;
   }
 
-  void RunCheckpoints(std::unique_ptr<Connection> conn) {
-    std::unique_lock lock(checkpoint_mu_);
+  // Sets one of the background thread's flags and wakes it.
+  void Wake(bool* flag) {
+    {
+      std::lock_guard lock(background_mu_);
+      *flag = true;
+    }
+    background_wake_.notify_one();
+  }
+
+  void RunBackground(std::unique_ptr<Connection> checkpoints) {
+    std::unique_lock lock(background_mu_);
     while (true) {
-      checkpoint_due_cv_.wait(lock, [this] { return checkpoint_due_ || stopping_; });
+      background_wake_.wait(lock, [this] { return checkpoint_due_ || beats_due_ || stopping_; });
       if (stopping_) return;
-      checkpoint_due_ = false;
+      const bool checkpoint = std::exchange(checkpoint_due_, false);
+      const bool beats = std::exchange(beats_due_, false);
       lock.unlock();
-      // A checkpoint that cannot finish (a reader still needs old frames) is
-      // simply run again after later commits.
-      sqlite3_wal_checkpoint_v2(conn->db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+      // A failed batch stays held for the next; a checkpoint that cannot finish (a
+      // reader still needs old frames) runs again after later commits.
+      if (beats) (void)FlushHeld();
+      if (checkpoint) {
+        sqlite3_wal_checkpoint_v2(checkpoints->db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
+                                  nullptr);
+      }
       lock.lock();
     }
   }
@@ -883,11 +903,14 @@ class SqliteStore::Impl {
   // 16 MiB of 4 KiB pages: a checkpoint's worth of work, well short of the reads
   // slowing down on a long WAL.
   static constexpr int kCheckpointPages = 4096;
-  std::mutex checkpoint_mu_;  // guards checkpoint_due_ and stopping_
-  std::condition_variable checkpoint_due_cv_;
+  std::mutex background_mu_;  // guards the three flags
+  std::condition_variable background_wake_;
   bool checkpoint_due_ = false;
+  bool beats_due_ = false;
   bool stopping_ = false;
-  std::thread checkpointer_;
+  std::thread background_;
+
+  std::mutex flush_mu_;  // one batch of held beats at a time
 
   const std::chrono::nanoseconds hold_;
   std::mutex held_mu_;                           // guards held_ and held_since_
@@ -1624,33 +1647,24 @@ absl::StatusOr<std::unique_ptr<Transaction>> SqliteStore::Begin(TxMode mode) {
   return std::unique_ptr<Transaction>(*std::move(tx));
 }
 
-absl::Status SqliteStore::TouchRegistration(std::string_view id, Time at) {
-  if (!impl_->HoldBeat(id, at)) return absl::OkStatus();
-  std::unique_lock flushing(impl_->flush_mu_, std::try_to_lock);
-  if (!flushing.owns_lock()) return absl::OkStatus();
-  // The beat is held whatever happens to the batch; a batch that fails stays held
-  // and the next one, or FlushHeld, tries again.
-  (void)WriteHeld();
-  return absl::OkStatus();
-}
-
-absl::Status SqliteStore::FlushHeld() {
-  std::lock_guard flushing(impl_->flush_mu_);
-  return WriteHeld();
-}
-
-absl::Status SqliteStore::WriteHeld() {
-  const Impl::Beats batch = impl_->HeldBeats();
+absl::Status SqliteStore::Impl::WriteHeld() {
+  const Beats batch = HeldBeats();
   if (batch.empty()) return absl::OkStatus();
-  absl::StatusOr<std::unique_ptr<SqliteTransaction>> tx = StartTransaction(*impl_, TxMode::kWrite);
+  absl::StatusOr<std::unique_ptr<SqliteTransaction>> tx = StartTransaction(*this, TxMode::kWrite);
   if (!tx.ok()) return tx.status();
   for (const auto& [id, at] : batch) {
     if (absl::Status s = (*tx)->TouchRegistration(id, at); !s.ok()) return s;
   }
   if (absl::Status s = (*tx)->Commit(); !s.ok()) return s;
-  impl_->ForgetWritten(batch);
+  ForgetWritten(batch);
   return absl::OkStatus();
 }
+
+absl::Status SqliteStore::TouchRegistration(std::string_view id, Time at) {
+  return impl_->TouchRegistration(id, at);
+}
+
+absl::Status SqliteStore::FlushHeld() { return impl_->FlushHeld(); }
 
 absl::Status SqliteStore::CheckIntegrity() {
   absl::StatusOr<std::unique_ptr<Connection>> conn = impl_->Acquire();

@@ -2,8 +2,8 @@
 // threads of this process and by other processes: write transactions take SQLite's
 // write lock (BEGIN IMMEDIATE) and wait up to `busy_timeout` for it, then fail with
 // Unavailable. The schema is versioned and migrated in one transaction on open.
-// Checkpoints of the WAL run on one background thread per store, with their own
-// connection, so that no commit waits for their fsyncs.
+// One background thread per store writes held heartbeats and checkpoints the WAL
+// (with its own connection), so that no request waits for either.
 #ifndef SPOTOPT_STORE_SQLITE_STORE_H_
 #define SPOTOPT_STORE_SQLITE_STORE_H_
 
@@ -26,10 +26,11 @@ struct SqliteOptions {
   // so). Other processes sharing the file are unaffected by this setting.
   int max_connections = 4;
   // How long a heartbeat may be held before it is written (Store::TouchRegistration),
-  // and how many distinct registrations' beats are held at most. A batch costs one
-  // write transaction instead of one per beat. A zero hold writes every beat at once.
+  // and how many distinct registrations' beats are held at most. The background
+  // thread writes a batch in one transaction instead of one per beat. A zero hold
+  // writes every beat at once, in the caller's thread.
   Duration beat_hold = absl::Seconds(1);
-  size_t beat_batch = 4096;
+  size_t beat_batch = 65536;
   // Decoded agents and registrations kept per store, each kind up to this many
   // (about 1 KiB a record), so an agent's request does not read and decode them
   // again. Exact across processes: see src/store/record_cache.h. Zero keeps none.
@@ -59,8 +60,6 @@ class SPOTOPT_EXPORT SqliteStore final : public Store {
 
  private:
   explicit SqliteStore(std::unique_ptr<Impl> impl);
-  // Writes the held beats in one transaction; the caller holds the flush lock.
-  absl::Status WriteHeld();
   std::unique_ptr<Impl> impl_;
 };
 
