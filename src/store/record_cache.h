@@ -43,7 +43,8 @@ struct CacheChanges {
 
 class RecordCache {
  public:
-  // Up to `capacity` records of each kind; a full kind starts over empty.
+  // Up to `capacity` records of each kind; a full kind takes no more until
+  // commits drop some.
   explicit RecordCache(size_t capacity) : capacity_(capacity) {}
   RecordCache(const RecordCache&) = delete;
   RecordCache& operator=(const RecordCache&) = delete;
@@ -117,8 +118,9 @@ class RecordCache {
   template <class T>
   void Fill(Map<T>& map, const std::string& id, const T& record, int64_t version) {
     std::lock_guard lock(mu_);
-    if (version != version_ || capacity_ == 0) return;
-    if (map.size() >= capacity_) map.clear();
+    // A full cache keeps what it has: starting over would make a working set
+    // larger than the cache copy records in and out for nothing.
+    if (version != version_ || map.size() >= capacity_) return;
     map.insert_or_assign(id, record);
   }
 
