@@ -338,7 +338,7 @@ absl::StatusOr<AgentConfig> Controller::Heartbeat(std::string_view tenant_id,
   }));
   if (renew) {
     SPOTOPT_RETURN_IF_ERROR(store_->TouchRegistration(renew->registration.id, now));
-    return std::move(renew->agent.config);
+    return renew->agent.config;
   }
   return InTransaction(
       *store_, TxMode::kWrite, [&](Transaction& tx) -> absl::StatusOr<AgentConfig> {
