@@ -772,12 +772,10 @@ class SqliteStore::Impl {
     absl::Status s = conn->Exec(
         options_.synchronous_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
         "configure connection");
-    if (!s.ok() || purpose == Purpose::kCheckpoint) {
-      if (!s.ok()) return s;
-      return conn;
-    }
+    if (!s.ok()) return s;
+    if (purpose == Purpose::kCheckpoint) return conn;
     // A large page cache keeps a fleet's rows in memory (a commit on another
-    // connection empties it, which is why the pool defaults to one connection);
+    // connection empties it, so the pool pays off only while most work is reads);
     // memory-mapped reads lose their map on every foreign commit, so they are off.
     s = conn->Exec("PRAGMA foreign_keys = ON; PRAGMA mmap_size = 0; PRAGMA cache_size = -262144",
                    "configure connection");

@@ -26,55 +26,16 @@
 #include <fmt/format.h>
 
 #include "spotopt/store/sqlite_store.h"
+#include "sqlite_fixture.h"
 
 namespace spotopt {
 namespace {
 
-const Time kT0 = FromMicros(1'763'000'000'000'000);
-
-// A fresh directory for one test's database, removed afterwards.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "spotopt-crash-XXXXXX").string();
-    REQUIRE(mkdtemp(tmpl.data()) != nullptr);
-    path_ = tmpl;
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  std::string File(std::string_view name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
-
-Tenant MakeTenant(const std::string& id) {
-  Tenant t;
-  t.id = id;
-  t.name = "tenant " + id;
-  t.created_at = t.updated_at = kT0;
-  return t;
-}
-
-Agent MakeAgent(const std::string& id, const std::string& tenant_id) {
-  Agent a;
-  a.id = id;
-  a.tenant_id = tenant_id;
-  a.logical_id = "logical-" + id;
-  a.placement.instance_id = "i-0123456789abcdef0";
-  a.placement.region = "us-east-1";
-  a.created_at = a.updated_at = a.placement_since = kT0;
-  return a;
-}
-
-Registration MakeRegistration(const std::string& id, const Agent& a) {
-  Registration r;
-  r.id = id;
-  r.tenant_id = a.tenant_id;
-  r.agent_id = a.id;
-  r.instance_id = a.placement.instance_id;
-  r.created_at = r.last_seen_at = kT0;
-  return r;
-}
+using testing::kT0;
+using testing::MakeAgent;
+using testing::MakeRegistration;
+using testing::MakeTenant;
+using testing::TempDir;
 
 Command MakeCommand(const std::string& id, const Agent& a) {
   Command c;

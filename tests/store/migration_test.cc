@@ -14,28 +14,16 @@
 #include <doctest/doctest.h>
 
 #include "spotopt/store/sqlite_store.h"
+#include "sqlite_fixture.h"
 
 namespace spotopt {
 namespace {
 
-const Time kT0 = FromMicros(1'763'000'000'000'000);
-
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl =
-        (std::filesystem::temp_directory_path() / "spotopt-migration-XXXXXX").string();
-    REQUIRE(mkdtemp(tmpl.data()) != nullptr);
-    path_ = tmpl;
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::string File(std::string_view name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
+using testing::kT0;
+using testing::MakeAgent;
+using testing::MakeRegistration;
+using testing::MakeTenant;
+using testing::TempDir;
 
 // Runs SQL on a plain connection, outside the store.
 void Exec(const std::string& path, const std::string& sql) {
@@ -59,14 +47,6 @@ int64_t QueryInt(const std::string& path, const std::string& sql) {
   sqlite3_finalize(stmt);
   sqlite3_close(db);
   return value;
-}
-
-Tenant MakeTenant(const std::string& id) {
-  Tenant t;
-  t.id = id;
-  t.name = "tenant " + id;
-  t.created_at = t.updated_at = kT0;
-  return t;
 }
 
 // A v4 database turned back into what schema v3 wrote: registrations get their
@@ -169,28 +149,6 @@ void CheckSameList(const std::vector<PriceObservation>& got,
     CAPTURE(i);
     CHECK(Fields(got[i]) == Fields(want[i]));
   }
-}
-
-Agent MakeAgent(const std::string& id, const std::string& tenant_id) {
-  Agent a;
-  a.id = id;
-  a.tenant_id = tenant_id;
-  a.logical_id = "logical-" + id;
-  a.placement.instance_id = "i-0123456789abcdef0";
-  a.placement.region = "us-east-1";
-  a.created_at = a.updated_at = a.placement_since = kT0;
-  return a;
-}
-
-Registration MakeRegistration(const std::string& id, const Agent& a, Time last_seen_at) {
-  Registration r;
-  r.id = id;
-  r.tenant_id = a.tenant_id;
-  r.agent_id = a.id;
-  r.instance_id = a.placement.instance_id;
-  r.created_at = kT0;
-  r.last_seen_at = last_seen_at;
-  return r;
 }
 
 // A fresh v3 database holding tenants t1 and t2, agent a1 of t1 and its
