@@ -112,6 +112,20 @@ absl::StatusOr<std::optional<std::string>> OptString(const boost::json::object& 
   return std::optional<std::string>(std::string(v->get_string()));
 }
 
+absl::StatusOr<std::optional<std::vector<std::string>>> OptStringList(const boost::json::object& o,
+                                                                      std::string_view key) {
+  const boost::json::value* v = Present(o, key);
+  if (!v) return std::optional<std::vector<std::string>>();
+  if (!v->is_array()) return Invalid(key, "must be an array of strings");
+  std::vector<std::string> out;
+  out.reserve(v->get_array().size());
+  for (const boost::json::value& item : v->get_array()) {
+    if (!item.is_string()) return Invalid(key, "must be an array of strings");
+    out.emplace_back(item.get_string());
+  }
+  return std::optional<std::vector<std::string>>(std::move(out));
+}
+
 absl::StatusOr<std::optional<bool>> OptBool(const boost::json::object& o, std::string_view key) {
   const boost::json::value* v = Present(o, key);
   if (!v) return std::optional<bool>();

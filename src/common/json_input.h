@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "spotopt/types.h"
 
@@ -26,6 +27,8 @@ absl::StatusOr<boost::json::object> ParseObject(std::string_view body);
 // wrong type is InvalidArgument naming the field.
 absl::StatusOr<std::optional<std::string>> OptString(const boost::json::object& o,
                                                      std::string_view key);
+absl::StatusOr<std::optional<std::vector<std::string>>> OptStringList(const boost::json::object& o,
+                                                                      std::string_view key);
 absl::StatusOr<std::optional<bool>> OptBool(const boost::json::object& o, std::string_view key);
 absl::StatusOr<std::optional<int64_t>> OptInt(const boost::json::object& o, std::string_view key);
 // Any finite JSON number.

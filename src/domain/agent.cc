@@ -26,6 +26,28 @@ absl::Status CheckRange(int64_t v, int64_t lo, int64_t hi, std::string_view fiel
   return absl::OkStatus();
 }
 
+// A list of instance types: each a short string with a family and a size
+// ("m5a.large"), at most kMaxCompatibleTypes, none twice.
+constexpr size_t kMaxCompatibleTypes = 16;
+absl::Status CheckInstanceTypes(const std::vector<std::string>& types) {
+  constexpr std::string_view kField = "compatible_instance_types";
+  if (types.size() > kMaxCompatibleTypes) {
+    return Invalid(kField, fmt::format("at most {} instance types", kMaxCompatibleTypes));
+  }
+  for (size_t i = 0; i < types.size(); ++i) {
+    const std::string field = fmt::format("{}[{}]", kField, i);
+    if (absl::Status s = ValidateShortString(types[i], field); !s.ok()) return s;
+    const size_t dot = types[i].find('.');
+    if (dot == 0 || dot == std::string::npos || dot + 1 == types[i].size()) {
+      return Invalid(field, "must be an instance type such as m5.large");
+    }
+    for (size_t j = 0; j < i; ++j) {
+      if (types[j] == types[i]) return Invalid(field, "appears twice");
+    }
+  }
+  return absl::OkStatus();
+}
+
 template <class T>
 void Assign(const std::optional<T>& value, T& field, bool& changed) {
   if (value && *value != field) {
@@ -138,8 +160,17 @@ absl::StatusOr<AgentConfig> ApplyPatch(const AgentConfig& config, const AgentCon
       return s;
     }
   }
+  if (p.ondemand_return_ratio) {
+    if (auto s = CheckRange(*p.ondemand_return_ratio, 0.01, 1.0, "ondemand_return_ratio");
+        !s.ok()) {
+      return s;
+    }
+  }
   if (p.risk_threshold) {
     if (auto s = CheckRange(*p.risk_threshold, 0.0, 1.0, "risk_threshold"); !s.ok()) return s;
+  }
+  if (p.compatible_instance_types) {
+    if (auto s = CheckInstanceTypes(*p.compatible_instance_types); !s.ok()) return s;
   }
   if (p.max_switches_per_day) {
     if (auto s = CheckRange(*p.max_switches_per_day, 0, 1000, "max_switches_per_day"); !s.ok()) {
@@ -179,10 +210,18 @@ absl::StatusOr<AgentConfig> ApplyPatch(const AgentConfig& config, const AgentCon
   Assign(p.terminate_wait_seconds, next.terminate_wait_seconds, changed);
   Assign(p.min_savings_percent, next.min_savings_percent, changed);
   Assign(p.ondemand_fallback_ratio, next.ondemand_fallback_ratio, changed);
+  Assign(p.ondemand_return_ratio, next.ondemand_return_ratio, changed);
   Assign(p.risk_threshold, next.risk_threshold, changed);
   Assign(p.max_switches_per_day, next.max_switches_per_day, changed);
   Assign(p.max_switches_per_week, next.max_switches_per_week, changed);
   Assign(p.min_pool_duration_hours, next.min_pool_duration_hours, changed);
+  Assign(p.compatible_instance_types, next.compatible_instance_types, changed);
+  if (next.ondemand_return_ratio >= next.ondemand_fallback_ratio) {
+    return Invalid(
+        p.ondemand_return_ratio ? "ondemand_return_ratio" : "ondemand_fallback_ratio",
+        fmt::format("ondemand_return_ratio ({}) must be below ondemand_fallback_ratio ({})",
+                    next.ondemand_return_ratio, next.ondemand_fallback_ratio));
+  }
   if (next.max_switches_per_day > next.max_switches_per_week) {
     return Invalid("max_switches_per_day", "must not exceed max_switches_per_week");
   }
@@ -236,6 +275,8 @@ absl::StatusOr<AgentConfigPatch> ParseConfigPatchJson(std::string_view text) {
       s = set(p.min_savings_percent, json::OptNumber);
     } else if (key == "ondemand_fallback_ratio") {
       s = set(p.ondemand_fallback_ratio, json::OptNumber);
+    } else if (key == "ondemand_return_ratio") {
+      s = set(p.ondemand_return_ratio, json::OptNumber);
     } else if (key == "risk_threshold") {
       s = set(p.risk_threshold, json::OptNumber);
     } else if (key == "max_switches_per_day") {
@@ -244,6 +285,8 @@ absl::StatusOr<AgentConfigPatch> ParseConfigPatchJson(std::string_view text) {
       s = set(p.max_switches_per_week, json::OptInt);
     } else if (key == "min_pool_duration_hours") {
       s = set(p.min_pool_duration_hours, json::OptNumber);
+    } else if (key == "compatible_instance_types") {
+      s = set(p.compatible_instance_types, json::OptStringList);
     } else if (key == "config_version" || key == "replica_enabled" ||
                key == "manual_replica_enabled" || key == "replica_count") {
       return Invalid(key, "is derived and read-only");

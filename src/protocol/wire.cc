@@ -1,5 +1,7 @@
 #include "protocol/wire.h"
 
+#include "domain/config_json.h"
+
 namespace spotopt::protocol {
 
 boost::json::value TimeJson(const std::optional<Time>& t) {
@@ -8,23 +10,11 @@ boost::json::value TimeJson(const std::optional<Time>& t) {
 }
 
 boost::json::object ConfigJson(const AgentConfig& c, int live_replicas) {
-  return {
-      {"enabled", c.enabled},
-      {"config_version", c.version},
-      {"auto_switch_enabled", c.auto_switch},
-      {"replica_mode", ToString(c.replica_mode)},
-      {"replica_enabled", c.replica_mode != ReplicaMode::kOff},
-      {"manual_replica_enabled", c.replica_mode == ReplicaMode::kManualStandby},
-      {"replica_count", live_replicas},
-      {"auto_terminate_enabled", c.auto_terminate},
-      {"terminate_wait_seconds", c.terminate_wait_seconds},
-      {"min_savings_percent", c.min_savings_percent},
-      {"ondemand_fallback_ratio", c.ondemand_fallback_ratio},
-      {"risk_threshold", c.risk_threshold},
-      {"max_switches_per_day", c.max_switches_per_day},
-      {"max_switches_per_week", c.max_switches_per_week},
-      {"min_pool_duration_hours", c.min_pool_duration_hours},
-  };
+  boost::json::object o = spotopt::ConfigJson(c);
+  o["replica_enabled"] = c.replica_mode != ReplicaMode::kOff;
+  o["manual_replica_enabled"] = c.replica_mode == ReplicaMode::kManualStandby;
+  o["replica_count"] = live_replicas;
+  return o;
 }
 
 boost::json::object CommandJson(const Command& c) {

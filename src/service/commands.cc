@@ -78,10 +78,15 @@ absl::StatusOr<Command> EnqueueSwitchInTx(Transaction& tx, const Agent& agent,
   if (req.target_mode == Mode::kSpot) {
     SPOTOPT_ASSIGN_OR_RETURN(Pool pool, ParsePoolId(req.target_pool_id, here.region));
     if (here.instance_type.empty()) return Refused("the agent's instance type is unknown");
-    if (pool.instance_type != here.instance_type) {
-      return Invalid("target_pool_id", "the agent keeps its instance type");
+    const std::vector<std::string>& compatible = agent.config.compatible_instance_types;
+    if (pool.instance_type != here.instance_type &&
+        std::find(compatible.begin(), compatible.end(), pool.instance_type) == compatible.end()) {
+      return Invalid("target_pool_id",
+                     "the agent keeps its instance type unless compatible_instance_types lists "
+                     "the target's");
     }
-    if (here.mode == Mode::kSpot && pool.az == here.az) {
+    if (here.mode == Mode::kSpot && pool.az == here.az &&
+        pool.instance_type == here.instance_type) {
       return Refused("the agent already runs in that pool");
     }
   } else if (here.mode == Mode::kOnDemand) {

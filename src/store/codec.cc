@@ -103,6 +103,10 @@ class Fields {
 
   absl::Status status() const { return status_; }
 
+  bool Has(std::string_view key) const {
+    return status_.ok() && obj_ != nullptr && obj_->contains(Sv(key));
+  }
+
   void Str(std::string_view key, std::string* out) {
     const json::value* v = Find(key);
     if (v == nullptr) return;
@@ -240,10 +244,6 @@ class Fields {
   }
 
  private:
-  bool Has(std::string_view key) const {
-    return status_.ok() && obj_ != nullptr && obj_->contains(Sv(key));
-  }
-
   const json::value* Find(std::string_view key) {
     if (!status_.ok()) return nullptr;
     const json::value* v = obj_->if_contains(Sv(key));
@@ -330,10 +330,14 @@ json::object ToJson(const AgentConfig& c) {
   o["terminate_wait_seconds"] = c.terminate_wait_seconds;
   PutReal(o, "min_savings_percent", c.min_savings_percent);
   PutReal(o, "ondemand_fallback_ratio", c.ondemand_fallback_ratio);
+  PutReal(o, "ondemand_return_ratio", c.ondemand_return_ratio);
   PutReal(o, "risk_threshold", c.risk_threshold);
   o["max_switches_per_day"] = c.max_switches_per_day;
   o["max_switches_per_week"] = c.max_switches_per_week;
   PutReal(o, "min_pool_duration_hours", c.min_pool_duration_hours);
+  if (!c.compatible_instance_types.empty()) {
+    o["compatible_instance_types"] = StringArray(c.compatible_instance_types);
+  }
   return o;
 }
 
@@ -347,10 +351,17 @@ absl::Status FromJson(const json::value& v, AgentConfig* out) {
   f.Int("terminate_wait_seconds", &out->terminate_wait_seconds);
   f.Real("min_savings_percent", &out->min_savings_percent);
   f.Real("ondemand_fallback_ratio", &out->ondemand_fallback_ratio);
+  // Added in 0.2: configs written before keep the default.
+  if (f.Has("ondemand_return_ratio")) {
+    f.Real("ondemand_return_ratio", &out->ondemand_return_ratio);
+  }
   f.Real("risk_threshold", &out->risk_threshold);
   f.Int("max_switches_per_day", &out->max_switches_per_day);
   f.Int("max_switches_per_week", &out->max_switches_per_week);
   f.Real("min_pool_duration_hours", &out->min_pool_duration_hours);
+  if (f.Has("compatible_instance_types")) {
+    f.Strings("compatible_instance_types", &out->compatible_instance_types);
+  }
   return f.status();
 }
 

@@ -302,10 +302,12 @@ Agent FullAgent() {
   a.config.terminate_wait_seconds = 0;
   a.config.min_savings_percent = 12.5;
   a.config.ondemand_fallback_ratio = 0.65;
+  a.config.ondemand_return_ratio = 0.55;
   a.config.risk_threshold = 0.125;
   a.config.max_switches_per_day = 9;
   a.config.max_switches_per_week = 40;
   a.config.min_pool_duration_hours = 0.75;
+  a.config.compatible_instance_types = {"c6a.xlarge", "c5.xlarge"};
   a.fallback_identity = true;
   a.created_at = At(4) + absl::Microseconds(123'456);
   a.updated_at = At(5);

@@ -21,6 +21,8 @@ TEST_CASE("defaults match the protocol's new-agent config") {
   CHECK(c.max_switches_per_day == 3);
   CHECK(c.max_switches_per_week == 10);
   CHECK(c.min_pool_duration_hours == 2.0);
+  CHECK(c.ondemand_return_ratio == 0.7);
+  CHECK(c.compatible_instance_types.empty());
 }
 
 TEST_CASE("a patch writes exactly what it names and bumps the version once") {
@@ -64,6 +66,52 @@ TEST_CASE("invalid values refuse the whole patch") {
   p.replica_mode = ReplicaMode::kOff;
   p.manual_replica = true;
   refused(p);
+}
+
+TEST_CASE("the return ratio stays below the fallback ratio, whichever a patch moves") {
+  AgentConfigPatch p;
+  p.ondemand_return_ratio = 0.8;  // equal to the default fallback ratio
+  CHECK(absl::IsInvalidArgument(ApplyPatch(AgentConfig{}, p).status()));
+  p = {};
+  p.ondemand_fallback_ratio = 0.6;  // below the default return ratio
+  const auto lowered = ApplyPatch(AgentConfig{}, p);
+  REQUIRE_FALSE(lowered.ok());
+  CHECK(lowered.status().message().find("ondemand_return_ratio") != std::string::npos);
+  p.ondemand_return_ratio = 0.5;
+  const auto both = ApplyPatch(AgentConfig{}, p);
+  REQUIRE(both.ok());
+  CHECK(both->ondemand_return_ratio == 0.5);
+  CHECK(both->ondemand_fallback_ratio == 0.6);
+  p = {};
+  p.ondemand_return_ratio = 0.0;
+  CHECK(absl::IsInvalidArgument(ApplyPatch(AgentConfig{}, p).status()));
+}
+
+TEST_CASE("compatible instance types: a list of distinct instance types") {
+  const auto p =
+      ParseConfigPatchJson(R"({"compatible_instance_types": ["m5a.large", "m6i.large"]})");
+  REQUIRE(p.ok());
+  const auto c = ApplyPatch(AgentConfig{}, *p);
+  REQUIRE(c.ok());
+  CHECK(c->compatible_instance_types == std::vector<std::string>{"m5a.large", "m6i.large"});
+  CHECK(c->version == 2);
+  for (const char* bad :
+       {R"({"compatible_instance_types": "m5a.large"})", R"({"compatible_instance_types": [1]})",
+        R"({"compatible_instance_types": ["m5a.large", "m5a.large"]})",
+        R"({"compatible_instance_types": ["large"]})", R"({"compatible_instance_types": [".x"]})",
+        R"({"compatible_instance_types": [""]})"}) {
+    CAPTURE(bad);
+    const auto parsed = ParseConfigPatchJson(bad);
+    CHECK((!parsed.ok() || !ApplyPatch(AgentConfig{}, *parsed).ok()));
+  }
+  AgentConfigPatch many;
+  many.compatible_instance_types = std::vector<std::string>(17, "m5.large");
+  for (size_t i = 0; i < 17; ++i) (*many.compatible_instance_types)[i] += std::to_string(i);
+  CHECK(absl::IsInvalidArgument(ApplyPatch(AgentConfig{}, many).status()));
+  // Emptying the list is a change like any other.
+  AgentConfigPatch clear;
+  clear.compatible_instance_types = std::vector<std::string>{};
+  CHECK(ApplyPatch(*c, clear)->compatible_instance_types.empty());
 }
 
 TEST_CASE("config JSON: protocol names, dashboard aliases, exact refusal") {

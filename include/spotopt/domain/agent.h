@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "spotopt/types.h"
 
@@ -26,10 +27,18 @@ struct AgentConfig {
   int64_t terminate_wait_seconds = 300;  // 0 is valid: terminate right away
   double min_savings_percent = 30.0;
   double ondemand_fallback_ratio = 0.8;
+  // Hysteresis: back from on-demand to spot only below this fraction of the on-demand
+  // price (and with min_savings_percent), so a price near the fallback line cannot make
+  // the agent flap. Always below ondemand_fallback_ratio.
+  double ondemand_return_ratio = 0.7;
   double risk_threshold = 0.3;
   int64_t max_switches_per_day = 3;
   int64_t max_switches_per_week = 10;
   double min_pool_duration_hours = 2.0;
+  // Other instance types the workload can run on (e.g. m5a.large for m5.large): the
+  // decision layer also weighs their pools. Agent v4 keeps its instance type, so leave
+  // it empty for agent v4 fleets; hosts whose agents can change type list them here.
+  std::vector<std::string> compatible_instance_types;
 
   friend bool operator==(const AgentConfig&, const AgentConfig&) = default;
 };
@@ -43,10 +52,12 @@ struct AgentConfigPatch {
   std::optional<int64_t> terminate_wait_seconds;
   std::optional<double> min_savings_percent;
   std::optional<double> ondemand_fallback_ratio;
+  std::optional<double> ondemand_return_ratio;
   std::optional<double> risk_threshold;
   std::optional<int64_t> max_switches_per_day;
   std::optional<int64_t> max_switches_per_week;
   std::optional<double> min_pool_duration_hours;
+  std::optional<std::vector<std::string>> compatible_instance_types;
   // The previous dashboard's switch: true selects manual_standby; false turns a
   // manual_standby agent's replicas off and leaves other modes alone.
   std::optional<bool> manual_replica;
