@@ -19,6 +19,7 @@ write_basic_package_version_file(${PROJECT_BINARY_DIR}/spotoptConfigVersion.cmak
   COMPATIBILITY SameMajorVersion)
 install(FILES ${PROJECT_BINARY_DIR}/spotoptConfig.cmake
               ${PROJECT_BINARY_DIR}/spotoptConfigVersion.cmake
+              ${PROJECT_SOURCE_DIR}/cmake/FindXGBoost.cmake
         DESTINATION ${SPOTOPT_CMAKE_DIR})
 file(RELATIVE_PATH SPOTOPT_PC_TO_PREFIX /prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig /prefix)
 configure_file(${PROJECT_SOURCE_DIR}/cmake/spotopt.pc.in ${PROJECT_BINARY_DIR}/spotopt.pc @ONLY)

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string_view>
 
+#include "spotopt/decision/decision.h"
 #include "spotopt/domain/agent.h"
 #include "spotopt/domain/command.h"
 #include "spotopt/domain/incident.h"
@@ -64,6 +65,23 @@ struct EnumCount<Signal> {
 template <>
 struct EnumCount<EventKind> {
   static constexpr int value = 7;
+};
+
+template <>
+struct EnumCount<decision::Trigger> {
+  static constexpr int value = 3;
+};
+template <>
+struct EnumCount<decision::Action> {
+  static constexpr int value = 5;
+};
+template <>
+struct EnumCount<decision::Reason> {
+  static constexpr int value = 9;
+};
+template <>
+struct EnumCount<decision::Guard> {
+  static constexpr int value = 17;
 };
 
 // Whether `e` is one of the enum's values (a cast from an integer may not be).

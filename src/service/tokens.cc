@@ -1,5 +1,7 @@
 #include "service/tokens.h"
 
+#include "common/sha256.h"
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -37,26 +39,11 @@ std::string RandomBase62(size_t length) {
   return out;
 }
 
-std::string Hex(const unsigned char* data, size_t n) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out(n * 2, '0');
-  for (size_t i = 0; i < n; ++i) {
-    out[2 * i] = kDigits[data[i] >> 4];
-    out[2 * i + 1] = kDigits[data[i] & 0xF];
-  }
-  return out;
-}
-
 std::string SaltedHash(std::string_view salt, std::string_view plaintext) {
   std::string input;
   input.reserve(salt.size() + plaintext.size());
   input.append(salt).append(plaintext);
-  std::array<unsigned char, EVP_MAX_MD_SIZE> digest;
-  unsigned int length = 0;
-  if (EVP_Digest(input.data(), input.size(), digest.data(), &length, EVP_sha256(), nullptr) != 1) {
-    std::abort();
-  }
-  return Hex(digest.data(), length);
+  return Sha256Hex(input);
 }
 
 }  // namespace

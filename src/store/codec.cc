@@ -258,6 +258,22 @@ class Fields {
 
 }  // namespace
 
+json::object ToJson(const EngineRef& e) {
+  json::object o;
+  o["name"] = Sv(e.name);
+  o["version"] = Sv(e.version);
+  o["sha256"] = Sv(e.sha256);
+  return o;
+}
+
+absl::Status FromJson(const json::value& v, EngineRef* out) {
+  Fields f(v, "EngineRef");
+  f.Str("name", &out->name);
+  f.Str("version", &out->version);
+  f.Str("sha256", &out->sha256);
+  return f.status();
+}
+
 json::object ToJson(const Tenant& t) {
   json::object o;
   o["id"] = Sv(t.id);
@@ -265,6 +281,8 @@ json::object ToJson(const Tenant& t) {
   PutEnum(o, "state", t.state);
   PutTime(o, "created_at", t.created_at);
   PutTime(o, "updated_at", t.updated_at);
+  if (t.engine) o["engine"] = ToJson(*t.engine);
+  if (t.previous_engine) o["previous_engine"] = ToJson(*t.previous_engine);
   return o;
 }
 
@@ -275,6 +293,8 @@ absl::Status FromJson(const json::value& v, Tenant* out) {
   f.Enum("state", &out->state);
   f.At("created_at", &out->created_at);
   f.At("updated_at", &out->updated_at);
+  f.OptNested("engine", &out->engine);
+  f.OptNested("previous_engine", &out->previous_engine);
   return f.status();
 }
 

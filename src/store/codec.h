@@ -26,6 +26,7 @@
 
 namespace spotopt::codec {
 
+boost::json::object ToJson(const EngineRef& e);
 boost::json::object ToJson(const Tenant& t);
 boost::json::object ToJson(const ApiToken& t);
 boost::json::object ToJson(const Placement& p);
@@ -47,6 +48,7 @@ boost::json::object ToJson(const CleanupLog& l);
 // Each fills *out from a document written by ToJson. A missing required key, a
 // wrong type or an unknown enum text is DataLoss naming the field; *out is then
 // unspecified.
+absl::Status FromJson(const boost::json::value& v, EngineRef* out);
 absl::Status FromJson(const boost::json::value& v, Tenant* out);
 absl::Status FromJson(const boost::json::value& v, ApiToken* out);
 absl::Status FromJson(const boost::json::value& v, Placement* out);

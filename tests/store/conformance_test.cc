@@ -118,7 +118,9 @@ std::vector<std::string> Ids(const std::vector<R>& records) {
 using Strings = std::vector<std::string>;
 
 // Every field of each record, for field-by-field comparison.
-auto Fields(const Tenant& t) { return std::tie(t.id, t.name, t.state, t.created_at, t.updated_at); }
+auto Fields(const Tenant& t) {
+  return std::tie(t.id, t.name, t.state, t.created_at, t.updated_at, t.engine, t.previous_engine);
+}
 auto Fields(const ApiToken& t) {
   return std::tie(t.prefix, t.tenant_id, t.salt, t.hash, t.created_at, t.expires_at);
 }
@@ -279,6 +281,8 @@ Tenant FullTenant() {
   t.state = TenantState::kSuspended;
   t.created_at = At(1) + absl::Microseconds(7);
   t.updated_at = At(2);
+  t.engine = EngineRef{"model", "2026.12.0", std::string(64, 'c')};
+  t.previous_engine = EngineRef{"rules", "1.0.0", std::string(64, 'd')};
   return t;
 }
 

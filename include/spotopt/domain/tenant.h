@@ -12,12 +12,25 @@ namespace spotopt {
 enum class TenantState { kActive, kSuspended, kDeleted };
 SPOTOPT_EXPORT std::string_view ToString(TenantState s);
 
+// A decision engine by identity (spotopt/decision/registry.h): the sha256 pins the
+// exact code or model file behind a name and version.
+struct EngineRef {
+  std::string name;
+  std::string version;
+  std::string sha256;
+  friend bool operator==(const EngineRef&, const EngineRef&) = default;
+};
+
 struct Tenant {
   std::string id;
   std::string name;
   TenantState state = TenantState::kActive;
   Time created_at;
   Time updated_at;
+  // The decision engine its agents are decided by (none: the built-in rules), and the
+  // one before it, which a rollback restores and decisions fall back to.
+  std::optional<EngineRef> engine;
+  std::optional<EngineRef> previous_engine;
 };
 
 // Tenant state machine. kDeleted is final; suspend/reactivate move between the others.
