@@ -505,7 +505,7 @@ absl::StatusOr<double> BareIngest(const Data& data, std::span<const uint32_t> or
                       nullptr) != SQLITE_OK) {
     return absl::InternalError(fmt::format("open {}", file.path()));
   }
-  // SqliteStore's settings (src/store/sqlite_store.cc).
+  // SqliteStore's settings (src/store/sqlite/pool.cc).
   for (const char* pragma : {"PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL",
                              "PRAGMA foreign_keys = ON", "PRAGMA mmap_size = 0",
                              "PRAGMA cache_size = -262144", "PRAGMA wal_autocheckpoint = 16384"}) {

@@ -1,0 +1,126 @@
+// The C ABI's shared pieces (common.h) and its library-wide entry points: version,
+// last error, free. Every entry point catches everything: a C caller has no way to
+// survive a C++ exception.
+#include "common.h"
+
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <initializer_list>
+#include <new>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "common/json_input.h"
+
+// The header's macros are what C callers compile against; they must not drift from
+// the project version the soname is built from. (Equal operands are the point.)
+// NOLINTBEGIN(misc-redundant-expression)
+static_assert(SPOTOPT_VERSION_MAJOR == SPOTOPT_PROJECT_VERSION_MAJOR &&
+                  SPOTOPT_VERSION_MINOR == SPOTOPT_PROJECT_VERSION_MINOR &&
+                  SPOTOPT_VERSION_PATCH == SPOTOPT_PROJECT_VERSION_PATCH,
+              "capi/spotopt.h version macros differ from the project version");
+// NOLINTEND(misc-redundant-expression)
+
+namespace spotopt::capi {
+namespace {
+
+thread_local std::string last_error;
+
+spotopt_status ToStatus(absl::StatusCode code) {
+  switch (code) {
+    case absl::StatusCode::kOk:
+      return SPOTOPT_OK;
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kOutOfRange:
+      return SPOTOPT_INVALID_ARGUMENT;
+    case absl::StatusCode::kNotFound:
+      return SPOTOPT_NOT_FOUND;
+    case absl::StatusCode::kFailedPrecondition:
+      return SPOTOPT_FAILED_PRECONDITION;
+    case absl::StatusCode::kAlreadyExists:
+      return SPOTOPT_ALREADY_EXISTS;
+    case absl::StatusCode::kUnauthenticated:
+      return SPOTOPT_UNAUTHENTICATED;
+    case absl::StatusCode::kPermissionDenied:
+      return SPOTOPT_PERMISSION_DENIED;
+    // Both mean "try again": a busy store or a lost optimistic race.
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kAborted:
+      return SPOTOPT_UNAVAILABLE;
+    default:
+      return SPOTOPT_INTERNAL;
+  }
+}
+
+}  // namespace
+
+spotopt_status Fail(spotopt_status status, std::string message) {
+  last_error = std::move(message);
+  return status;
+}
+
+spotopt_status Fail(const absl::Status& status) {
+  return Fail(ToStatus(status.code()), std::string(status.message()));
+}
+
+void ClearLastError() { last_error.clear(); }
+
+OutString CopyOut(std::string_view s) {
+  OutString p(static_cast<char*>(std::malloc(s.size() + 1)));
+  if (p == nullptr) throw std::bad_alloc();
+  std::memcpy(p.get(), s.data(), s.size());
+  p.get()[s.size()] = '\0';
+  return p;
+}
+
+spotopt_status Require(const char* function, std::initializer_list<Arg> args) {
+  for (const Arg& a : args) {
+    if (a.value == nullptr) {
+      return Fail(SPOTOPT_INVALID_ARGUMENT, fmt::format("{}: {} is NULL", function, a.name));
+    }
+  }
+  return SPOTOPT_OK;
+}
+
+spotopt_status StatusOut(const absl::Status& status) {
+  return status.ok() ? SPOTOPT_OK : Fail(status);
+}
+
+absl::StatusOr<boost::json::object> ObjectArg(const char* text, std::string_view name) {
+  if (text == nullptr) return boost::json::object();
+  absl::StatusOr<boost::json::object> parsed = spotopt::json::ParseObject(text);
+  if (!parsed.ok()) {
+    return absl::Status(parsed.status().code(),
+                        fmt::format("{}: {}", name, std::string(parsed.status().message())));
+  }
+  return parsed;
+}
+
+Time BoundArg(int64_t us) {
+  if (us == INT64_MIN) return absl::InfinitePast();
+  if (us == INT64_MAX) return absl::InfiniteFuture();
+  return FromMicros(us);
+}
+
+}  // namespace spotopt::capi
+
+extern "C" {
+
+const char* spotopt_version(void) {
+#define SPOTOPT_STR_(x) #x
+#define SPOTOPT_STR(x) SPOTOPT_STR_(x)
+  return SPOTOPT_STR(SPOTOPT_VERSION_MAJOR) "." SPOTOPT_STR(SPOTOPT_VERSION_MINOR) "." SPOTOPT_STR(
+      SPOTOPT_VERSION_PATCH);
+#undef SPOTOPT_STR
+#undef SPOTOPT_STR_
+}
+
+const char* spotopt_last_error(void) { return spotopt::capi::last_error.c_str(); }
+
+void spotopt_free(void* p) { std::free(p); }
+
+}  // extern "C"

@@ -1,0 +1,189 @@
+#include "store/memory/state.h"
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <variant>
+
+#include "fmt/format.h"
+
+namespace spotopt::memory {
+
+bool SameIdentity(const Agent& a, const Agent& b) {
+  return a.tenant_id == b.tenant_id && a.created_at == b.created_at;
+}
+bool SameIdentity(const Registration& a, const Registration& b) {
+  return a.tenant_id == b.tenant_id && a.agent_id == b.agent_id && a.instance_id == b.instance_id &&
+         a.created_at == b.created_at;
+}
+bool SameIdentity(const Command& a, const Command& b) {
+  return a.tenant_id == b.tenant_id && a.agent_id == b.agent_id && a.type == b.type &&
+         a.created_at == b.created_at;
+}
+bool SameIdentity(const Replica& a, const Replica& b) {
+  return a.tenant_id == b.tenant_id && a.agent_id == b.agent_id && a.created_at == b.created_at;
+}
+bool SameIdentity(const RunSegment& a, const RunSegment& b) {
+  return a.tenant_id == b.tenant_id && a.agent_id == b.agent_id && a.instance_id == b.instance_id &&
+         a.role == b.role && a.placement == b.placement && a.started_at == b.started_at;
+}
+
+void Database::Undo(UndoEntry& entry) {
+  std::visit(
+      [&](auto& op) {
+        using Op = std::decay_t<decltype(op)>;
+        if constexpr (requires { typename Op::Record; }) {
+          RemoveLast<typename Op::Record>(entry.row);
+        } else if constexpr (std::is_same_v<Op, std::unique_ptr<PriceDeletion>>) {
+          prices.Restore(*op);
+        } else {
+          Replace(entry.row, *op);
+        }
+      },
+      entry.op);
+}
+
+absl::Status Database::Check(const Agent& a, std::optional<Row> self) {
+  std::optional<Row> other = agent_by_logical.Find(LogicalKey()(a));
+  if (other && other != self) {
+    return absl::FailedPreconditionError(fmt::format(
+        "tenant {} already has an agent with logical id {}", a.tenant_id, a.logical_id));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Database::Check(const Registration& r, std::optional<Row> self) {
+  std::optional<Row> other = registration_by_instance.Find(InstanceKey()(r));
+  if (other && other != self) {
+    return absl::FailedPreconditionError(fmt::format(
+        "agent {} already has a registration for instance {}", r.agent_id, r.instance_id));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Database::Check(const Command& c, std::optional<Row> self) {
+  if (IsClosed(c.state)) return absl::OkStatus();
+  auto it = open_commands_by_agent.find(c.agent_id);
+  if (it == open_commands_by_agent.end()) return absl::OkStatus();
+  for (Row row : it->second) {
+    if (row == self) continue;
+    const Command& other = rows<Command>()[row];
+    if (c.state == CommandState::kLeased && other.state == CommandState::kLeased) {
+      return absl::FailedPreconditionError(
+          fmt::format("agent {} already has leased command {}", c.agent_id, other.id));
+    }
+    if (c.is_placement() && other.is_placement()) {
+      return absl::FailedPreconditionError(
+          fmt::format("agent {} already has open placement command {}", c.agent_id, other.id));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Database::Check(const Replica& r, std::optional<Row> self) {
+  if (!IsLive(r.state)) return absl::OkStatus();
+  auto it = live_replica_by_agent.find(r.agent_id);
+  if (it != live_replica_by_agent.end() && it->second != self) {
+    return absl::FailedPreconditionError(fmt::format("agent {} already has live replica {}",
+                                                     r.agent_id, rows<Replica>()[it->second].id));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Database::Check(const RunSegment& s, std::optional<Row> self) {
+  if (s.ended_at.has_value()) return absl::OkStatus();
+  std::optional<Row> other = open_segments.Find(OpenSegmentKey()(s));
+  if (other && other != self) {
+    return absl::FailedPreconditionError(
+        fmt::format("agent {} already has open {} run segment {} for instance {}", s.agent_id,
+                    ToString(s.role), rows<RunSegment>()[*other].id, s.instance_id));
+  }
+  return absl::OkStatus();
+}
+
+void Database::Relink(const Tenant*, const Tenant*, Row) {}
+
+void Database::Relink(const ApiToken* before, const ApiToken* after, Row row) {
+  Relist(tokens_by_tenant, before ? &before->tenant_id : nullptr,
+         after ? &after->tenant_id : nullptr, row);
+}
+
+absl::flat_hash_set<Row>* Database::ModeSet(const Agent* a) {
+  if (a == nullptr || a->lifecycle != Lifecycle::kActive) return nullptr;
+  return &active_agents_by_mode[static_cast<int>(a->config.replica_mode)];
+}
+
+void Database::Relink(const Agent* before, const Agent* after, Row row) {
+  Relist(agents_by_tenant, before ? &before->tenant_id : nullptr,
+         after ? &after->tenant_id : nullptr, row);
+  MoveInSets(ModeSet(before), ModeSet(after), row);
+}
+
+void Database::Relink(const AgentAlias* before, const AgentAlias* after, Row row) {
+  Relist(aliases_by_tenant, before ? &before->tenant_id : nullptr,
+         after ? &after->tenant_id : nullptr, row);
+}
+
+void Database::Relink(const Registration* before, const Registration* after, Row row) {
+  Relist(registrations_by_agent, before ? &before->agent_id : nullptr,
+         after ? &after->agent_id : nullptr, row);
+}
+
+const std::string* Database::OpenOwner(const Command* c) {
+  return c != nullptr && !IsClosed(c->state) ? &c->agent_id : nullptr;
+}
+
+void Database::Relink(const Command* before, const Command* after, Row row) {
+  Relist(commands_by_agent, before ? &before->agent_id : nullptr,
+         after ? &after->agent_id : nullptr, row);
+  Relist(open_commands_by_agent, OpenOwner(before), OpenOwner(after), row);
+}
+
+const std::string* Database::LiveOwner(const Replica* r) {
+  return r != nullptr && IsLive(r->state) ? &r->agent_id : nullptr;
+}
+
+void Database::Relink(const Replica* before, const Replica* after, Row row) {
+  Relist(replicas_by_agent, before ? &before->agent_id : nullptr,
+         after ? &after->agent_id : nullptr, row);
+  const std::string* was_live = LiveOwner(before);
+  const std::string* now_live = LiveOwner(after);
+  if (was_live != nullptr && now_live != nullptr && *was_live == *now_live) return;
+  if (was_live != nullptr) live_replica_by_agent.erase(*was_live);
+  if (now_live != nullptr) live_replica_by_agent[*now_live] = row;
+}
+
+absl::flat_hash_set<Row>* Database::OpenSet(const Incident* i) {
+  return i != nullptr && !i->closed_at.has_value() ? &open_incidents : nullptr;
+}
+
+void Database::Relink(const Incident* before, const Incident* after, Row row) {
+  Relist(incidents_by_agent, before ? &before->agent_id : nullptr,
+         after ? &after->agent_id : nullptr, row);
+  MoveInSets(OpenSet(before), OpenSet(after), row);
+}
+
+void Database::Relink(const AgentEvent* before, const AgentEvent* after, Row row) {
+  Relist(events_by_agent, before ? &before->agent_id : nullptr, after ? &after->agent_id : nullptr,
+         row);
+}
+
+void Database::Relink(const SwitchRecord* before, const SwitchRecord* after, Row row) {
+  Relist(switches_by_agent, before ? &before->agent_id : nullptr,
+         after ? &after->agent_id : nullptr, row);
+}
+
+void Database::Relink(const CleanupLog* before, const CleanupLog* after, Row row) {
+  Relist(cleanup_logs_by_agent, before ? &before->agent_id : nullptr,
+         after ? &after->agent_id : nullptr, row);
+}
+
+void Database::Relink(const RunSegment* before, const RunSegment* after, Row row) {
+  Relist(run_segments_by_agent, before ? &before->agent_id : nullptr,
+         after ? &after->agent_id : nullptr, row);
+  Relist(run_segments_by_tenant, before ? &before->tenant_id : nullptr,
+         after ? &after->tenant_id : nullptr, row);
+}
+
+}  // namespace spotopt::memory

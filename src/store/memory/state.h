@@ -1,0 +1,252 @@
+// MemoryStore's state: its tables and their indexes, the price store, the undo log's
+// entries, and the storage constraints (state.cc), behind one reader-writer lock.
+#ifndef SPOTOPT_STORE_MEMORY_STATE_H_
+#define SPOTOPT_STORE_MEMORY_STATE_H_
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "fmt/format.h"
+#include "store/memory/price_store.h"
+#include "store/memory/tables.h"
+
+namespace spotopt::memory {
+
+// One write to take back: the row of an R was inserted (Inserted<R>), or was updated
+// and held *old before. Inserts, the common case, cost no copy of the record.
+template <typename R>
+struct Inserted {
+  using Record = R;
+};
+
+template <typename... R>
+using UndoOp = std::variant<Inserted<R>..., std::unique_ptr<R>..., std::unique_ptr<PriceDeletion>>;
+
+struct UndoEntry {
+  Row row;  // unused for a price deletion
+  UndoOp<Tenant, ApiToken, Agent, AgentAlias, Registration, Command, Replica, Incident, AgentEvent,
+         SwitchRecord, CleanupLog, RunSegment>
+      op;
+};
+
+// The identity an Update must not change (store.h); SqliteStore matches the same
+// fields in its UPDATE statements.
+bool SameIdentity(const Agent& a, const Agent& b);
+bool SameIdentity(const Registration& a, const Registration& b);
+bool SameIdentity(const Command& a, const Command& b);
+bool SameIdentity(const Replica& a, const Replica& b);
+// Everything but ended_at.
+bool SameIdentity(const RunSegment& a, const RunSegment& b);
+template <typename R>
+bool SameIdentity(const R&, const R&) {
+  return true;
+}
+
+// Everything a MemoryStore holds. MemoryStore::State, the name its public header
+// gives it, derives from this (memory_store.cc), so that this folder's files name it
+// in their own namespace.
+struct Database {
+  // A standard mutex rather than absl::Mutex: Debian's prebuilt Abseil is invisible
+  // to ThreadSanitizer, which then reports races that the lock prevents.
+  // Untimed locking on purpose: ThreadSanitizer does not see the clock-based
+  // variants, and in-memory transactions are short, so Begin simply waits.
+  std::shared_mutex mu;
+  int64_t next_seq = 1;
+  int64_t next_price_seq = 1;  // numbered apart from commands, as SQLite does
+
+  std::tuple<Table<Tenant>, Table<ApiToken>, Table<Agent>, Table<AgentAlias>, Table<Registration>,
+             Table<Command>, Table<Replica>, Table<Incident>, Table<AgentEvent>,
+             Table<SwitchRecord>, Table<CleanupLog>, Table<RunSegment>>
+      tables;
+  PriceStore prices;
+
+  RowLists tokens_by_tenant;
+  RowLists agents_by_tenant;
+  RowLists aliases_by_tenant;
+  RowIndex<Agent, LogicalKey> agent_by_logical{&rows<Agent>()};
+  // Active agents, by config.replica_mode.
+  std::array<absl::flat_hash_set<Row>, 3> active_agents_by_mode;
+  RowLists registrations_by_agent;
+  RowIndex<Registration, InstanceKey> registration_by_instance{&rows<Registration>()};
+  RowLists commands_by_agent;
+  RowLists open_commands_by_agent;  // PENDING or LEASED
+  RowLists replicas_by_agent;
+  absl::flat_hash_map<std::string, Row, StringHash, StringEq> live_replica_by_agent;
+  RowLists incidents_by_agent;
+  absl::flat_hash_set<Row> open_incidents;
+  RowLists events_by_agent;
+  RowLists switches_by_agent;
+  RowLists cleanup_logs_by_agent;
+  RowLists run_segments_by_agent;
+  RowLists run_segments_by_tenant;
+  RowIndex<RunSegment, OpenSegmentKey> open_segments{&rows<RunSegment>()};
+
+  template <typename R>
+  Table<R>& table() {
+    return std::get<Table<R>>(tables);
+  }
+  template <typename R>
+  Rows<R>& rows() {
+    return table<R>().rows;
+  }
+
+  template <typename R, typename Key>
+  absl::StatusOr<R> Get(const Key& key) {
+    std::optional<Row> row = table<R>().by_key.Find(key);
+    if (!row) return NotFound<R>(key);
+    return rows<R>()[*row];
+  }
+
+  template <typename R, typename Key>
+  static absl::Status NotFound(const Key& key) {
+    return absl::NotFoundError(fmt::format("{} {} not found", Traits<R>::kName, KeyText(key)));
+  }
+
+  // Appends the record; the caller has checked key and constraints.
+  template <typename R>
+  Row Append(R record) {
+    Rows<R>& all = rows<R>();
+    all.push_back(std::move(record));
+    Row row = static_cast<Row>(all.size() - 1);
+    table<R>().by_key.Insert(row);
+    IndexKeys(all[row], row, true);
+    Relink(nullptr, &all[row], row);
+    return row;
+  }
+
+  // Puts `record` into `row` and hands back what the row held. The primary key stays.
+  template <typename R>
+  void Replace(Row row, R& record) {
+    R& current = rows<R>()[row];
+    IndexKeys(current, row, false);
+    std::swap(current, record);
+    IndexKeys(current, row, true);
+    Relink(&record, &current, row);
+  }
+
+  template <typename R>
+  void RemoveLast(Row row) {
+    Rows<R>& all = rows<R>();
+    Relink(&all[row], nullptr, row);
+    IndexKeys(all[row], row, false);
+    table<R>().by_key.Erase(row);
+    all.pop_back();
+  }
+
+  template <typename R>
+  absl::Status Insert(R record, std::vector<UndoEntry>& undo) {
+    auto key = typename Traits<R>::Key()(record);
+    if (table<R>().by_key.Find(key)) {
+      return absl::AlreadyExistsError(
+          fmt::format("{} {} already exists", Traits<R>::kName, KeyText(key)));
+    }
+    if (absl::Status s = Check(record, std::nullopt); !s.ok()) return s;
+    Row row = Append(std::move(record));
+    undo.push_back(UndoEntry{row, Inserted<R>()});
+    return absl::OkStatus();
+  }
+
+  template <typename R>
+  absl::Status Update(R record, std::vector<UndoEntry>& undo) {
+    auto key = typename Traits<R>::Key()(record);
+    std::optional<Row> row = table<R>().by_key.Find(key);
+    if (!row) return NotFound<R>(key);
+    if (!SameIdentity(rows<R>()[*row], record)) {
+      return absl::FailedPreconditionError(
+          fmt::format("{} {}: its identity cannot change", Traits<R>::kName, KeyText(key)));
+    }
+    if (absl::Status s = Check(record, row); !s.ok()) return s;
+    if constexpr (std::is_same_v<R, Command>) record.seq = rows<Command>()[*row].seq;
+    Replace(*row, record);
+    undo.push_back(UndoEntry{*row, std::make_unique<R>(std::move(record))});
+    return absl::OkStatus();
+  }
+
+  void Undo(UndoEntry& entry);
+
+  // Copies `selected` rows out in the order of `less`.
+  template <typename R, typename Less>
+  std::vector<R> Collect(std::vector<Row> selected, Less less) {
+    const Rows<R>& all = rows<R>();
+    std::sort(selected.begin(), selected.end(), [&](Row a, Row b) { return less(all[a], all[b]); });
+    std::vector<R> out;
+    out.reserve(selected.size());
+    for (Row row : selected) out.push_back(all[row]);
+    return out;
+  }
+
+  template <typename R, typename Less>
+  std::vector<R> CollectList(const RowLists& lists, std::string_view owner, Less less) {
+    auto it = lists.find(owner);
+    if (it == lists.end()) return {};
+    return Collect<R>(it->second, less);
+  }
+
+  // Storage constraints, checked before anything is written. `self` is the row being
+  // updated, absent for an insert.
+  template <typename R>
+  absl::Status Check(const R&, std::optional<Row>) {
+    return absl::OkStatus();
+  }
+
+  absl::Status Check(const Agent& a, std::optional<Row> self);
+  absl::Status Check(const Registration& r, std::optional<Row> self);
+  absl::Status Check(const Command& c, std::optional<Row> self);
+  absl::Status Check(const Replica& r, std::optional<Row> self);
+  absl::Status Check(const RunSegment& s, std::optional<Row> self);
+
+  // Unique secondary keys hash the row's contents, so they are taken out before the row
+  // changes and put back after.
+  template <typename R>
+  void IndexKeys(const R& record, Row row, bool add) {
+    if constexpr (std::is_same_v<R, Agent>) {
+      add ? agent_by_logical.Insert(row) : agent_by_logical.Erase(row);
+    } else if constexpr (std::is_same_v<R, Registration>) {
+      add ? registration_by_instance.Insert(row) : registration_by_instance.Erase(row);
+    } else if constexpr (std::is_same_v<R, RunSegment>) {
+      if (!record.ended_at.has_value()) {
+        add ? open_segments.Insert(row) : open_segments.Erase(row);
+      }
+    }
+  }
+
+  // Moves `row` in the lists and sets from where `before` put it to where `after` puts
+  // it; null stands for "no record".
+  void Relink(const Tenant*, const Tenant*, Row);
+  void Relink(const ApiToken* before, const ApiToken* after, Row row);
+  void Relink(const Agent* before, const Agent* after, Row row);
+  void Relink(const AgentAlias* before, const AgentAlias* after, Row row);
+  void Relink(const Registration* before, const Registration* after, Row row);
+  void Relink(const Command* before, const Command* after, Row row);
+  void Relink(const Replica* before, const Replica* after, Row row);
+  void Relink(const Incident* before, const Incident* after, Row row);
+  void Relink(const AgentEvent* before, const AgentEvent* after, Row row);
+  void Relink(const SwitchRecord* before, const SwitchRecord* after, Row row);
+  void Relink(const CleanupLog* before, const CleanupLog* after, Row row);
+  void Relink(const RunSegment* before, const RunSegment* after, Row row);
+
+  // The set or owner a record is indexed under, if any.
+  absl::flat_hash_set<Row>* ModeSet(const Agent* a);
+  static const std::string* OpenOwner(const Command* c);
+  static const std::string* LiveOwner(const Replica* r);
+  absl::flat_hash_set<Row>* OpenSet(const Incident* i);
+};
+
+}  // namespace spotopt::memory
+
+#endif  // SPOTOPT_STORE_MEMORY_STATE_H_

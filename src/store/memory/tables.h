@@ -1,0 +1,291 @@
+// MemoryStore's tables. Every record is kept by value in an append-only row array
+// per record type (chunked: rows never move, so indexes refer to them by row number).
+// These records are never deleted through the interface; only the rollback of an
+// insert removes a row, and as writers are serialized and undo runs in reverse, that
+// row is always the last one.
+//
+// Indexes: the primary key and the unique secondary keys are hash sets of row numbers
+// that hash the key stored in the row itself (a few bytes per record instead of a copy
+// of the key); per-tenant and per-agent lists map the owner id to row numbers.
+#ifndef SPOTOPT_STORE_MEMORY_TABLES_H_
+#define SPOTOPT_STORE_MEMORY_TABLES_H_
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/hash/hash.h"
+#include "fmt/format.h"
+#include "spotopt/domain/agent.h"
+#include "spotopt/domain/command.h"
+#include "spotopt/domain/incident.h"
+#include "spotopt/domain/replica.h"
+#include "spotopt/domain/report.h"
+#include "spotopt/domain/run_segment.h"
+#include "spotopt/domain/tenant.h"
+
+namespace spotopt::memory {
+
+using Row = uint32_t;
+using KeyPair = std::pair<std::string_view, std::string_view>;
+
+// Primary keys.
+struct TenantKey {
+  std::string_view operator()(const Tenant& t) const { return t.id; }
+};
+struct TokenKey {
+  std::string_view operator()(const ApiToken& t) const { return t.prefix; }
+};
+struct AgentKey {
+  std::string_view operator()(const Agent& a) const { return a.id; }
+};
+struct AliasKey {
+  KeyPair operator()(const AgentAlias& a) const { return {a.tenant_id, a.logical_id}; }
+};
+struct RegistrationKey {
+  std::string_view operator()(const Registration& r) const { return r.id; }
+};
+struct CommandKey {
+  std::string_view operator()(const Command& c) const { return c.id; }
+};
+struct ReplicaKey {
+  std::string_view operator()(const Replica& r) const { return r.id; }
+};
+struct IncidentKey {
+  std::string_view operator()(const Incident& i) const { return i.id; }
+};
+struct EventKey {
+  std::string_view operator()(const AgentEvent& e) const { return e.id; }
+};
+struct SwitchKey {
+  std::string_view operator()(const SwitchRecord& s) const { return s.id; }
+};
+struct CleanupKey {
+  std::string_view operator()(const CleanupLog& l) const { return l.id; }
+};
+struct RunSegmentKey {
+  std::string_view operator()(const RunSegment& s) const { return s.id; }
+};
+// Unique secondary keys.
+struct LogicalKey {
+  KeyPair operator()(const Agent& a) const { return {a.tenant_id, a.logical_id}; }
+};
+struct InstanceKey {
+  KeyPair operator()(const Registration& r) const { return {r.agent_id, r.instance_id}; }
+};
+// Only open segments are in this index: at most one per (agent, instance, role).
+struct OpenSegment {
+  std::string_view agent_id;
+  std::string_view instance_id;
+  RunRole role;
+  friend bool operator==(const OpenSegment&, const OpenSegment&) = default;
+};
+struct OpenSegmentKey {
+  OpenSegment operator()(const RunSegment& s) const { return {s.agent_id, s.instance_id, s.role}; }
+};
+
+template <typename R>
+struct Traits;
+template <>
+struct Traits<Tenant> {
+  using Key = TenantKey;
+  static constexpr std::string_view kName = "tenant";
+};
+template <>
+struct Traits<ApiToken> {
+  using Key = TokenKey;
+  static constexpr std::string_view kName = "token";
+};
+template <>
+struct Traits<Agent> {
+  using Key = AgentKey;
+  static constexpr std::string_view kName = "agent";
+};
+template <>
+struct Traits<AgentAlias> {
+  using Key = AliasKey;
+  static constexpr std::string_view kName = "alias";
+};
+template <>
+struct Traits<Registration> {
+  using Key = RegistrationKey;
+  static constexpr std::string_view kName = "registration";
+};
+template <>
+struct Traits<Command> {
+  using Key = CommandKey;
+  static constexpr std::string_view kName = "command";
+};
+template <>
+struct Traits<Replica> {
+  using Key = ReplicaKey;
+  static constexpr std::string_view kName = "replica";
+};
+template <>
+struct Traits<Incident> {
+  using Key = IncidentKey;
+  static constexpr std::string_view kName = "incident";
+};
+template <>
+struct Traits<AgentEvent> {
+  using Key = EventKey;
+  static constexpr std::string_view kName = "event";
+};
+
+template <>
+struct Traits<SwitchRecord> {
+  using Key = SwitchKey;
+  static constexpr std::string_view kName = "switch";
+};
+template <>
+struct Traits<CleanupLog> {
+  using Key = CleanupKey;
+  static constexpr std::string_view kName = "cleanup log";
+};
+template <>
+struct Traits<RunSegment> {
+  using Key = RunSegmentKey;
+  static constexpr std::string_view kName = "run segment";
+};
+
+inline std::string KeyText(std::string_view key) { return std::string(key); }
+inline std::string KeyText(const KeyPair& key) {
+  return fmt::format("{}/{}", key.first, key.second);
+}
+
+// This Abseil build has its own string_view type, so std::string_view keys are hashed
+// through it.
+inline absl::string_view AbslView(std::string_view s) {
+  return absl::string_view(s.data(), s.size());
+}
+inline size_t HashKey(std::string_view key) {
+  return absl::Hash<absl::string_view>()(AbslView(key));
+}
+inline size_t HashKey(const KeyPair& key) {
+  return absl::Hash<std::pair<absl::string_view, absl::string_view>>()(
+      {AbslView(key.first), AbslView(key.second)});
+}
+inline size_t HashKey(const OpenSegment& key) {
+  return absl::Hash<std::tuple<absl::string_view, absl::string_view, RunRole>>()(
+      {AbslView(key.agent_id), AbslView(key.instance_id), key.role});
+}
+
+// Lets maps keyed by std::string be searched with a std::string_view.
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return HashKey(s); }
+};
+struct StringEq {
+  using is_transparent = void;
+  bool operator()(std::string_view a, std::string_view b) const { return a == b; }
+};
+
+// Records by value in fixed-size chunks: no per-record allocation, no reallocation peak
+// while growing, and a row's address never changes.
+template <typename R>
+class Rows {
+ public:
+  size_t size() const { return size_; }
+  R& operator[](size_t row) { return chunks_[row / kChunk][row % kChunk]; }
+  const R& operator[](size_t row) const { return chunks_[row / kChunk][row % kChunk]; }
+
+  void push_back(R record) {
+    if (size_ == chunks_.size() * kChunk) chunks_.push_back(std::make_unique<R[]>(kChunk));
+    (*this)[size_++] = std::move(record);
+  }
+  // Frees what the last record holds; its slot stays for the next push_back.
+  void pop_back() { (*this)[--size_] = R(); }
+
+ private:
+  static constexpr size_t kChunk = 256;
+  std::vector<std::unique_ptr<R[]>> chunks_;
+  size_t size_ = 0;
+};
+
+// A set of rows found by a key read from the rows themselves.
+template <typename R, typename KeyOf>
+class RowIndex {
+ public:
+  using Key = std::decay_t<decltype(KeyOf()(std::declval<const R&>()))>;
+
+  explicit RowIndex(const Rows<R>* rows) : set_(0, Hash{rows}, Eq{rows}) {}
+  RowIndex(const RowIndex&) = delete;
+  RowIndex& operator=(const RowIndex&) = delete;
+
+  std::optional<Row> Find(const Key& key) const {
+    auto it = set_.find(key);
+    if (it == set_.end()) return std::nullopt;
+    return *it;
+  }
+  // The row's key must not be in the index yet (callers check first).
+  void Insert(Row row) { set_.insert(row); }
+  // Must run while the row still holds the key it was inserted with.
+  void Erase(Row row) { set_.erase(row); }
+
+ private:
+  struct Hash {
+    using is_transparent = void;
+    const Rows<R>* rows;
+    size_t operator()(Row row) const { return (*this)(KeyOf()((*rows)[row])); }
+    size_t operator()(const Key& key) const { return HashKey(key); }
+  };
+  struct Eq {
+    using is_transparent = void;
+    const Rows<R>* rows;
+    Key At(Row row) const { return KeyOf()((*rows)[row]); }
+    bool operator()(Row a, Row b) const { return At(a) == At(b); }
+    bool operator()(Row a, const Key& b) const { return At(a) == b; }
+    bool operator()(const Key& a, Row b) const { return a == At(b); }
+  };
+  absl::flat_hash_set<Row, Hash, Eq> set_;
+};
+
+template <typename R>
+struct Table {
+  Table() = default;
+  Table(const Table&) = delete;
+  Table& operator=(const Table&) = delete;
+
+  Rows<R> rows;
+  RowIndex<R, typename Traits<R>::Key> by_key{&rows};
+};
+
+// Owner id -> rows it owns, in insertion order (lists sort on the way out).
+using RowLists = absl::flat_hash_map<std::string, std::vector<Row>, StringHash, StringEq>;
+
+inline void AddRow(RowLists& lists, const std::string& key, Row row) { lists[key].push_back(row); }
+
+inline void RemoveRow(RowLists& lists, const std::string& key, Row row) {
+  auto it = lists.find(key);
+  std::vector<Row>& rows = it->second;
+  // Rows leave mostly from the back (rollbacks), so search from there.
+  rows.erase(std::find(rows.rbegin(), rows.rend(), row).base() - 1);
+  if (rows.empty()) lists.erase(it);
+}
+
+// Moves `row` from the list of `from` to the list of `to`; null means "not listed".
+inline void Relist(RowLists& lists, const std::string* from, const std::string* to, Row row) {
+  if (from != nullptr && to != nullptr && *from == *to) return;
+  if (from != nullptr) RemoveRow(lists, *from, row);
+  if (to != nullptr) AddRow(lists, *to, row);
+}
+
+inline void MoveInSets(absl::flat_hash_set<Row>* from, absl::flat_hash_set<Row>* to, Row row) {
+  if (from == to) return;
+  if (from != nullptr) from->erase(row);
+  if (to != nullptr) to->insert(row);
+}
+
+}  // namespace spotopt::memory
+
+#endif  // SPOTOPT_STORE_MEMORY_TABLES_H_

@@ -1,0 +1,123 @@
+// SqliteStore's shared state: the connection pool and the writer queue (pool.cc),
+// the held heartbeats and the background thread (background.cc), and the record
+// cache. Transactions (transaction.h) borrow a connection from here.
+#ifndef SPOTOPT_STORE_SQLITE_STORE_IMPL_H_
+#define SPOTOPT_STORE_SQLITE_STORE_IMPL_H_
+
+#include <sqlite3.h>
+
+#include <array>
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "spotopt/store/sqlite_store.h"
+#include "store/record_cache.h"
+#include "store/sqlite/connection.h"
+#include "store/sqlite/statements.h"
+
+namespace spotopt {
+
+// Hidden, though nested in an exported class: its out-of-line members are no part of
+// the shared library's interface.
+class __attribute__((visibility("hidden"))) SqliteStore::Impl {
+ public:
+  Impl(std::string path, SqliteOptions options);
+  ~Impl();
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
+
+  // Opens the first connection: WAL mode and the schema migration happen here, once.
+  absl::Status Init();
+
+  // Borrows a connection, opening one when none is idle and the pool has room.
+  absl::StatusOr<std::unique_ptr<sqlite::Connection>> Acquire();
+  void Release(std::unique_ptr<sqlite::Connection> conn);
+
+  // Writers of this process queue here, on a condition rather than by polling
+  // SQLite's lock; BEGIN IMMEDIATE then only waits for other processes.
+  absl::Status AcquireWriter();
+  void ReleaseWriter();
+
+  // Heartbeats held for a batched write (Store::TouchRegistration).
+  using Beats = std::vector<std::pair<std::string, Time>>;
+
+  // Holds the beat, and has it written at once (a zero hold) or by the background
+  // thread when a batch is due (full, or its oldest beat was held for beat_hold).
+  absl::Status TouchRegistration(std::string_view id, Time at);
+
+  // Writes the held beats in one transaction. A batch that fails stays held.
+  absl::Status FlushHeld();
+
+  // Shows a held beat newer than what `r` was read with.
+  void ApplyHeld(Registration& r);
+
+  RecordCache& cache() { return cache_; }
+
+ private:
+  absl::Status WriteHeld();  // with flush_mu_ held
+  bool HoldBeat(std::string_view id, Time at);
+  Beats HeldBeats();
+  // Drops the written beats, except those renewed while the batch was written.
+  void ForgetWritten(const Beats& written);
+
+  // The first connection enables WAL and migrates; the checkpoint connection runs
+  // no statements of its own.
+  enum class Purpose { kFirst, kPool, kCheckpoint };
+  absl::StatusOr<std::unique_ptr<sqlite::Connection>> Connect(Purpose purpose);
+
+  // The background thread (background.cc) and what wakes it.
+  static int OnWalCommit(void* self, sqlite3* db, const char* schema, int wal_pages);
+  // Sets one of the background thread's flags and wakes it.
+  void Wake(bool* flag);
+  void RunBackground(std::unique_ptr<sqlite::Connection> checkpoints);
+
+  const std::string path_;
+  const SqliteOptions options_;
+  std::array<std::string, sqlite::kStmtCount> sql_;
+
+  const std::chrono::nanoseconds wait_;
+  RecordCache cache_;
+
+  // Standard mutexes rather than absl::Mutex: ThreadSanitizer sees through them
+  // even when Abseil is a prebuilt, uninstrumented library.
+  std::mutex mu_;  // guards idle_ and open_
+  std::condition_variable conn_freed_;
+  std::vector<std::unique_ptr<sqlite::Connection>> idle_;
+  int open_ = 0;  // connections in idle_ or lent out
+
+  std::mutex writer_mu_;  // guards writer_free_
+  std::condition_variable writer_freed_;
+  bool writer_free_ = true;
+
+  // 16 MiB of 4 KiB pages: a checkpoint's worth of work, well short of the reads
+  // slowing down on a long WAL.
+  static constexpr int kCheckpointPages = 4096;
+  static constexpr int kBackgroundNice = 10;
+  std::mutex background_mu_;  // guards the three flags
+  std::condition_variable background_wake_;
+  bool checkpoint_due_ = false;
+  bool beats_due_ = false;
+  bool stopping_ = false;
+  std::thread background_;
+
+  std::mutex flush_mu_;  // one batch of held beats at a time
+
+  const std::chrono::nanoseconds hold_;
+  std::mutex held_mu_;                           // guards held_ and held_since_
+  absl::flat_hash_map<std::string, Time> held_;  // registration id -> newest beat
+  std::chrono::steady_clock::time_point held_since_;
+};
+
+}  // namespace spotopt
+
+#endif  // SPOTOPT_STORE_SQLITE_STORE_IMPL_H_
