@@ -11,6 +11,8 @@
 #include "spotopt/domain/command.h"
 #include "spotopt/domain/incident.h"
 #include "spotopt/domain/replica.h"
+#include "spotopt/domain/report.h"
+#include "spotopt/domain/run_segment.h"
 #include "spotopt/domain/tenant.h"
 
 namespace spotopt {
@@ -67,6 +69,18 @@ struct EnumCount<EventKind> {
   static constexpr int value = 7;
 };
 
+template <>
+struct EnumCount<PriceKind> {
+  static constexpr int value = 2;
+};
+template <>
+struct EnumCount<PriceSource> {
+  static constexpr int value = 3;
+};
+template <>
+struct EnumCount<RunRole> {
+  static constexpr int value = 3;
+};
 template <>
 struct EnumCount<decision::Trigger> {
   static constexpr int value = 3;

@@ -9,55 +9,12 @@
 
 #include <fmt/format.h>
 
+#include "common/enum_text.h"
+
 namespace spotopt::codec {
 namespace {
 
 namespace json = boost::json;
-
-// Enums are written as their ToString text and read back by matching that text, so
-// the codec needs only the value count of each enum (all are dense from zero).
-template <class E>
-constexpr int kEnumCount = 0;
-template <>
-constexpr int kEnumCount<Mode> = 2;
-template <>
-constexpr int kEnumCount<TenantState> = 3;
-template <>
-constexpr int kEnumCount<Lifecycle> = 2;
-template <>
-constexpr int kEnumCount<ReplicaMode> = 3;
-template <>
-constexpr int kEnumCount<HeartbeatStatus> = 3;
-template <>
-constexpr int kEnumCount<InstanceState> = 5;
-template <>
-constexpr int kEnumCount<CommandType> = 2;
-template <>
-constexpr int kEnumCount<CommandState> = 6;
-template <>
-constexpr int kEnumCount<ReplicaState> = kReplicaStateCount;
-template <>
-constexpr int kEnumCount<LaunchPath> = 2;
-template <>
-constexpr int kEnumCount<Signal> = 2;
-template <>
-constexpr int kEnumCount<EventKind> = 7;
-template <>
-constexpr int kEnumCount<PriceKind> = 2;
-template <>
-constexpr int kEnumCount<PriceSource> = 3;
-template <>
-constexpr int kEnumCount<RunRole> = 2;
-
-template <class E>
-std::optional<E> ParseEnum(std::string_view text) {
-  static_assert(kEnumCount<E> > 0, "enum not known to the codec");
-  for (int i = 0; i < kEnumCount<E>; ++i) {
-    const E e = static_cast<E>(i);
-    if (ToString(e) == text) return e;
-  }
-  return std::nullopt;
-}
 
 json::string_view Sv(std::string_view s) { return json::string_view(s.data(), s.size()); }
 
@@ -257,6 +214,22 @@ class Fields {
 };
 
 }  // namespace
+
+json::object ToJson(const Pool& p) {
+  json::object o;
+  o["region"] = Sv(p.region);
+  o["az"] = Sv(p.az);
+  o["instance_type"] = Sv(p.instance_type);
+  return o;
+}
+
+absl::Status FromJson(const json::value& v, Pool* out) {
+  Fields f(v, "Pool");
+  f.Str("region", &out->region);
+  f.Str("az", &out->az);
+  f.Str("instance_type", &out->instance_type);
+  return f.status();
+}
 
 json::object ToJson(const EngineRef& e) {
   json::object o;
@@ -561,11 +534,7 @@ json::object ToJson(const Replica& r) {
   o["agent_id"] = Sv(r.agent_id);
   PutEnum(o, "state", r.state);
   o["instance_id"] = Sv(r.instance_id);
-  json::object pool;
-  pool["region"] = Sv(r.pool.region);
-  pool["az"] = Sv(r.pool.az);
-  pool["instance_type"] = Sv(r.pool.instance_type);
-  o["pool"] = std::move(pool);
+  o["pool"] = ToJson(r.pool);
   o["replica_type"] = Sv(r.replica_type);
   PutEnum(o, "launch_path", r.launch_path);
   o["command_id"] = Sv(r.command_id);
@@ -591,13 +560,7 @@ absl::Status FromJson(const json::value& v, Replica* out) {
   f.Str("agent_id", &out->agent_id);
   f.Enum("state", &out->state);
   f.Str("instance_id", &out->instance_id);
-  if (const json::object* pool = f.Object("pool")) {
-    Fields p(*pool, "Replica.pool");
-    p.Str("region", &out->pool.region);
-    p.Str("az", &out->pool.az);
-    p.Str("instance_type", &out->pool.instance_type);
-    if (!p.status().ok()) return p.status();
-  }
+  f.Nested("pool", &out->pool);
   f.Str("replica_type", &out->replica_type);
   f.Enum("launch_path", &out->launch_path);
   f.Str("command_id", &out->command_id);
@@ -629,6 +592,7 @@ json::object ToJson(const Incident& i) {
   o["tenant_id"] = Sv(i.tenant_id);
   o["agent_id"] = Sv(i.agent_id);
   o["instance_id"] = Sv(i.instance_id);
+  o["pool"] = ToJson(i.pool);
   PutEnum(o, "signal", i.signal);
   PutTime(o, "notice_time", i.notice_time);
   PutOptTime(o, "deadline", i.deadline);
@@ -652,6 +616,8 @@ absl::Status FromJson(const json::value& v, Incident* out) {
   f.Str("tenant_id", &out->tenant_id);
   f.Str("agent_id", &out->agent_id);
   f.Str("instance_id", &out->instance_id);
+  // Recorded since 0.2: older incidents have no pool (unknown).
+  if (f.Has("pool")) f.Nested("pool", &out->pool);
   f.Enum("signal", &out->signal);
   f.At("notice_time", &out->notice_time);
   f.OptAt("deadline", &out->deadline);
@@ -666,6 +632,80 @@ absl::Status FromJson(const json::value& v, Incident* out) {
   f.Str("decision", &out->decision);
   f.Str("replica_id", &out->replica_id);
   f.Str("command_id", &out->command_id);
+  return f.status();
+}
+
+json::object ToJson(const decision::Decision& d) {
+  json::object o;
+  PutEnum(o, "action", d.action);
+  if (d.target) o["target"] = ToJson(*d.target);
+  PutEnum(o, "reason", d.reason);
+  o["message"] = Sv(d.message);
+  PutReal(o, "risk", d.risk);
+  o["expected_savings_micros"] = d.expected_savings_micros;
+  PutReal(o, "confidence", d.confidence);
+  o["urgent"] = d.urgent;
+  o["engine"] = Sv(d.engine);
+  o["engine_version"] = Sv(d.engine_version);
+  PutEnum(o, "guard", d.guard);
+  if (d.held_action) PutEnum(o, "held_action", *d.held_action);
+  if (d.held_target) o["held_target"] = ToJson(*d.held_target);
+  return o;
+}
+
+absl::Status FromJson(const json::value& v, decision::Decision* out) {
+  Fields f(v, "Decision");
+  f.Enum("action", &out->action);
+  f.OptNested("target", &out->target);
+  f.Enum("reason", &out->reason);
+  f.Str("message", &out->message);
+  f.Real("risk", &out->risk);
+  f.Int("expected_savings_micros", &out->expected_savings_micros);
+  f.Real("confidence", &out->confidence);
+  f.Bool("urgent", &out->urgent);
+  f.Str("engine", &out->engine);
+  f.Str("engine_version", &out->engine_version);
+  f.Enum("guard", &out->guard);
+  f.OptEnum("held_action", &out->held_action);
+  f.OptNested("held_target", &out->held_target);
+  return f.status();
+}
+
+json::object ToJson(const decision::DecisionRecord& r) {
+  json::object o;
+  o["seq"] = r.seq;
+  o["id"] = Sv(r.id);
+  o["tenant_id"] = Sv(r.tenant_id);
+  o["agent_id"] = Sv(r.agent_id);
+  PutTime(o, "decided_at", r.decided_at);
+  PutEnum(o, "trigger", r.trigger);
+  o["decision"] = ToJson(r.decision);
+  o["inputs"] = Sv(r.inputs);
+  o["engine_asked"] = Sv(r.engine_asked);
+  o["fallback"] = Sv(r.fallback);
+  o["acted"] = r.acted;
+  o["command_id"] = Sv(r.command_id);
+  o["replica_id"] = Sv(r.replica_id);
+  o["outcome"] = Sv(r.outcome);
+  return o;
+}
+
+absl::Status FromJson(const json::value& v, decision::DecisionRecord* out) {
+  Fields f(v, "DecisionRecord");
+  f.Int("seq", &out->seq);
+  f.Str("id", &out->id);
+  f.Str("tenant_id", &out->tenant_id);
+  f.Str("agent_id", &out->agent_id);
+  f.At("decided_at", &out->decided_at);
+  f.Enum("trigger", &out->trigger);
+  f.Nested("decision", &out->decision);
+  f.Str("inputs", &out->inputs);
+  f.Str("engine_asked", &out->engine_asked);
+  f.Str("fallback", &out->fallback);
+  f.Bool("acted", &out->acted);
+  f.Str("command_id", &out->command_id);
+  f.Str("replica_id", &out->replica_id);
+  f.Str("outcome", &out->outcome);
   return f.status();
 }
 

@@ -16,6 +16,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "spotopt/decision/record.h"
 #include "spotopt/domain/agent.h"
 #include "spotopt/domain/command.h"
 #include "spotopt/domain/incident.h"
@@ -26,6 +27,7 @@
 
 namespace spotopt::codec {
 
+boost::json::object ToJson(const Pool& p);
 boost::json::object ToJson(const EngineRef& e);
 boost::json::object ToJson(const Tenant& t);
 boost::json::object ToJson(const ApiToken& t);
@@ -44,10 +46,13 @@ boost::json::object ToJson(const RunSegment& s);
 boost::json::object ToJson(const SwitchRecord& s);
 boost::json::object ToJson(const CleanupSection& s);
 boost::json::object ToJson(const CleanupLog& l);
+boost::json::object ToJson(const decision::Decision& d);
+boost::json::object ToJson(const decision::DecisionRecord& r);
 
 // Each fills *out from a document written by ToJson. A missing required key, a
 // wrong type or an unknown enum text is DataLoss naming the field; *out is then
 // unspecified.
+absl::Status FromJson(const boost::json::value& v, Pool* out);
 absl::Status FromJson(const boost::json::value& v, EngineRef* out);
 absl::Status FromJson(const boost::json::value& v, Tenant* out);
 absl::Status FromJson(const boost::json::value& v, ApiToken* out);
@@ -66,6 +71,8 @@ absl::Status FromJson(const boost::json::value& v, RunSegment* out);
 absl::Status FromJson(const boost::json::value& v, SwitchRecord* out);
 absl::Status FromJson(const boost::json::value& v, CleanupSection* out);
 absl::Status FromJson(const boost::json::value& v, CleanupLog* out);
+absl::Status FromJson(const boost::json::value& v, decision::Decision* out);
+absl::Status FromJson(const boost::json::value& v, decision::DecisionRecord* out);
 
 // Reads an enum stored as its ToString text (SqliteStore's plain price columns); an
 // unknown text is DataLoss naming `field`.

@@ -2,6 +2,7 @@
 // under their owners and every list comes in the order store.h documents, so the
 // text depends only on the stored state, never on the store implementation.
 #include <exception>
+#include <limits>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -48,6 +49,9 @@ absl::StatusOr<json::object> DumpAgent(Transaction& tx, const Agent& agent) {
   if (s.ok()) s = Put(o, "switches", tx.ListSwitches(agent.id));
   if (s.ok()) s = Put(o, "cleanup_logs", tx.ListCleanupLogs(agent.id));
   if (s.ok()) s = Put(o, "run_segments", tx.ListRunSegments(agent.id));
+  if (s.ok()) {
+    s = Put(o, "decisions", tx.ListDecisions(agent.id, 0, std::numeric_limits<size_t>::max()));
+  }
   if (!s.ok()) return s;
   return o;
 }

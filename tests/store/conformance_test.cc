@@ -148,11 +148,17 @@ auto Fields(const Replica& r) {
                   r.forced_promotion, r.error, r.created_at, r.updated_at, r.entered_at);
 }
 auto Fields(const Incident& i) {
-  return std::tie(i.id, i.tenant_id, i.agent_id, i.instance_id, i.signal, i.notice_time, i.deadline,
-                  i.first_seen, i.last_seen, i.repeat_count, i.closed_at, i.detected_at,
+  return std::tie(i.id, i.tenant_id, i.agent_id, i.instance_id, i.pool, i.signal, i.notice_time,
+                  i.deadline, i.first_seen, i.last_seen, i.repeat_count, i.closed_at, i.detected_at,
                   i.decided_at, i.promoted_at, i.healthy_at, i.decision, i.replica_id,
                   i.command_id);
 }
+auto Fields(const decision::DecisionRecord& r) {
+  return std::tie(r.seq, r.id, r.tenant_id, r.agent_id, r.decided_at, r.trigger, r.decision,
+                  r.inputs, r.engine_asked, r.fallback, r.acted, r.command_id, r.replica_id,
+                  r.outcome);
+}
+
 auto Fields(const AgentEvent& e) {
   return std::tie(e.id, e.tenant_id, e.agent_id, e.kind, e.instance_id, e.detail, e.at);
 }
@@ -261,6 +267,21 @@ Incident MakeIncident(std::string id, std::string agent_id, Time first_seen) {
   i.first_seen = first_seen;
   i.last_seen = first_seen;
   return i;
+}
+
+decision::DecisionRecord MakeDecision(std::string id, std::string tenant_id, std::string agent_id,
+                                      Time at, decision::Action action = decision::Action::kStay) {
+  decision::DecisionRecord d;
+  d.id = std::move(id);
+  d.tenant_id = std::move(tenant_id);
+  d.agent_id = std::move(agent_id);
+  d.decided_at = at;
+  d.decision.action = action;
+  if (action == decision::Action::kSwitchSpot)
+    d.decision.target = Pool{"us-east-1", "us-east-1b", "m5.large"};
+  d.decision.engine = "rules";
+  d.decision.engine_version = "1.0.0";
+  return d;
 }
 
 AgentEvent MakeEvent(std::string id, std::string agent_id, Time at) {
@@ -372,6 +393,7 @@ Replica FullReplica() {
 Incident FullIncident() {
   Incident i = MakeIncident("n-full", "a-full", At(15));
   i.instance_id = "i-0123456789abcdef0";
+  i.pool = {"eu-west-1", "eu-west-1c", "c6i.xlarge"};
   i.signal = Signal::kRebalanceRecommendation;
   i.notice_time = At(16);
   i.deadline = At(136);
@@ -394,6 +416,32 @@ AgentEvent FullEvent() {
   e.instance_id = "i-0123456789abcdef0";
   e.detail = "ack for c-full after its lease expired \xe2\x9c\x93";
   return e;
+}
+
+decision::DecisionRecord FullDecision() {
+  decision::DecisionRecord r = MakeDecision(
+      "d-full", "t1", "a-full", At(24) + absl::Microseconds(3), decision::Action::kStay);
+  r.trigger = decision::Trigger::kRebalance;
+  decision::Decision& d = r.decision;
+  d.reason = decision::Reason::kCheaperPool;
+  d.message = "held \xe2\x9c\x93";
+  d.risk = 0.123456789;
+  d.expected_savings_micros = -42;
+  d.confidence = 0.75;
+  d.urgent = true;
+  d.engine = "model";
+  d.engine_version = "2026.12.0";
+  d.guard = decision::Guard::kCooldown;
+  d.held_action = decision::Action::kSwitchSpot;
+  d.held_target = Pool{"eu-west-1", "eu-west-1b", "c6i.xlarge"};
+  r.inputs = R"({"pools":[]})";
+  r.engine_asked = "model 2026.12.0";
+  r.fallback = "none";
+  r.acted = true;
+  r.command_id = "c-full";
+  r.replica_id = "p-full";
+  r.outcome = "switch c-full queued";
+  return r;
 }
 
 // Tenants t1, t2 and agents a1, a2 (t1), b1 (t2): parents for the per-agent records.
@@ -1038,6 +1086,7 @@ TEST_CASE_TEMPLATE("every field round-trips through insert and update", F, STORE
     CHECK_OK(tx.InsertReplica(FullReplica()));
     CHECK_OK(tx.InsertIncident(FullIncident()));
     CHECK_OK(tx.InsertEvent(FullEvent()));
+    CHECK(Value(tx.InsertDecision(FullDecision())) == 1);
   });
   Command command = FullCommand();
   command.seq = seq;
@@ -1054,6 +1103,11 @@ TEST_CASE_TEMPLATE("every field round-trips through insert and update", F, STORE
     std::vector<AgentEvent> events = Value(tx->ListEvents("a-full"));
     REQUIRE(events.size() == 1);
     CheckSame(events[0], FullEvent());
+    std::vector<decision::DecisionRecord> decisions = Value(tx->ListDecisions("a-full", 0, 10));
+    REQUIRE(decisions.size() == 1);
+    decision::DecisionRecord full = FullDecision();
+    full.seq = 1;
+    CheckSame(decisions[0], full);
   }
 
   // Update back to mostly defaults: optional fields cleared, other enum values.
@@ -1768,9 +1822,12 @@ void Scenario(Store& store) {
     CHECK(
         tx.InsertPriceObservation(MakePrice("t1", "us-east-1a", PriceKind::kSpot, 7, At(6))).ok());
     CHECK_OK(tx.InsertSwitch(FullSwitch()));
+    CHECK(tx.InsertDecision(FullDecision()).ok());
+    CHECK(tx.InsertDecision(MakeDecision("d1", "t1", "a1", At(8))).ok());
   });
   {
     auto rolled_back = Value(store.Begin(TxMode::kWrite));
+    CHECK(rolled_back->InsertDecision(MakeDecision("d-gone", "t1", "a1", At(9))).ok());
     CHECK_OK(rolled_back->InsertTenant(MakeTenant("t-gone")));
     // A rolled-back insert leaves no gap in the sequence either.
     CHECK(rolled_back
@@ -1821,6 +1878,113 @@ void Scenario(Store& store) {
     CHECK_OK(tx.UpdateRunSegment(
         MakeSegment("g2", "a1", "i-00000000000000001", RunRole::kReplica, At(3), At(40))));
   });
+}
+
+TEST_CASE_TEMPLATE("decision log: seq, pages newest first, latest keys, retention", F,
+                   STORE_FIXTURES) {
+  F fx;
+  Store& store = *fx.store;
+  Seed(store);
+  Write(store, [](Transaction& tx) {
+    CHECK(Value(tx.InsertDecision(MakeDecision("d1", "t1", "a1", At(1)))) == 1);
+    CHECK(Value(tx.InsertDecision(MakeDecision("d2", "t1", "a2", At(2)))) == 2);
+    CHECK(Value(tx.InsertDecision(
+              MakeDecision("d3", "t1", "a1", At(3), decision::Action::kSwitchSpot))) == 3);
+    CHECK(Value(tx.InsertDecision(MakeDecision("d4", "t2", "b1", At(4)))) == 4);
+    CHECK(CodeOf(tx.InsertDecision(MakeDecision("d1", "t1", "a1", At(5)))) ==
+          StatusCode::kAlreadyExists);
+  });
+  {
+    auto rolled_back = Value(store.Begin(TxMode::kWrite));
+    CHECK(Value(rolled_back->InsertDecision(MakeDecision("d-gone", "t1", "a1", At(6)))) == 5);
+  }
+  auto tx = Read(store);
+  CHECK(Ids(Value(tx->ListDecisions("a1", 0, 10))) == Strings{"d3", "d1"});
+  CHECK(Ids(Value(tx->ListDecisions("a1", 3, 10))) == Strings{"d1"});
+  CHECK(Ids(Value(tx->ListDecisions("a1", 0, 1))) == Strings{"d3"});
+  CHECK(Ids(Value(tx->ListTenantDecisions("t1", 0, 10))) == Strings{"d3", "d2", "d1"});
+  CHECK(Ids(Value(tx->ListTenantDecisions("t2", 0, 10))) == Strings{"d4"});
+  CHECK(Value(tx->ListDecisions("missing", 0, 10)).empty());
+  const std::vector<Transaction::DecisionHead> heads = Value(tx->ListLatestDecisionKeys());
+  REQUIRE(heads.size() == 3);
+  CHECK(heads[0].agent_id == "a1");
+  CHECK(heads[0].seq == 3);
+  CHECK(heads[0].key ==
+        decision::DecisionKey(
+            MakeDecision("x", "t1", "a1", At(0), decision::Action::kSwitchSpot).decision));
+  CHECK(heads[1].agent_id == "a2");
+  CHECK(heads[2].agent_id == "b1");
+  tx.reset();
+
+  // The rolled-back insert's number is handed out again, as SQLite's sequence does.
+  Write(store, [](Transaction& tx) {
+    CHECK(Value(tx.InsertDecision(MakeDecision("d5", "t1", "a1", At(7)))) == 5);
+  });
+  // Retention keeps every agent's latest entry, however old.
+  Write(store, [](Transaction& tx) { CHECK(Value(tx.DeleteDecisionsBefore(At(100))) == 2); });
+  {
+    auto rolled_back = Value(store.Begin(TxMode::kWrite));
+    CHECK(Value(rolled_back->DeleteDecisionsBefore(At(100))) == 0);
+  }
+  tx = Read(store);
+  CHECK(Ids(Value(tx->ListTenantDecisions("t1", 0, 10))) == Strings{"d5", "d2"});
+  CHECK(Ids(Value(tx->ListTenantDecisions("t2", 0, 10))) == Strings{"d4"});
+}
+
+TEST_CASE_TEMPLATE("decision log: a rolled-back deletion and insert restore the latest keys", F,
+                   STORE_FIXTURES) {
+  F fx;
+  Store& store = *fx.store;
+  Seed(store);
+  Write(store, [](Transaction& tx) {
+    CHECK(tx.InsertDecision(MakeDecision("d1", "t1", "a1", At(1))).ok());
+    CHECK(tx.InsertDecision(MakeDecision("d2", "t1", "a1", At(2))).ok());
+  });
+  {
+    auto rolled_back = Value(store.Begin(TxMode::kWrite));
+    CHECK(Value(rolled_back->DeleteDecisionsBefore(At(100))) == 1);
+    CHECK(rolled_back
+              ->InsertDecision(MakeDecision("d3", "t1", "a1", At(3), decision::Action::kSwitchSpot))
+              .ok());
+  }
+  auto tx = Read(store);
+  CHECK(Ids(Value(tx->ListDecisions("a1", 0, 10))) == Strings{"d2", "d1"});
+  const std::vector<Transaction::DecisionHead> heads = Value(tx->ListLatestDecisionKeys());
+  REQUIRE(heads.size() == 1);
+  CHECK(heads[0].seq == 2);
+  CHECK(heads[0].key == decision::DecisionKey(MakeDecision("x", "t1", "a1", At(0)).decision));
+}
+
+TEST_CASE_TEMPLATE("the fleet run's bulk reads: commands since, a tenant's recent incidents", F,
+                   STORE_FIXTURES) {
+  F fx;
+  Store& store = *fx.store;
+  Seed(store);
+  Write(store, [](Transaction& tx) {
+    CHECK(tx.InsertCommand(MakeCommand("c-old", "a1", CommandType::kSwitch, CommandState::kFailed,
+                                       Priority::kNormal, At(-10)))
+              .ok());
+    CHECK(tx.InsertCommand(MakeCommand("c-new", "a2", CommandType::kSwitch, CommandState::kPending,
+                                       Priority::kNormal, At(5)))
+              .ok());
+    CHECK(tx.InsertCommand(MakeCommand("c-mid", "b1", CommandType::kCreateReplica,
+                                       CommandState::kSucceeded, Priority::kManual, At(0)))
+              .ok());
+    Incident i = MakeIncident("n1", "a1", At(2));
+    i.pool = {"us-east-1", "us-east-1a", "m5.large"};
+    CHECK_OK(tx.InsertIncident(i));
+    CHECK_OK(tx.InsertIncident(MakeIncident("n0", "a2", At(-1))));
+    Incident other = MakeIncident("n2", "b1", At(3));
+    other.tenant_id = "t2";
+    CHECK_OK(tx.InsertIncident(other));
+  });
+  auto tx = Read(store);
+  CHECK(Ids(Value(tx->ListCommandsSince(At(0)))) == Strings{"c-new", "c-mid"});  // by seq
+  CHECK(Ids(Value(tx->ListCommandsSince(At(-100)))) == Strings{"c-old", "c-new", "c-mid"});
+  const std::vector<Incident> recent = Value(tx->ListTenantIncidentsSince("t1", At(0)));
+  CHECK(Ids(recent) == Strings{"n1"});
+  CHECK(recent[0].pool.az == "us-east-1a");
+  CHECK(Ids(Value(tx->ListTenantIncidentsSince("t2", At(0)))) == Strings{"n2"});
 }
 
 TEST_CASE("DumpStore gives the same text for MemoryStore and SqliteStore") {

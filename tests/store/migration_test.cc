@@ -1,6 +1,6 @@
 // SqliteStore schema migrations: a database an older build wrote opens with this one,
 // its data converted in one transaction. Older databases are made by turning a fresh
-// one back, one version at a time (kToV3, kToV2).
+// one back, one version at a time (kToV4, kToV3, kToV2).
 #include <sqlite3.h>
 #include <stdlib.h>
 
@@ -48,6 +48,20 @@ int64_t QueryInt(const std::string& path, const std::string& sql) {
   sqlite3_close(db);
   return value;
 }
+
+// A v5 database turned back into what schema v4 wrote: the decision log and the two
+// indexes the fleet run reads through go; incidents lose the pool v4 did not record.
+constexpr std::string_view kToV4 = R"sql(
+BEGIN;
+DROP TABLE decision_heads;
+DROP TABLE decisions;
+DROP INDEX commands_by_created;
+DROP INDEX incidents_by_tenant;
+DELETE FROM sqlite_sequence WHERE name = 'decisions';
+UPDATE incidents SET doc = json_remove(doc, '$.pool');
+PRAGMA user_version = 4;
+COMMIT;
+)sql";
 
 // A v4 database turned back into what schema v3 wrote: registrations get their
 // last_seen_at column back from registration_liveness, which goes with
@@ -151,9 +165,9 @@ void CheckSameList(const std::vector<PriceObservation>& got,
   }
 }
 
-// A fresh v3 database holding tenants t1 and t2, agent a1 of t1 and its
-// registration r1, last seen at kT0 + 5 s.
-std::string MakeV3Database(const TempDir& dir) {
+// A fresh v4 database holding tenants t1 and t2, agent a1 of t1, its registration r1
+// (last seen at kT0 + 5 s) and an incident of r1's instance.
+std::string MakeV4Database(const TempDir& dir) {
   const std::string path = dir.File("old.db");
   {
     absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(path);
@@ -164,9 +178,26 @@ std::string MakeV3Database(const TempDir& dir) {
     REQUIRE((*tx)->InsertTenant(MakeTenant("t2")).ok());
     const Agent agent = MakeAgent("a1", "t1");
     REQUIRE((*tx)->InsertAgent(agent).ok());
-    REQUIRE((*tx)->InsertRegistration(MakeRegistration("r1", agent, kT0 + absl::Seconds(5))).ok());
+    const Registration r1 = MakeRegistration("r1", agent, kT0 + absl::Seconds(5));
+    REQUIRE((*tx)->InsertRegistration(r1).ok());
+    Incident i;
+    i.id = "i1";
+    i.tenant_id = "t1";
+    i.agent_id = "a1";
+    i.instance_id = r1.instance_id;
+    i.pool = Pool{"us-east-1", "us-east-1a", "m5.large"};
+    i.notice_time = i.first_seen = i.last_seen = kT0;
+    REQUIRE((*tx)->InsertIncident(i).ok());
     REQUIRE((*tx)->Commit().ok());
   }
+  Exec(path, std::string(kToV4));
+  REQUIRE(QueryInt(path, "PRAGMA user_version") == 4);
+  return path;
+}
+
+// A fresh v3 database: MakeV4Database's, turned back once more.
+std::string MakeV3Database(const TempDir& dir) {
+  const std::string path = MakeV4Database(dir);
   Exec(path, std::string(kToV3));
   REQUIRE(QueryInt(path, "PRAGMA user_version") == 3);
   return path;
@@ -197,8 +228,8 @@ TEST_CASE("SqliteStore migrates a v2 database: every price observation survives"
 
   absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(path);
   REQUIRE_MESSAGE(store.ok(), store.status().ToString());
-  CHECK(SqliteStore::SchemaVersion() == 4);
-  CHECK(QueryInt(path, "PRAGMA user_version") == 4);
+  CHECK(SqliteStore::SchemaVersion() == 5);
+  CHECK(QueryInt(path, "PRAGMA user_version") == 5);
   CHECK(QueryInt(path,
                  "SELECT count(*) FROM pragma_table_info('price_observations') "
                  "WHERE name = 'doc'") == 0);
@@ -234,7 +265,7 @@ TEST_CASE("SqliteStore migrates a v3 database: last_seen_at moves to registratio
 
   absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(path);
   REQUIRE_MESSAGE(store.ok(), store.status().ToString());
-  CHECK(QueryInt(path, "PRAGMA user_version") == 4);
+  CHECK(QueryInt(path, "PRAGMA user_version") == 5);
   CHECK(QueryInt(path,
                  "SELECT count(*) FROM pragma_table_info('registrations') "
                  "WHERE name = 'last_seen_at'") == 0);
@@ -250,6 +281,35 @@ TEST_CASE("SqliteStore migrates a v3 database: last_seen_at moves to registratio
   REQUIRE((*store)->FlushHeld().ok());
   CHECK(QueryInt(path, "SELECT last_seen_at FROM registration_liveness WHERE id = 'r1'") ==
         ToMicros(column + absl::Seconds(1)));
+  const absl::Status integrity = (*store)->CheckIntegrity();
+  CHECK_MESSAGE(integrity.ok(), integrity.ToString());
+}
+
+TEST_CASE("SqliteStore migrates a v4 database: the decision log starts empty") {
+  TempDir dir;
+  const std::string path = MakeV4Database(dir);
+  absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(path);
+  REQUIRE_MESSAGE(store.ok(), store.status().ToString());
+  CHECK(QueryInt(path, "PRAGMA user_version") == 5);
+  {
+    absl::StatusOr<std::unique_ptr<Transaction>> tx = (*store)->Begin(TxMode::kWrite);
+    REQUIRE(tx.ok());
+    // An incident v4 wrote has no pool: unknown, not an error.
+    absl::StatusOr<Incident> i = (*tx)->GetIncident("i1");
+    REQUIRE_MESSAGE(i.ok(), i.status().ToString());
+    CHECK(i->pool == Pool{});
+    CHECK((*tx)->ListTenantIncidentsSince("t1", kT0)->size() == 1);
+    CHECK((*tx)->ListLatestDecisionKeys()->empty());
+    decision::DecisionRecord d;
+    d.id = "d1";
+    d.tenant_id = "t1";
+    d.agent_id = "a1";
+    d.decided_at = kT0;
+    d.decision.engine = "rules";
+    d.decision.engine_version = "1.0.0";
+    CHECK(*(*tx)->InsertDecision(d) == 1);
+    REQUIRE((*tx)->Commit().ok());
+  }
   const absl::Status integrity = (*store)->CheckIntegrity();
   CHECK_MESSAGE(integrity.ok(), integrity.ToString());
 }

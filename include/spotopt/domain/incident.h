@@ -25,6 +25,9 @@ struct Incident {
   std::string tenant_id;
   std::string agent_id;
   std::string instance_id;
+  // The pool the instance ran in when it was signalled (az or type empty: unknown):
+  // the decision layer counts signals per pool.
+  Pool pool;
   Signal signal = Signal::kTerminationNotice;
   // Termination: the termination time. Rebalance: the first time it was seen (an open
   // rebalance incident absorbs every repeat).

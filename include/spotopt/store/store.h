@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "spotopt/decision/record.h"
 #include "spotopt/domain/agent.h"
 #include "spotopt/domain/command.h"
 #include "spotopt/domain/incident.h"
@@ -97,6 +98,9 @@ class SPOTOPT_EXPORT Transaction {
   // Open commands of any agent whose TTL (PENDING) or lease (LEASED) ends at or
   // before `now`.
   virtual absl::StatusOr<std::vector<Command>> ListDueCommands(Time now) = 0;
+  // Commands of every agent created at or after `since`, by seq (the fleet run's
+  // view of pending switches and recent ones in one read).
+  virtual absl::StatusOr<std::vector<Command>> ListCommandsSince(Time since) = 0;
 
   // Replicas; lists ordered by created_at then id.
   virtual absl::StatusOr<Replica> GetReplica(std::string_view id) = 0;
@@ -113,6 +117,10 @@ class SPOTOPT_EXPORT Transaction {
   virtual absl::StatusOr<std::vector<Incident>> ListIncidents(std::string_view agent_id) = 0;
   // Incidents of every agent that are not closed yet.
   virtual absl::StatusOr<std::vector<Incident>> ListOpenIncidents() = 0;
+  // The tenant's incidents first seen at or after `since` (the decision layer's
+  // evidence of risk per pool).
+  virtual absl::StatusOr<std::vector<Incident>> ListTenantIncidentsSince(std::string_view tenant_id,
+                                                                         Time since) = 0;
 
   // Agent events, append-only; listed by `at` then id.
   virtual absl::Status InsertEvent(const AgentEvent& e) = 0;
@@ -159,6 +167,26 @@ class SPOTOPT_EXPORT Transaction {
   virtual absl::Status InsertSwitch(const SwitchRecord& s) = 0;
   virtual absl::Status UpdateSwitch(const SwitchRecord& s) = 0;
   virtual absl::StatusOr<std::vector<SwitchRecord>> ListSwitches(std::string_view agent_id) = 0;
+
+  // The decision log (spotopt/decision/record.h), append-only. Insert assigns `seq`
+  // (returned) and makes the record its agent's latest, whose DecisionKey
+  // ListLatestDecisionKeys returns. Lists are newest first: records with
+  // seq < before_seq (0: from the newest), at most `limit`.
+  virtual absl::StatusOr<int64_t> InsertDecision(const decision::DecisionRecord& d) = 0;
+  virtual absl::StatusOr<std::vector<decision::DecisionRecord>> ListDecisions(
+      std::string_view agent_id, int64_t before_seq, size_t limit) = 0;
+  virtual absl::StatusOr<std::vector<decision::DecisionRecord>> ListTenantDecisions(
+      std::string_view tenant_id, int64_t before_seq, size_t limit) = 0;
+  struct DecisionHead {
+    std::string agent_id;
+    int64_t seq = 0;
+    std::string key;  // decision::DecisionKey of the agent's latest record
+  };
+  // Every agent's latest record's key, by agent id.
+  virtual absl::StatusOr<std::vector<DecisionHead>> ListLatestDecisionKeys() = 0;
+  // Retention: deletes the records decided before `cutoff`, except each agent's
+  // latest; returns how many went.
+  virtual absl::StatusOr<int64_t> DeleteDecisionsBefore(Time cutoff) = 0;
 
   // Cleanup logs, append-only; listed by received_at then id.
   virtual absl::Status InsertCleanupLog(const CleanupLog& l) = 0;

@@ -58,4 +58,15 @@ absl::StatusOr<std::vector<Command>> MemoryTransaction::ListDueCommands(Time now
   return state_->Collect<Command>(std::move(due), ByDelivery);
 }
 
+absl::StatusOr<std::vector<Command>> MemoryTransaction::ListCommandsSince(Time since) {
+  if (absl::Status s = Usable(); !s.ok()) return s;
+  // Rows are in insertion order, which is seq order.
+  const Rows<Command>& commands = state_->rows<Command>();
+  std::vector<Command> out;
+  for (size_t row = 0; row < commands.size(); ++row) {
+    if (commands[row].created_at >= since) out.push_back(commands[row]);
+  }
+  return out;
+}
+
 }  // namespace spotopt::memory

@@ -66,4 +66,16 @@ absl::StatusOr<std::vector<Incident>> MemoryTransaction::ListOpenIncidents() {
   return state_->Collect<Incident>(std::vector<Row>(open.begin(), open.end()), IncidentLess);
 }
 
+absl::StatusOr<std::vector<Incident>> MemoryTransaction::ListTenantIncidentsSince(
+    std::string_view tenant_id, Time since) {
+  if (absl::Status s = Usable(); !s.ok()) return s;
+  const Rows<Incident>& incidents = state_->rows<Incident>();
+  std::vector<Row> recent;
+  for (size_t row = 0; row < incidents.size(); ++row) {
+    const Incident& i = incidents[row];
+    if (i.tenant_id == tenant_id && i.first_seen >= since) recent.push_back(static_cast<Row>(row));
+  }
+  return state_->Collect<Incident>(std::move(recent), IncidentLess);
+}
+
 }  // namespace spotopt::memory

@@ -37,6 +37,8 @@ void Database::Undo(UndoEntry& entry) {
           RemoveLast<typename Op::Record>(entry.row);
         } else if constexpr (std::is_same_v<Op, std::unique_ptr<PriceDeletion>>) {
           prices.Restore(*op);
+        } else if constexpr (std::is_same_v<Op, std::unique_ptr<DecisionUndo>>) {
+          decisions.Undo(*op);
         } else {
           Replace(entry.row, *op);
         }

@@ -22,6 +22,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "fmt/format.h"
+#include "store/memory/decision_log.h"
 #include "store/memory/price_store.h"
 #include "store/memory/tables.h"
 
@@ -35,10 +36,11 @@ struct Inserted {
 };
 
 template <typename... R>
-using UndoOp = std::variant<Inserted<R>..., std::unique_ptr<R>..., std::unique_ptr<PriceDeletion>>;
+using UndoOp = std::variant<Inserted<R>..., std::unique_ptr<R>..., std::unique_ptr<PriceDeletion>,
+                            std::unique_ptr<DecisionUndo>>;
 
 struct UndoEntry {
-  Row row;  // unused for a price deletion
+  Row row;  // unused for price deletions and the decision log
   UndoOp<Tenant, ApiToken, Agent, AgentAlias, Registration, Command, Replica, Incident, AgentEvent,
          SwitchRecord, CleanupLog, RunSegment>
       op;
@@ -67,13 +69,15 @@ struct Database {
   // variants, and in-memory transactions are short, so Begin simply waits.
   std::shared_mutex mu;
   int64_t next_seq = 1;
-  int64_t next_price_seq = 1;  // numbered apart from commands, as SQLite does
+  int64_t next_price_seq = 1;     // numbered apart from commands, as SQLite does
+  int64_t next_decision_seq = 1;  // likewise
 
   std::tuple<Table<Tenant>, Table<ApiToken>, Table<Agent>, Table<AgentAlias>, Table<Registration>,
              Table<Command>, Table<Replica>, Table<Incident>, Table<AgentEvent>,
              Table<SwitchRecord>, Table<CleanupLog>, Table<RunSegment>>
       tables;
   PriceStore prices;
+  DecisionLog decisions;
 
   RowLists tokens_by_tenant;
   RowLists agents_by_tenant;

@@ -8,6 +8,7 @@ MemoryTransaction::MemoryTransaction(Database* state, TxMode mode) : state_(stat
   if (mode_ == TxMode::kWrite) {
     seq_at_begin_ = state_->next_seq;
     price_seq_at_begin_ = state_->next_price_seq;
+    decision_seq_at_begin_ = state_->next_decision_seq;
   }
 }
 
@@ -21,6 +22,7 @@ MemoryTransaction::~MemoryTransaction() {
     // committed writes the same.
     state_->next_seq = seq_at_begin_;
     state_->next_price_seq = price_seq_at_begin_;
+    state_->next_decision_seq = decision_seq_at_begin_;
   }
   Release();
 }

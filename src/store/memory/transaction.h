@@ -1,7 +1,7 @@
 // MemoryStore's unit of work. One class, defined over several files by concern:
 // transaction.cc has its lifecycle (commit, and rollback by the undo log);
-// tenants.cc, agents.cc, commands.cc, replicas.cc, prices.cc and history.cc hold the
-// record operations of their tables.
+// tenants.cc, agents.cc, commands.cc, replicas.cc, prices.cc, history.cc and
+// decisions.cc hold the record operations of their tables.
 #ifndef SPOTOPT_STORE_MEMORY_TRANSACTION_H_
 #define SPOTOPT_STORE_MEMORY_TRANSACTION_H_
 
@@ -62,6 +62,7 @@ class MemoryTransaction final : public Transaction {
   absl::StatusOr<std::vector<Command>> ListOpenCommands(std::string_view agent_id) override;
   absl::StatusOr<std::vector<Command>> ListCommands(std::string_view agent_id) override;
   absl::StatusOr<std::vector<Command>> ListDueCommands(Time now) override;
+  absl::StatusOr<std::vector<Command>> ListCommandsSince(Time since) override;
 
   // Replicas and incidents (replicas.cc).
   absl::StatusOr<Replica> GetReplica(std::string_view id) override;
@@ -74,6 +75,8 @@ class MemoryTransaction final : public Transaction {
   absl::Status UpdateIncident(const Incident& i) override;
   absl::StatusOr<std::vector<Incident>> ListIncidents(std::string_view agent_id) override;
   absl::StatusOr<std::vector<Incident>> ListOpenIncidents() override;
+  absl::StatusOr<std::vector<Incident>> ListTenantIncidentsSince(std::string_view tenant_id,
+                                                                 Time since) override;
 
   // Price observations (prices.cc).
   absl::StatusOr<int64_t> InsertPriceObservation(const PriceObservation& o) override;
@@ -104,6 +107,16 @@ class MemoryTransaction final : public Transaction {
   absl::Status InsertCleanupLog(const CleanupLog& l) override;
   absl::StatusOr<std::vector<CleanupLog>> ListCleanupLogs(std::string_view agent_id) override;
 
+  // The decision log (decisions.cc).
+  absl::StatusOr<int64_t> InsertDecision(const decision::DecisionRecord& d) override;
+  absl::StatusOr<std::vector<decision::DecisionRecord>> ListDecisions(std::string_view agent_id,
+                                                                      int64_t before_seq,
+                                                                      size_t limit) override;
+  absl::StatusOr<std::vector<decision::DecisionRecord>> ListTenantDecisions(
+      std::string_view tenant_id, int64_t before_seq, size_t limit) override;
+  absl::StatusOr<std::vector<DecisionHead>> ListLatestDecisionKeys() override;
+  absl::StatusOr<int64_t> DeleteDecisionsBefore(Time cutoff) override;
+
  private:
   absl::Status Usable() const {
     if (!active_) return absl::FailedPreconditionError("transaction is already finished");
@@ -123,6 +136,7 @@ class MemoryTransaction final : public Transaction {
   bool active_ = true;
   int64_t seq_at_begin_ = 0;
   int64_t price_seq_at_begin_ = 0;
+  int64_t decision_seq_at_begin_ = 0;
   std::vector<UndoEntry> undo_;
 };
 

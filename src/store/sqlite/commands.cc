@@ -46,6 +46,9 @@ absl::StatusOr<std::vector<Command>> SqliteTransaction::ListCommands(std::string
 absl::StatusOr<std::vector<Command>> SqliteTransaction::ListDueCommands(Time now) {
   return List<Command>(kListDueCommands, "list due commands", now);
 }
+absl::StatusOr<std::vector<Command>> SqliteTransaction::ListCommandsSince(Time since) {
+  return List<Command>(kListCommandsSince, "list recent commands", since);
+}
 
 // ?11 (seq) exists only in the INSERT; an UPDATE never moves a command's seq.
 void SqliteTransaction::BindRow(Query& q, const Command& c, const std::string& doc) {

@@ -44,6 +44,10 @@ absl::StatusOr<std::vector<Incident>> SqliteTransaction::ListIncidents(std::stri
 absl::StatusOr<std::vector<Incident>> SqliteTransaction::ListOpenIncidents() {
   return List<Incident>(kListOpenIncidents, "list open incidents");
 }
+absl::StatusOr<std::vector<Incident>> SqliteTransaction::ListTenantIncidentsSince(
+    std::string_view tenant_id, Time since) {
+  return List<Incident>(kListTenantIncidentsSince, "list recent incidents", tenant_id, since);
+}
 
 void SqliteTransaction::BindRow(Query& q, const Replica& r, const std::string& doc) {
   q.Bind(1, r.id);

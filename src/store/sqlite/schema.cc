@@ -220,6 +220,28 @@ ALTER TABLE registrations DROP COLUMN last_seen_at;
 -- another process committed (src/store/record_cache.h).
 CREATE TABLE store_version (n INTEGER NOT NULL);
 INSERT INTO store_version (n) VALUES (0);
+)sql",
+                                                                      R"sql(
+-- Version 5: the decision log. seq is the rowid, numbered like commands.seq. Each
+-- agent's latest entry and its key live in a narrow table, so the fleet run learns
+-- whether a decision changed for 100,000 agents in one small scan.
+CREATE TABLE decisions (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  tenant_id TEXT NOT NULL,
+  agent_id TEXT NOT NULL REFERENCES agents(id),
+  decided_at INTEGER NOT NULL,
+  doc TEXT NOT NULL);
+CREATE INDEX decisions_by_agent ON decisions(agent_id, seq);
+CREATE INDEX decisions_by_tenant ON decisions(tenant_id, seq);
+CREATE INDEX decisions_by_time ON decisions(decided_at);
+CREATE TABLE decision_heads (
+  agent_id TEXT PRIMARY KEY REFERENCES agents(id),
+  seq INTEGER NOT NULL,
+  key TEXT NOT NULL) WITHOUT ROWID;
+-- The fleet run reads a week of commands and the day's incidents in one range each.
+CREATE INDEX commands_by_created ON commands(created_at);
+CREATE INDEX incidents_by_tenant ON incidents(tenant_id, first_seen, id);
 )sql"};
 
 absl::Status MigrateLocked(Connection& conn) {

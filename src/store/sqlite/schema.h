@@ -8,7 +8,7 @@
 
 namespace spotopt::sqlite {
 
-constexpr int kSchemaVersion = 4;
+constexpr int kSchemaVersion = 5;
 
 // Brings the schema to kSchemaVersion in one transaction. The version is checked
 // again under the write lock, so two processes opening a new file at once

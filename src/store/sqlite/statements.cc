@@ -85,6 +85,7 @@ constexpr std::array<std::string_view, kStmtCount> kStatements = {
     "WHERE (state = '{pending}' AND expires_at <= ?1) "
     "OR (state = '{leased}' AND lease_expires_at <= ?1) "
     "ORDER BY priority DESC, created_at, seq",
+    "SELECT doc, seq FROM commands WHERE created_at >= ?1 ORDER BY seq",
     // Replicas.
     "SELECT doc FROM replicas WHERE id = ?1",
     "INSERT INTO replicas (id, tenant_id, agent_id, state, instance_id, created_at, doc) "
@@ -102,6 +103,7 @@ constexpr std::array<std::string_view, kStmtCount> kStatements = {
     "notice_time = ?6, first_seen = ?7, closed_at = ?8, doc = ?9 WHERE id = ?1",
     "SELECT doc FROM incidents WHERE agent_id = ?1 ORDER BY first_seen, id",
     "SELECT doc FROM incidents WHERE closed_at IS NULL ORDER BY first_seen, id",
+    "SELECT doc FROM incidents WHERE tenant_id = ?1 AND first_seen >= ?2 ORDER BY first_seen, id",
     // Events.
     "INSERT INTO agent_events (id, tenant_id, agent_id, kind, at, doc) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -162,6 +164,17 @@ constexpr std::array<std::string_view, kStmtCount> kStatements = {
     "ORDER BY role <> '{primary_role}' LIMIT 1",
     "SELECT doc FROM run_segments WHERE agent_id = ?1 ORDER BY started_at, id",
     "SELECT doc FROM run_segments WHERE tenant_id = ?1 ORDER BY started_at, id",
+    // The decision log.
+    "SELECT doc, seq FROM decisions WHERE id = ?1",
+    "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'decisions'), 0) + 1",
+    "INSERT INTO decisions (id, tenant_id, agent_id, decided_at, doc, seq) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    "INSERT INTO decision_heads (agent_id, seq, key) VALUES (?1, ?2, ?3) "
+    "ON CONFLICT (agent_id) DO UPDATE SET seq = excluded.seq, key = excluded.key",
+    "SELECT doc, seq FROM decisions WHERE agent_id = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3",
+    "SELECT doc, seq FROM decisions WHERE tenant_id = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3",
+    "SELECT agent_id, seq, key FROM decision_heads ORDER BY agent_id",
+    "DELETE FROM decisions WHERE decided_at < ?1 AND seq NOT IN (SELECT seq FROM decision_heads)",
 };
 
 // The columns of a price observation, in the order ReadPrice reads them.

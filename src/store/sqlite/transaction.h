@@ -1,7 +1,7 @@
 // SqliteStore's unit of work. One class, defined over several files by concern:
 // transaction.cc has its lifecycle (begin, commit, rollback); tenants.cc, agents.cc,
-// commands.cc, replicas.cc, prices.cc and history.cc hold the record operations of
-// their tables, each with its row binder. The generic row access they share (Get,
+// commands.cc, replicas.cc, prices.cc, history.cc and decisions.cc hold the record
+// operations of their tables, each with its row binder. The generic row access they share (Get,
 // List, Write, Insert, UpdateIdentified) is here.
 #ifndef SPOTOPT_STORE_SQLITE_TRANSACTION_H_
 #define SPOTOPT_STORE_SQLITE_TRANSACTION_H_
@@ -82,6 +82,7 @@ class SqliteTransaction final : public Transaction {
   absl::StatusOr<std::vector<Command>> ListOpenCommands(std::string_view agent_id) override;
   absl::StatusOr<std::vector<Command>> ListCommands(std::string_view agent_id) override;
   absl::StatusOr<std::vector<Command>> ListDueCommands(Time now) override;
+  absl::StatusOr<std::vector<Command>> ListCommandsSince(Time since) override;
 
   // Replicas and incidents (replicas.cc).
   absl::StatusOr<Replica> GetReplica(std::string_view id) override;
@@ -94,6 +95,8 @@ class SqliteTransaction final : public Transaction {
   absl::Status UpdateIncident(const Incident& i) override;
   absl::StatusOr<std::vector<Incident>> ListIncidents(std::string_view agent_id) override;
   absl::StatusOr<std::vector<Incident>> ListOpenIncidents() override;
+  absl::StatusOr<std::vector<Incident>> ListTenantIncidentsSince(std::string_view tenant_id,
+                                                                 Time since) override;
 
   // Price observations (prices.cc).
   absl::StatusOr<int64_t> InsertPriceObservation(const PriceObservation& o) override;
@@ -124,6 +127,16 @@ class SqliteTransaction final : public Transaction {
   absl::Status InsertCleanupLog(const CleanupLog& l) override;
   absl::StatusOr<std::vector<CleanupLog>> ListCleanupLogs(std::string_view agent_id) override;
 
+  // The decision log (decisions.cc).
+  absl::StatusOr<int64_t> InsertDecision(const decision::DecisionRecord& d) override;
+  absl::StatusOr<std::vector<decision::DecisionRecord>> ListDecisions(std::string_view agent_id,
+                                                                      int64_t before_seq,
+                                                                      size_t limit) override;
+  absl::StatusOr<std::vector<decision::DecisionRecord>> ListTenantDecisions(
+      std::string_view tenant_id, int64_t before_seq, size_t limit) override;
+  absl::StatusOr<std::vector<DecisionHead>> ListLatestDecisionKeys() override;
+  absl::StatusOr<int64_t> DeleteDecisionsBefore(Time cutoff) override;
+
  private:
   static absl::Status Finished();
 
@@ -150,8 +163,8 @@ class SqliteTransaction final : public Transaction {
   absl::Status WriteLiveness(Stmt stmt, std::string_view id, Time at);
   absl::StatusOr<Registration> WithHeldBeat(absl::StatusOr<Registration> r);
 
-  // Decodes the row's doc (command rows carry their seq in column 1, registration
-  // rows their last_seen_at), or a price observation's kPriceColumns.
+  // Decodes the row's doc (command and decision rows carry their seq in column 1,
+  // registration rows their last_seen_at), or a price observation's kPriceColumns.
   template <class T>
   static absl::StatusOr<T> ReadRow(Query& q) {
     if constexpr (std::is_same_v<T, PriceObservation>) {
@@ -159,7 +172,9 @@ class SqliteTransaction final : public Transaction {
     } else {
       absl::StatusOr<T> record = codec::Decode<T>(q.Text(0));
       if (record.ok()) {
-        if constexpr (std::is_same_v<T, Command>) record->seq = q.Int(1);
+        if constexpr (std::is_same_v<T, Command> || std::is_same_v<T, decision::DecisionRecord>) {
+          record->seq = q.Int(1);
+        }
         if constexpr (std::is_same_v<T, Registration>) record->last_seen_at = FromMicros(q.Int(1));
       }
       return record;
@@ -266,6 +281,7 @@ class SqliteTransaction final : public Transaction {
   static void BindRow(Query& q, const RunSegment& s, const std::string& doc);
   static void BindRow(Query& q, const SwitchRecord& r, const std::string& doc);
   static void BindRow(Query& q, const CleanupLog& l, const std::string& doc);
+  static void BindRow(Query& q, const decision::DecisionRecord& d, const std::string& doc);
 
   SqliteStore::Impl* store_;
   std::unique_ptr<Connection> conn_;  // null once finished
