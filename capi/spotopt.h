@@ -45,8 +45,9 @@
  *   config    {enabled, config_version, auto_switch_enabled, replica_mode:
  *             off|emergency|manual_standby, replica_enabled, manual_replica_enabled,
  *             auto_terminate_enabled, terminate_wait_seconds, min_savings_percent,
- *             ondemand_fallback_ratio, risk_threshold, max_switches_per_day,
- *             max_switches_per_week, min_pool_duration_hours}
+ *             ondemand_fallback_ratio, ondemand_return_ratio, risk_threshold,
+ *             max_switches_per_day, max_switches_per_week, min_pool_duration_hours,
+ *             compatible_instance_types [instance type]}
  *   command   {id, command_type: switch|create_replica, agent_id (the logical agent),
  *             instance_id, target_mode, target_pool_id, terminate_wait_seconds,
  *             priority, reason, created_at, expires_at, replica_id (create_replica),
@@ -58,7 +59,7 @@
  *             instance_type, region, replica_type, pool {...}, launch_path:
  *             listing|command, command_id, incident_id, forced_promotion, error,
  *             created_at, updated_at}
- *   incident  {id, agent_id, instance_id, signal: termination-notice|
+ *   incident  {id, agent_id, instance_id, pool_id, signal: termination-notice|
  *             rebalance-recommendation, notice_time, deadline, first_seen, last_seen,
  *             repeat_count, closed_at, detected_at, decided_at, promoted_at,
  *             healthy_at, decision, replica_id, command_id}
@@ -91,7 +92,7 @@ extern "C" {
 /* The version this header belongs to; compare with spotopt_version() to detect a
  * header/library mismatch at run time. */
 #define SPOTOPT_VERSION_MAJOR 0
-#define SPOTOPT_VERSION_MINOR 1
+#define SPOTOPT_VERSION_MINOR 2
 #define SPOTOPT_VERSION_PATCH 0
 
 /* The loaded library's version as "MAJOR.MINOR.PATCH". A static string: never
@@ -601,6 +602,130 @@ SPOTOPT_API spotopt_status spotopt_advisor_load(spotopt_controller* controller,
 SPOTOPT_API spotopt_status spotopt_savings(spotopt_controller* controller, const char* tenant_id,
                                            const char* agent_id, const char* period,
                                            char** figures_json_out);
+
+/* ---- Decisions ----------------------------------------------------------- */
+
+/* The decision layer: for each agent, an engine decides from one versioned input
+ * (placement, config, candidate pools with prices and risk, switches, incidents)
+ * whether to stay, switch to a spot pool or on-demand, or start or promote a replica.
+ * Built-in engines: "rules" 1.0.0 (every tenant's until another is activated) and
+ * "scoring" 1.0.0; a host adds models and engines of its own. Whatever engine
+ * decides, the config's guards (cooldown, day and week caps, minimum saving, risk
+ * ceiling, stale or interpolated prices) hold its actions back. Shapes:
+ *   decision   {action: stay|switch_spot|switch_ondemand|create_replica|
+ *              promote_replica, target_pool_id, reason, message, risk (0..1),
+ *              expected_savings_micros (per hour, against staying), confidence (0..1),
+ *              urgent, engine, engine_version, guard (what held the action back, or
+ *              null), held_action, held_target_pool_id}
+ *   input      the engine's input (version 1): {version, trigger:
+ *              schedule|rebalance|termination, now, agent {id, placement,
+ *              placement_since, switch_pending, switch_in_flight, replica}, config,
+ *              history {switches, switches_day, switches_week, incidents}, market
+ *              {on_demand_micros, max_price_age_seconds, gap_seconds,
+ *              signal_window_seconds, pools [{pool_id, region, az, instance_type,
+ *              price {micros, observed_at, age_seconds, source, confidence, stale,
+ *              in_gap}|null, on_demand_micros, volatility_hour, volatility_day,
+ *              advisor {band, label, savings_percent}|null, terminations, rebalances,
+ *              risk, history?}]}}
+ *   preview    {decision, input, engine_asked, fallback (why another engine answered,
+ *              or null)}
+ *   decision_record {seq, id, agent_id, decided_at, trigger, decision, inputs (a
+ *              summary), engine_asked, fallback, acted, command_id, replica_id,
+ *              outcome}
+ *   decision_run {tenants, agents, skipped, logged, acted, held, refused, fallbacks}
+ *   engine     {name, version, sha256, kind: builtin|model|host, description}
+ *   tenant_engines {active {name, version, sha256}, previous {...}|null} */
+
+/* The decision the tenant's engine makes for the agent now, as "preview" in
+ * *preview_json_out (spotopt_free). Changes nothing. Errors:
+ * SPOTOPT_INVALID_ARGUMENT (NULL argument), SPOTOPT_NOT_FOUND,
+ * SPOTOPT_FAILED_PRECONDITION (the agent's instance type is unknown). */
+SPOTOPT_API spotopt_status spotopt_decide(spotopt_controller* controller, const char* tenant_id,
+                                          const char* agent_id, char** preview_json_out);
+
+/* The fleet run as of `now_unix_micros`: one decision for every active, enabled agent
+ * with auto switch on, acted on through the command queue (priority 25, 50 when
+ * urgent) or the replica records, changes and actions logged. The host calls it on
+ * its schedule (spotopt-server: every 60 s); runs from several threads or processes
+ * at once queue at most one switch per agent. *report_json_out (may be NULL) receives
+ * a "decision_run". Errors: SPOTOPT_INVALID_ARGUMENT (NULL controller), the store's
+ * errors. */
+SPOTOPT_API spotopt_status spotopt_decisions_run(spotopt_controller* controller,
+                                                 int64_t now_unix_micros, char** report_json_out);
+
+/* The decision log, newest first: the agent's (agent_id) or the whole tenant's
+ * (agent_id NULL or ""), entries with seq < before_seq (0: from the newest), at most
+ * `limit` (1..1000), as an array of "decision_record" in *json_out (spotopt_free).
+ * Errors: SPOTOPT_INVALID_ARGUMENT (NULL argument, limit out of range),
+ * SPOTOPT_NOT_FOUND. */
+SPOTOPT_API spotopt_status spotopt_decisions_list(spotopt_controller* controller,
+                                                  const char* tenant_id, const char* agent_id,
+                                                  int64_t before_seq, int64_t limit,
+                                                  char** json_out);
+
+/* The engines this controller can run: an array of "engine" in *json_out. */
+SPOTOPT_API spotopt_status spotopt_engines_list(spotopt_controller* controller, char** json_out);
+
+/* Registers a model engine from its manifest (JSON text) and the model file's bytes
+ * (`model_len` of them). On success *engine_json_out (may be NULL) is its "engine".
+ * Errors: SPOTOPT_INVALID_ARGUMENT (NULL argument, not a manifest), SPOTOPT_INTERNAL
+ * (data loss: the model does not match its manifest's sha256, or XGBoost cannot read
+ * it), SPOTOPT_FAILED_PRECONDITION (it reads features this build does not compute),
+ * SPOTOPT_ALREADY_EXISTS (its name and version are taken with another sha256). Nothing
+ * is registered on failure. */
+SPOTOPT_API spotopt_status spotopt_engine_register_model(spotopt_controller* controller,
+                                                         const char* manifest_json,
+                                                         const char* model, size_t model_len,
+                                                         char** engine_json_out);
+
+/* A host's engine. It is called with the "input" as JSON text and answers a decision
+ * as JSON text: {action (required), target_pool_id, reason, message, risk,
+ * expected_savings_micros, confidence, urgent}; unknown keys are refused. It returns
+ * 0 and sets *decision_json_out to a NUL-terminated string it owns, which must stay
+ * valid until the engine is called again on the same thread or unregistered; any
+ * other return value is a failure. A failure or an answer that is not a valid
+ * decision makes the tenant's previous engine, then the rules, decide instead. It may
+ * be called from several threads at once, and must not call back into libspotopt. */
+typedef int (*spotopt_engine_fn)(void* user_data, const char* input_json,
+                                 const char** decision_json_out);
+/* Called once when a host engine is no longer used, to release `user_data`. */
+typedef void (*spotopt_release_fn)(void* user_data);
+
+/* Registers a host engine under `name` and `version`, pinned by `sha256` (64
+ * lowercase hex digits: a digest of the host's engine code or configuration, so that a
+ * different engine is never taken for the activated one). `description` and `release`
+ * may be NULL; `release(user_data)` runs once the engine is unregistered and no call
+ * is using it. Registering the same (name, version, sha256) again replaces it.
+ * Errors: SPOTOPT_INVALID_ARGUMENT (NULL argument, bad name, version or sha256),
+ * SPOTOPT_ALREADY_EXISTS (the name and version are taken with another sha256). On
+ * failure `release` is not called. */
+SPOTOPT_API spotopt_status spotopt_engine_register(spotopt_controller* controller, const char* name,
+                                                   const char* version, const char* sha256,
+                                                   const char* description, spotopt_engine_fn fn,
+                                                   void* user_data, spotopt_release_fn release);
+
+/* Removes a registered engine; tenants using it fall back until it is registered
+ * again. Errors: SPOTOPT_INVALID_ARGUMENT, SPOTOPT_NOT_FOUND,
+ * SPOTOPT_FAILED_PRECONDITION (a built-in engine). */
+SPOTOPT_API spotopt_status spotopt_engine_unregister(spotopt_controller* controller,
+                                                     const char* name, const char* version);
+
+/* The tenant's engines as "tenant_engines" in *json_out (spotopt_free). */
+SPOTOPT_API spotopt_status spotopt_tenant_engines(spotopt_controller* controller,
+                                                  const char* tenant_id, char** json_out);
+
+/* Makes a registered engine the tenant's, its current one the previous, atomically;
+ * returns "tenant_engines" in *json_out (may be NULL). Errors: SPOTOPT_NOT_FOUND
+ * (tenant, or an engine that is not registered). */
+SPOTOPT_API spotopt_status spotopt_engine_activate(spotopt_controller* controller,
+                                                   const char* tenant_id, const char* name,
+                                                   const char* version, char** json_out);
+
+/* Swaps the tenant's active and previous engines; returns "tenant_engines" in
+ * *json_out (may be NULL). Errors: SPOTOPT_NOT_FOUND, SPOTOPT_FAILED_PRECONDITION (no
+ * previous engine). */
+SPOTOPT_API spotopt_status spotopt_engine_rollback(spotopt_controller* controller,
+                                                   const char* tenant_id, char** json_out);
 
 #ifdef __cplusplus
 }

@@ -10,6 +10,8 @@
 
 #include "common/json_input.h"
 #include "log.h"
+#include "model_files.h"
+#include "protocol/decision_views.h"
 #include "protocol/json_views.h"
 
 namespace spotopt::server {
@@ -298,6 +300,60 @@ Response Market(Call& c) {
   return JsonResponse(200, protocol::MarketJson(market));
 }
 
+// ---- Decisions and engines ----------------------------------------------------
+
+Response Decide(Call& c) {
+  SPOTOPT_ADMIN_TRY(preview, c.controller.Decide(c.tenant(), c.agent()));
+  return JsonResponse(200, protocol::DecisionPreviewJson(preview));
+}
+
+Response Decisions(Call& c) {
+  SPOTOPT_ADMIN_TRY(page, protocol::DecisionPageFrom(QueryValue(c.query, "before"),
+                                                     QueryValue(c.query, "limit")));
+  absl::StatusOr<std::vector<decision::DecisionRecord>> log =
+      c.segments.size() > 3 ? c.controller.ListDecisions(c.tenant(), c.agent(), page)
+                            : c.controller.ListTenantDecisions(c.tenant(), page);
+  if (!log.ok()) return ErrorResponse(log.status());
+  return JsonResponse(200, ListJson("decisions", *log, protocol::DecisionRecordJson));
+}
+
+Response RunDecisions(Call& c) {
+  SPOTOPT_ADMIN_TRY(report, c.controller.RunDecisions(absl::Now()));
+  return JsonResponse(200, protocol::DecisionRunJson(report));
+}
+
+Response ListEngines(Call& c) {
+  return JsonResponse(200,
+                      ListJson("engines", c.controller.ListEngines(), protocol::EngineInfoJson));
+}
+
+// A model the server can read: the manifest's path on the server's host, the model
+// file beside it.
+Response RegisterModel(Call& c) {
+  SPOTOPT_ADMIN_CHECK(CheckKeys(c.body, {"manifest"}));
+  SPOTOPT_ADMIN_TRY(path, RequiredString(c.body, "manifest"));
+  SPOTOPT_ADMIN_TRY(info, RegisterModelFiles(c.controller, path));
+  return JsonResponse(201, protocol::EngineInfoJson(info));
+}
+
+Response TenantEngines(Call& c) {
+  SPOTOPT_ADMIN_TRY(engines, c.controller.GetTenantEngines(c.tenant()));
+  return JsonResponse(200, protocol::TenantEnginesJson(engines));
+}
+
+Response ActivateEngine(Call& c) {
+  SPOTOPT_ADMIN_CHECK(CheckKeys(c.body, {"name", "version"}));
+  SPOTOPT_ADMIN_TRY(name, RequiredString(c.body, "name"));
+  SPOTOPT_ADMIN_TRY(version, RequiredString(c.body, "version"));
+  SPOTOPT_ADMIN_TRY(engines, c.controller.ActivateEngine(c.tenant(), name, version));
+  return JsonResponse(200, protocol::TenantEnginesJson(engines));
+}
+
+Response RollbackEngine(Call& c) {
+  SPOTOPT_ADMIN_TRY(engines, c.controller.RollbackEngine(c.tenant()));
+  return JsonResponse(200, protocol::TenantEnginesJson(engines));
+}
+
 constexpr std::string_view kId = "{}";
 const Route kRoutes[] = {
     {"GET", {"tenants"}, "/api/admin/tenants", ListTenants},
@@ -383,6 +439,27 @@ const Route kRoutes[] = {
      "/api/admin/tenants/{id}/prices/latest",
      LatestPrices},
     {"GET", {"tenants", kId, "market"}, "/api/admin/tenants/{id}/market", Market},
+    {"GET",
+     {"tenants", kId, "agents", kId, "decide"},
+     "/api/admin/tenants/{id}/agents/{id}/decide",
+     Decide},
+    {"GET",
+     {"tenants", kId, "agents", kId, "decisions"},
+     "/api/admin/tenants/{id}/agents/{id}/decisions",
+     Decisions},
+    {"GET", {"tenants", kId, "decisions"}, "/api/admin/tenants/{id}/decisions", Decisions},
+    {"POST", {"decisions", "run"}, "/api/admin/decisions/run", RunDecisions},
+    {"GET", {"engines"}, "/api/admin/engines", ListEngines},
+    {"POST", {"engines"}, "/api/admin/engines", RegisterModel},
+    {"GET", {"tenants", kId, "engine"}, "/api/admin/tenants/{id}/engine", TenantEngines},
+    {"POST",
+     {"tenants", kId, "engine", "activate"},
+     "/api/admin/tenants/{id}/engine/activate",
+     ActivateEngine},
+    {"POST",
+     {"tenants", kId, "engine", "rollback"},
+     "/api/admin/tenants/{id}/engine/rollback",
+     RollbackEngine},
 };
 
 bool Matches(const Route& r, const std::vector<std::string>& segments) {

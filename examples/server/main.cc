@@ -10,6 +10,7 @@
 #include "http_server.h"
 #include "log.h"
 #include "metrics.h"
+#include "model_files.h"
 #include "operator_tokens.h"
 #include "spotopt/protocol/handler.h"
 #include "spotopt/service/controller.h"
@@ -20,9 +21,13 @@ namespace {
 
 constexpr std::string_view kUsage = R"(usage:
   spotopt-server [--db FILE] [--listen ADDRESS:PORT] [--threads N] [--log-level LEVEL]
+                 [--decide-every SECONDS] [--model MANIFEST]...
       Serve the agent protocol (/api/agents/...), the management API (/api/admin/...),
       /health and /metrics. Defaults: --db spotopt.db --listen 127.0.0.1:5000,
       --threads = CPU cores, --log-level info (debug logs every request).
+      Every --decide-every seconds (default 60; 0: never) the decision engines decide
+      for every agent with auto switch on. --model registers a model engine from its
+      manifest (the model file beside it); repeat it for several.
   spotopt-server tenant create NAME [--db FILE]
       Create a tenant; prints its agent token once on stdout.
   spotopt-server operator-token [--db FILE]
@@ -37,6 +42,8 @@ struct Options {
   std::vector<std::string> command;  // positional words
   std::string db = "spotopt.db";
   HttpOptions http;
+  int64_t decide_every_seconds = 60;
+  std::vector<std::string> models;
 };
 
 bool ParseListen(std::string_view text, HttpOptions* http) {
@@ -69,6 +76,15 @@ std::string ParseArgs(int argc, char** argv, Options* o) {
       if (ec != std::errc() || end != v.data() + v.size() || o->http.threads < 1) {
         return fmt::format("--threads: bad value {}", v);
       }
+    } else if (arg == "--decide-every" && has_value) {
+      const std::string_view v = argv[++i];
+      const auto [end, ec] =
+          std::from_chars(v.data(), v.data() + v.size(), o->decide_every_seconds);
+      if (ec != std::errc() || end != v.data() + v.size() || o->decide_every_seconds < 0) {
+        return fmt::format("--decide-every: bad value {}", v);
+      }
+    } else if (arg == "--model" && has_value) {
+      o->models.emplace_back(argv[++i]);
     } else if (arg == "--log-level" && has_value) {
       LogLevel level;
       if (!ParseLogLevel(argv[++i], &level))
@@ -123,6 +139,12 @@ int Serve(const Options& o) {
   // Declared before the server so they outlive it: destroying the Controller closes
   // the store only after the last request has been answered.
   std::unique_ptr<Controller> controller = *std::move(opened);
+  for (const std::string& manifest : o.models) {
+    absl::StatusOr<decision::EngineInfo> model = RegisterModelFiles(*controller, manifest);
+    if (!model.ok()) return Fail(model.status());
+    Log(LogLevel::kInfo, "model registered", "engine={} version={} sha256={}", model->ref.name,
+        model->ref.version, model->ref.sha256);
+  }
   OperatorTokens operators(OperatorTokens::PathForDb(o.db));
   protocol::AgentProtocol agents(*controller);
   AdminApi admin(*controller, operators);
@@ -166,6 +188,18 @@ int Serve(const Options& o) {
           report->incidents_closed);
     }
   });
+  if (o.decide_every_seconds > 0) {
+    server.Every(absl::Seconds(o.decide_every_seconds), [&] {
+      absl::StatusOr<DecisionRunReport> report = controller->RunDecisions(absl::Now());
+      if (!report.ok()) {
+        Log(LogLevel::kWarn, "decisions failed", "error=\"{}\"", report.status().ToString());
+      } else if (report->logged > 0) {
+        Log(LogLevel::kInfo, "decisions",
+            "agents={} logged={} acted={} held={} refused={} fallbacks={}", report->agents,
+            report->logged, report->acted, report->held, report->refused, report->fallbacks);
+      }
+    });
+  }
   Log(LogLevel::kInfo, "started", "db={}", o.db);
   server.Run();
   Log(LogLevel::kInfo, "stopped", "db={}", o.db);

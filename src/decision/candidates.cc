@@ -1,6 +1,7 @@
 #include "decision/candidates.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <tuple>
 
 #include <fmt/format.h>
@@ -21,12 +22,18 @@ std::vector<const PoolMarket*> Refuges(const DecisionInput& in, bool same_type_o
   return out;
 }
 
+// Best first by `rank`, then lower risk, then lower price, then pool id: one total
+// order, so the same input always ranks the same.
 void SortBy(std::vector<const PoolMarket*>& pools, const RiskModel& risk, const Rank& rank) {
-  std::vector<std::tuple<double, double, std::string, const PoolMarket*>> keyed;
+  using Key = std::tuple<double, double, int64_t, std::string, const PoolMarket*>;
+  std::vector<Key> keyed;
   keyed.reserve(pools.size());
-  for (const PoolMarket* p : pools) keyed.emplace_back(rank(*p), Risk(*p, risk), p->pool.id(), p);
+  for (const PoolMarket* p : pools) {
+    const int64_t price = p->spot ? p->spot->price.micros() : INT64_MAX;
+    keyed.emplace_back(rank(*p), Risk(*p, risk), price, p->pool.id(), p);
+  }
   std::sort(keyed.begin(), keyed.end());
-  for (size_t i = 0; i < pools.size(); ++i) pools[i] = std::get<3>(keyed[i]);
+  for (size_t i = 0; i < pools.size(); ++i) pools[i] = std::get<4>(keyed[i]);
 }
 
 }  // namespace
@@ -118,7 +125,7 @@ Decision React(const Engine& engine, const DecisionInput& in, const RiskModel& r
                             replica->id, ToString(replica->state), replica->pool.id());
     return d;
   }
-  if (!termination && in.config.replica_mode != ReplicaMode::kOff) {
+  if (in.config.replica_mode != ReplicaMode::kOff) {
     std::vector<const PoolMarket*> standby = Refuges(in, true);
     SortBy(standby, risk, rank);
     if (!standby.empty()) {

@@ -13,7 +13,7 @@
 
 namespace spotopt::decision::internal {
 
-// Lower is better; ties break by risk, then pool id.
+// Lower is better; ties break by risk, then price, then pool id.
 using Rank = std::function<double(const PoolMarket&)>;
 
 // A decision by `engine` with nothing decided yet: stay, no better placement.
@@ -31,12 +31,13 @@ double Confidence(const DecisionInput& in, std::initializer_list<const PoolMarke
 
 // The reaction to a rebalance recommendation or a termination notice (the rules'
 // reaction; scoring ranks the targets by expected cost instead of risk):
-// - rebalance: a live replica already protects the agent -> stay; else a replica in
-//   the best pool of the same type in another AZ when replica_mode allows, else a
-//   move to the best pool outside the signalled one;
-// - termination: promote a promotable replica; stay while one is on its way; else a
-//   move to the best pool outside the signalled AZ, or to on-demand when none has a
-//   usable price.
+// - termination: promote a promotable replica (READY, or SYNCING with an instance);
+// - a live replica protects the agent, or is on its way -> stay (the post-deadline
+//   recovery promotes it once READY);
+// - replica_mode allows one: a replica in the best pool of the same type in another
+//   AZ (it survives the primary, a switch run by the dying agent may not);
+// - else a move to the best pool outside the signalled AZ, or on a termination to
+//   on-demand when no pool has a usable price.
 // Targets need a usable price; the guards are applied by the caller.
 Decision React(const Engine& engine, const DecisionInput& in, const RiskModel& risk,
                const Rank& rank);

@@ -75,9 +75,8 @@ EngineRegistry::EngineRegistry() {
 absl::Status EngineRegistry::Register(std::shared_ptr<const Engine> engine, EngineKind kind,
                                       std::string_view sha256, std::string_view description) {
   if (engine == nullptr) return absl::InvalidArgumentError("engine: must not be null");
-  if (engine->name().empty() || engine->version().empty()) {
-    return absl::InvalidArgumentError("engine: needs a name and a version");
-  }
+  if (absl::Status s = ValidateShortString(engine->name(), "engine.name"); !s.ok()) return s;
+  if (absl::Status s = ValidateShortString(engine->version(), "engine.version"); !s.ok()) return s;
   if (!IsSha256(sha256)) {
     return absl::InvalidArgumentError("engine.sha256: must be 64 lowercase hex digits");
   }

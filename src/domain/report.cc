@@ -18,6 +18,16 @@ std::string_view ToString(PriceSource s) {
   return "unknown";
 }
 
-std::string_view ToString(RunRole r) { return r == RunRole::kPrimary ? "primary" : "replica"; }
+std::string_view ToString(RunRole r) {
+  switch (r) {
+    case RunRole::kPrimary:
+      return "primary";
+    case RunRole::kReplica:
+      return "replica";
+    case RunRole::kDrain:
+      return "drain";
+  }
+  return "unknown";
+}
 
 }  // namespace spotopt

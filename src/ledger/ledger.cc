@@ -146,7 +146,9 @@ std::vector<CostInterval> Intervals(const RunSegment& segment, std::span<const P
     i.end = cuts[k + 1];
     const std::optional<Money> od = PriceAt(on_demand, i.start);
     i.actual = on_spot ? PriceAt(spot, i.start) : od;
-    i.baseline = segment.role == RunRole::kReplica ? std::optional<Money>(Money()) : od;
+    // A standby or a draining old primary adds cost and no baseline: it is what
+    // the savings pay for.
+    i.baseline = segment.role == RunRole::kPrimary ? od : std::optional<Money>(Money());
     // Neighbours with the same prices are one interval.
     if (!out.empty() && out.back().actual == i.actual && out.back().baseline == i.baseline) {
       out.back().end = i.end;

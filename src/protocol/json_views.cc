@@ -117,9 +117,11 @@ boost::json::object ReplicaRecordJson(const Replica& r) {
 }
 
 boost::json::object IncidentJson(const Incident& i) {
+  const bool pool_known = !i.pool.az.empty() && !i.pool.instance_type.empty();
   return {{"id", i.id},
           {"agent_id", i.agent_id},
           {"instance_id", i.instance_id},
+          {"pool_id", pool_known ? boost::json::value(i.pool.id()) : nullptr},
           {"signal", ToString(i.signal)},
           {"notice_time", FormatTimestamp(i.notice_time)},
           {"deadline", TimeJson(i.deadline)},

@@ -272,8 +272,9 @@ absl::StatusOr<RegisterResult> Controller::Register(std::string_view tenant_id,
               SPOTOPT_RETURN_IF_ERROR(tx.UpdateCommand(*command));
             }
             const Placement old_placement = agent->placement;
-            SPOTOPT_RETURN_IF_ERROR(MovePlacement(tx, *agent, PlacementFrom(req), fate, command->id,
-                                                  "expected successor registered", now));
+            SPOTOPT_RETURN_IF_ERROR(MovePlacement(
+                tx, *agent, PlacementFrom(req), fate, command->id, "expected successor registered",
+                now, now + absl::Seconds(command->terminate_wait_seconds)));
             // The switch record, or the completion of the one the report started.
             bool existed = false;
             SPOTOPT_ASSIGN_OR_RETURN(SwitchRecord rec,

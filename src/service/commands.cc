@@ -27,7 +27,7 @@ int64_t CountSwitches(const std::vector<Command>& commands, Time now, Duration w
 }
 
 absl::Status CheckSwitchLimits(const Agent& agent, const SwitchRequest& req,
-                               const std::vector<Command>& history, Time now) {
+                               const std::vector<Command>& history, Time now, EnqueueCheck check) {
   const AgentConfig& cfg = agent.config;
   const int64_t day = CountSwitches(history, now, absl::Hours(24));
   if (day >= cfg.max_switches_per_day) return Refused("max_switches_per_day reached");
@@ -37,7 +37,7 @@ absl::Status CheckSwitchLimits(const Agent& agent, const SwitchRequest& req,
   if (now - agent.placement_since < absl::Hours(1) * cfg.min_pool_duration_hours) {
     return Refused("min_pool_duration_hours not reached");
   }
-  if (IsAutomatic(req.priority)) {
+  if (IsAutomatic(req.priority) && check == EnqueueCheck::kFull) {
     if (!req.expected_savings_percent || !req.target_risk) {
       return Invalid("switch", "automatic switches need expected savings and target risk");
     }
@@ -69,7 +69,7 @@ absl::Status ValidateSwitchRequest(const SwitchRequest& req) {
 }
 
 absl::StatusOr<Command> EnqueueSwitchInTx(Transaction& tx, const Agent& agent,
-                                          const SwitchRequest& req, Time now) {
+                                          const SwitchRequest& req, Time now, EnqueueCheck check) {
   if (!agent.config.enabled) return Refused("agent is disabled");
   if (req.priority != Priority::kManual && !agent.config.auto_switch) {
     return Refused("auto switch is off for this agent");
@@ -95,7 +95,7 @@ absl::StatusOr<Command> EnqueueSwitchInTx(Transaction& tx, const Agent& agent,
 
   SPOTOPT_ASSIGN_OR_RETURN(std::vector<Command> history, tx.ListCommands(agent.id));
   if (!req.override_limits) {
-    SPOTOPT_RETURN_IF_ERROR(CheckSwitchLimits(agent, req, history, now));
+    SPOTOPT_RETURN_IF_ERROR(CheckSwitchLimits(agent, req, history, now, check));
   }
   const std::string dedup_key =
       fmt::format("switch:{}:{}", ToString(req.target_mode), req.target_pool_id);

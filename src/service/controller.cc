@@ -39,7 +39,8 @@ Controller::Controller(std::shared_ptr<Store> store, std::shared_ptr<const Clock
     : store_(std::move(store)),
       clock_(std::move(clock)),
       options_(options),
-      auth_cache_(std::make_unique<AuthCache>(options_.auth_cache_ttl)) {}
+      auth_cache_(std::make_unique<AuthCache>(options_.auth_cache_ttl)),
+      engines_(std::make_unique<decision::EngineRegistry>()) {}
 
 Controller::~Controller() = default;
 

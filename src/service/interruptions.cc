@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "service/deciding.h"
 #include "service/use_case.h"
 
 namespace spotopt {
@@ -47,6 +48,36 @@ absl::StatusOr<EmergencyReplicaResult> EmergencyAnswer(Transaction& tx, const In
   return out;
 }
 
+decision::Trigger TriggerOf(Signal s) {
+  return s == Signal::kTerminationNotice ? decision::Trigger::kTermination
+                                         : decision::Trigger::kRebalance;
+}
+
+// The decision layer's reaction to the incident's signal, acted on and logged; the
+// incident records what came of it. nullopt when the agent has no market to decide
+// in (its instance type is unknown).
+absl::StatusOr<std::optional<Acted>> React(Transaction& tx, const decision::EngineRegistry& engines,
+                                           Agent& agent, Incident& i, Time now,
+                                           const ControllerOptions& o,
+                                           std::shared_ptr<const AdvisorFeed> feed) {
+  absl::StatusOr<AgentDecision> d =
+      DecideInTx(tx, engines, agent, TriggerOf(i.signal), now, o, std::move(feed));
+  if (absl::IsFailedPrecondition(d.status())) return std::optional<Acted>();
+  if (!d.ok()) return d.status();
+  SPOTOPT_ASSIGN_OR_RETURN(
+      Acted acted, Act(tx, agent, d->decided.decision, d->input.trigger, i.deadline, i.id, now));
+  decision::DecisionRecord record = NewRecord(agent, *d, now);
+  record.acted = acted.acted;
+  record.command_id = acted.command_id;
+  record.replica_id = acted.replica_id;
+  record.outcome = acted.outcome;
+  SPOTOPT_RETURN_IF_ERROR(tx.InsertDecision(record).status());
+  if (!acted.replica_id.empty()) i.replica_id = acted.replica_id;
+  if (!acted.command_id.empty()) i.command_id = acted.command_id;
+  i.decision = SanitizeFreeText(fmt::format("{} {}", d->decided.decision.message, acted.outcome));
+  return std::optional<Acted>(std::move(acted));
+}
+
 TerminationResult PromotedAnswer(const Incident& i, const Replica& r) {
   TerminationResult out;
   out.success = true;
@@ -74,7 +105,7 @@ absl::StatusOr<EmergencyReplicaResult> Controller::CreateEmergencyReplica(
         // A repeat gets the decision of the first call and creates nothing.
         if (e.signal.repeat || e.role != Role::kPrimary) return EmergencyAnswer(tx, i);
 
-        const Agent& agent = e.caller.agent;
+        Agent& agent = e.caller.agent;
         bool created = false;
         SPOTOPT_ASSIGN_OR_RETURN(std::optional<Replica> live, LiveReplica(tx, agent));
         if (live) {
@@ -85,21 +116,14 @@ absl::StatusOr<EmergencyReplicaResult> Controller::CreateEmergencyReplica(
         } else if (!agent.config.enabled) {
           i.decision = "agent is disabled";
         } else {
-          SPOTOPT_ASSIGN_OR_RETURN(
-              std::optional<PricedPool> best,
-              CheapestFreshPool(tx, agent, agent.placement.az, options_.fresh_price, now));
-          if (!best) {
-            i.decision = "no eligible pool";
-          } else {
-            const bool termination = i.signal == Signal::kTerminationNotice;
-            Replica r = NewReplica(agent, best->pool,
-                                   termination ? "automatic-termination" : "automatic-rebalance",
-                                   LaunchPath::kListing, now);
-            r.incident_id = i.id;
-            SPOTOPT_RETURN_IF_ERROR(tx.InsertReplica(r));
-            i.replica_id = r.id;
+          // The engine chooses the pool, or a move instead of a replica.
+          SPOTOPT_ASSIGN_OR_RETURN(std::optional<Acted> acted,
+                                   React(tx, *engines_, agent, i, now, options_, advisor_feed()));
+          created = acted && !acted->replica_id.empty();
+          if (created) {
             i.decision = "replica requested; the agent's next replica poll launches it";
-            created = true;
+          } else if (!acted || !acted->acted) {
+            i.decision = "no eligible pool";
           }
         }
         i.decided_at = now;
@@ -146,8 +170,8 @@ absl::StatusOr<TerminationResult> Controller::TerminationImminent(std::string_vi
         const bool syncing =
             live && live->state == ReplicaState::kSyncing && i.deadline && now < *i.deadline;
         if ((ready || syncing) && !live->instance_id.empty()) {
-          SPOTOPT_RETURN_IF_ERROR(
-              PromoteInTx(tx, agent, *live, syncing, PromotionCause::kTermination, now));
+          SPOTOPT_RETURN_IF_ERROR(PromoteInTx(tx, agent, *live, syncing,
+                                              PromotionCause::kTermination, now, i.deadline));
           i.promoted_at = now;
           i.replica_id = live->id;
           i.decision = fmt::format("replica {} promoted", live->id);
@@ -155,9 +179,19 @@ absl::StatusOr<TerminationResult> Controller::TerminationImminent(std::string_vi
           return PromotedAnswer(i, *live);
         }
         if (live && i.replica_id.empty()) i.replica_id = live->id;
+        out.error = "no ready replica to promote";
+        if (!live && i.command_id.empty() && agent.config.enabled) {
+          // Nothing protects the agent: the decision layer moves it, queued to expire
+          // at the deadline.
+          SPOTOPT_ASSIGN_OR_RETURN(std::optional<Acted> acted,
+                                   React(tx, *engines_, agent, i, now, options_, advisor_feed()));
+          if (acted && !acted->command_id.empty()) {
+            out.error =
+                fmt::format("no ready replica to promote; switch {} queued", acted->command_id);
+          }
+        }
         SPOTOPT_RETURN_IF_ERROR(tx.UpdateIncident(i));
         out.replica_id = live ? live->id : i.replica_id;
-        out.error = "no ready replica to promote";
         return out;
       });
 }
@@ -182,7 +216,7 @@ absl::StatusOr<RebalanceResult> Controller::RebalanceRecommendation(
           return out;
         }
 
-        const Agent& agent = e.caller.agent;
+        Agent& agent = e.caller.agent;
         if (!i.decided_at) i.decided_at = now;
         SPOTOPT_ASSIGN_OR_RETURN(std::optional<Replica> live, LiveReplica(tx, agent));
         if (live) {
@@ -203,30 +237,19 @@ absl::StatusOr<RebalanceResult> Controller::RebalanceRecommendation(
         } else if (!agent.config.auto_switch) {
           out.reason = "auto switch is off";
         } else {
-          SPOTOPT_ASSIGN_OR_RETURN(
-              std::optional<PricedPool> best,
-              CheapestFreshPool(tx, agent, agent.placement.az, options_.fresh_price, now));
-          if (!best) {
-            out.reason = "no better pool";
+          SPOTOPT_ASSIGN_OR_RETURN(std::optional<Acted> acted,
+                                   React(tx, *engines_, agent, i, now, options_, advisor_feed()));
+          if (acted && !acted->command_id.empty()) {
+            SPOTOPT_ASSIGN_OR_RETURN(Command c, tx.GetCommand(acted->command_id));
+            out.action = "switch";
+            out.reason = "rebalance recommendation";
+            out.command = std::move(c);
+          } else if (acted && !acted->replica_id.empty()) {
+            out.action = "replica";
+            out.replica_id = acted->replica_id;
+            out.reason = i.decision;
           } else {
-            SwitchRequest req;
-            req.target_mode = Mode::kSpot;
-            req.target_pool_id = best->pool.id();
-            req.priority = Priority::kEmergency;
-            req.reason = "rebalance recommendation";
-            req.requested_by = "rebalance-recommendation";
-            absl::StatusOr<Command> c = EnqueueSwitchInTx(tx, agent, req, now);
-            if (absl::IsFailedPrecondition(c.status())) {
-              // A guard said no (caps, a switch in flight): nothing was written.
-              out.reason = std::string(c.status().message());
-            } else if (!c.ok()) {
-              return c.status();
-            } else {
-              i.command_id = c->id;
-              out.action = "switch";
-              out.reason = "rebalance recommendation";
-              out.command = *std::move(c);
-            }
+            out.reason = acted ? i.decision : "no better pool";
           }
         }
         SPOTOPT_RETURN_IF_ERROR(tx.UpdateIncident(i));

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "service/markets.h"
 #include "service/use_case.h"
 #include "spotopt/service/controller.h"
 
@@ -100,30 +101,6 @@ absl::Status CheckTenant(Transaction& tx, std::string_view tenant_id) {
   return absl::OkStatus();
 }
 
-// The newest measured bucket of a series, read from its newest observation's bucket.
-absl::StatusOr<std::optional<LatestPrice>> Latest(Transaction& tx, std::string_view tenant_id,
-                                                  const Pool& pool, Time now,
-                                                  const sef::Options& o) {
-  SPOTOPT_ASSIGN_OR_RETURN(std::vector<PriceObservation> newest,
-                           tx.ListLatestPrices(tenant_id, pool.region, pool.instance_type));
-  for (const PriceObservation& n : newest) {
-    if (n.az != pool.az) continue;
-    const Time start = FromMicros(sef::BucketStart(ToMicros(n.observed_at), o));
-    SPOTOPT_ASSIGN_OR_RETURN(std::vector<PriceObservation> raw,
-                             tx.ListPriceObservations(tenant_id, pool, start, start + o.bucket));
-    const std::vector<sef::MeasuredBucket> measured = Measure(raw, o);
-    if (measured.empty()) break;
-    const sef::MeasuredBucket& b = measured.back();
-    LatestPrice out;
-    out.pool = pool;
-    out.point = sef::Clean(measured, b.start_us, b.start_us + 1, ToMicros(now), o).front();
-    out.observed_at = FromMicros(b.chosen().observed_us);
-    out.age = now - out.observed_at;
-    return std::optional<LatestPrice>(out);
-  }
-  return std::optional<LatestPrice>();
-}
-
 }  // namespace
 
 absl::StatusOr<std::vector<ledger::PriceStep>> OnDemandSteps(Transaction& tx,
@@ -140,20 +117,6 @@ absl::StatusOr<std::vector<ledger::PriceStep>> OnDemandSteps(Transaction& tx,
   });
   return ledger::StepsFrom(Measure(raw, o), catalog);
 }
-
-namespace {
-
-// Volatility of the measured buckets of a series over [now - window, now].
-absl::StatusOr<double> VolatilityOver(Transaction& tx, std::string_view tenant_id, const Pool& pool,
-                                      Time now, Duration window, const sef::Options& o) {
-  SPOTOPT_ASSIGN_OR_RETURN(std::vector<PriceObservation> raw,
-                           tx.ListPriceObservations(tenant_id, pool, now - window, now));
-  std::vector<int64_t> prices;
-  for (const sef::MeasuredBucket& b : Measure(raw, o)) prices.push_back(b.chosen().price_micros);
-  return sef::Volatility(prices);
-}
-
-}  // namespace
 
 absl::StatusOr<PriceIngest> Controller::ReportPrices(std::string_view tenant_id,
                                                      std::string_view registration_id,
@@ -316,10 +279,21 @@ absl::StatusOr<std::vector<LatestPrice>> Controller::LatestCleanPrices(std::stri
       *store_, TxMode::kRead, [&](Transaction& tx) -> absl::StatusOr<std::vector<LatestPrice>> {
         SPOTOPT_ASSIGN_OR_RETURN(std::vector<Pool> series, tx.ListPriceSeries(tenant_id));
         std::vector<LatestPrice> out;
-        for (const Pool& pool : series) {
-          SPOTOPT_ASSIGN_OR_RETURN(std::optional<LatestPrice> latest,
-                                   Latest(tx, tenant_id, pool, now, options_.sef));
-          if (latest) out.push_back(std::move(*latest));
+        // Series come ordered by region, type, AZ: one newest-price read per type.
+        for (size_t i = 0; i < series.size();) {
+          const Pool& first = series[i];
+          SPOTOPT_ASSIGN_OR_RETURN(
+              std::vector<PriceObservation> newest,
+              tx.ListLatestPrices(tenant_id, first.region, first.instance_type));
+          // One per AZ: the on-demand series (AZ "") is kind ondemand, the rest spot.
+          for (const PriceObservation& n : newest) {
+            SPOTOPT_ASSIGN_OR_RETURN(LatestPrice latest, LatestOf(tx, n, now, options_.sef));
+            out.push_back(std::move(latest));
+          }
+          while (i < series.size() && series[i].region == first.region &&
+                 series[i].instance_type == first.instance_type) {
+            ++i;
+          }
         }
         return out;
       });
@@ -331,42 +305,12 @@ absl::StatusOr<MarketView> Controller::Market(std::string_view tenant_id, std::s
   SPOTOPT_RETURN_IF_ERROR(ValidateShortString(region, "region"));
   SPOTOPT_RETURN_IF_ERROR(ValidateShortString(instance_type, "instance_type"));
   const Time now = clock_->Now();
-  MarketView view;
-  view.region = std::string(region);
-  view.instance_type = std::string(instance_type);
-  if (std::shared_ptr<const AdvisorFeed> feed = advisor_feed()) {
-    view.advisor = feed->Find(region, "Linux", instance_type);
-  }
-  SPOTOPT_RETURN_IF_ERROR(
-      InTransaction(*store_, TxMode::kRead, [&](Transaction& tx) -> absl::Status {
-        SPOTOPT_ASSIGN_OR_RETURN(std::vector<Pool> series, tx.ListPriceSeries(tenant_id));
-        for (const Pool& pool : series) {
-          if (pool.region != region || pool.instance_type != instance_type) continue;
-          SPOTOPT_ASSIGN_OR_RETURN(std::optional<LatestPrice> latest,
-                                   Latest(tx, tenant_id, pool, now, options_.sef));
-          if (pool.az.empty()) {
-            // An agent's estimate never outranks the operator's price list.
-            SPOTOPT_ASSIGN_OR_RETURN(
-                std::vector<ledger::PriceStep> steps,
-                OnDemandSteps(tx, tenant_id, region, instance_type, options_.sef));
-            if (!steps.empty() && latest) {
-              latest->point.price_micros = steps.back().price.micros();
-              latest->observed_at = steps.back().from;
-              latest->age = now - steps.back().from;
-            }
-            view.on_demand = std::move(latest);
-            continue;
-          }
-          MarketPool m{pool, std::move(latest), 0, 0};
-          SPOTOPT_ASSIGN_OR_RETURN(m.volatility_hour, VolatilityOver(tx, tenant_id, pool, now,
-                                                                     absl::Hours(1), options_.sef));
-          SPOTOPT_ASSIGN_OR_RETURN(m.volatility_day, VolatilityOver(tx, tenant_id, pool, now,
-                                                                    absl::Hours(24), options_.sef));
-          view.pools.push_back(std::move(m));
-        }
-        return absl::OkStatus();
-      }));
-  return view;
+  return InTransaction(*store_, TxMode::kRead, [&](Transaction& tx) -> absl::StatusOr<MarketView> {
+    MarketReader reader(tx, options_, advisor_feed(), now, false);
+    SPOTOPT_ASSIGN_OR_RETURN(const TypeMarket* market,
+                             reader.Get(tenant_id, region, instance_type));
+    return market->view;
+  });
 }
 
 absl::StatusOr<size_t> Controller::LoadAdvisorFeed(std::string_view json_text) {

@@ -166,8 +166,13 @@ absl::StatusOr<SwitchRecord> Controller::ReportSwitch(std::string_view tenant_id
                               [](const Command& cmd) { return cmd.is_placement(); });
         }
         if (move) {
+          // The old primary runs until it reported itself gone, else for the wait.
+          std::optional<Time> old_runs_until = report.timings.old_terminated_at;
+          if (!old_runs_until && command) {
+            old_runs_until = now + absl::Seconds(command->terminate_wait_seconds);
+          }
           SPOTOPT_RETURN_IF_ERROR(MovePlacement(tx, agent, to, fate, command ? command->id : "",
-                                                "switch reported", now));
+                                                "switch reported", now, old_runs_until));
         } else if (!command) {
           SPOTOPT_RETURN_IF_ERROR(tx.InsertEvent(MakeEvent(
               agent, EventKind::kIdentityConflict, report.new_instance.instance_id,

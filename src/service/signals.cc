@@ -51,6 +51,12 @@ absl::StatusOr<SignalResult> UpsertIncident(Transaction& tx, const Caller& c,
   i.last_seen = now;
   i.detected_at = report.detected_at;
   SPOTOPT_ASSIGN_OR_RETURN(Role role, RoleOf(tx, c.agent, c.registration));
+  // Where the signalled instance runs: the primary's placement, else what the
+  // instance reported about itself (the decision layer counts signals per pool).
+  const Placement& here = c.agent.placement;
+  i.pool = role == Role::kPrimary
+               ? Pool{here.region, here.az, here.instance_type}
+               : Pool{here.region, c.registration.facts.az, c.registration.facts.instance_type};
   if (role == Role::kReplica) {
     // The standby itself is being reclaimed.
     SPOTOPT_ASSIGN_OR_RETURN(std::optional<Replica> live, LiveReplica(tx, c.agent));

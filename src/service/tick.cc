@@ -41,7 +41,7 @@ absl::Status RecoverFromTermination(Transaction& tx, Incident& i, const Controll
       agent.config.replica_mode != ReplicaMode::kOff && live &&
       live->state == ReplicaState::kReady && !live->instance_id.empty()) {
     SPOTOPT_RETURN_IF_ERROR(
-        PromoteInTx(tx, agent, *live, false, PromotionCause::kTermination, now));
+        PromoteInTx(tx, agent, *live, false, PromotionCause::kTermination, now, i.deadline));
     i.promoted_at = now;
     if (!i.decided_at) i.decided_at = now;
     i.replica_id = live->id;
@@ -208,7 +208,8 @@ absl::StatusOr<TickReport> Controller::Tick(Time now) {
       SPOTOPT_RETURN_IF_ERROR(RecoverFromTermination(tx, i, options_, now, report));
     }
 
-    // Retention runs hourly; the first tick of a process covers all history once.
+    // Retention (prices, the decision log) runs hourly; the first tick of a process
+    // covers all history once.
     const int64_t last = last_price_prune_us_.load();
     if (last == kNeverPruned || now - FromMicros(last) >= kPricePruneInterval) {
       const Time raw_cutoff = now - options_.raw_price_retention;
@@ -218,6 +219,8 @@ absl::StatusOr<TickReport> Controller::Tick(Time now) {
       SPOTOPT_ASSIGN_OR_RETURN(
           report.price_observations_pruned,
           PrunePrices(tx, from, raw_cutoff, now - options_.price_history_retention, options_.sef));
+      SPOTOPT_ASSIGN_OR_RETURN(report.decisions_pruned,
+                               tx.DeleteDecisionsBefore(now - options_.decision_retention));
       last_price_prune_us_.store(ToMicros(now));
     }
     return report;

@@ -193,8 +193,9 @@ absl::Status RecordPrimaryRun(Transaction& tx, const Agent& agent,
 
 absl::Status MovePlacement(Transaction& tx, Agent& agent, const Placement& next,
                            InstanceState old_fate, std::string_view keep_command_id,
-                           std::string_view why, Time now) {
+                           std::string_view why, Time now, std::optional<Time> old_runs_until) {
   const std::string old_instance = agent.placement.instance_id;
+  const Placement old_placement = agent.placement;
   SPOTOPT_RETURN_IF_ERROR(
       CancelCommandsFor(tx, agent, old_instance, keep_command_id,
                         fmt::format("superseded: placement moved to {}", next.instance_id), now));
@@ -210,6 +211,20 @@ absl::Status MovePlacement(Transaction& tx, Agent& agent, const Placement& next,
   agent.updated_at = now;
   SPOTOPT_RETURN_IF_ERROR(tx.UpdateAgent(agent));
   SPOTOPT_RETURN_IF_ERROR(RecordPrimaryRun(tx, agent, old_instance, now));
+  if (old_runs_until && *old_runs_until > now && !old_instance.empty()) {
+    // The old primary drains: it costs its price until it is gone, and a decision
+    // to move pays for that (ledger: drain segments have no baseline).
+    RunSegment drain;
+    drain.id = NewId();
+    drain.tenant_id = agent.tenant_id;
+    drain.agent_id = agent.id;
+    drain.instance_id = old_instance;
+    drain.role = RunRole::kDrain;
+    drain.placement = old_placement;
+    drain.started_at = now;
+    drain.ended_at = *old_runs_until;
+    SPOTOPT_RETURN_IF_ERROR(tx.InsertRunSegment(drain));
+  }
   return tx.InsertEvent(MakeEvent(
       agent, EventKind::kPlacementMoved, next.instance_id,
       fmt::format("{} -> {} ({}): {}", old_instance, next.instance_id, ToString(next.mode), why),
@@ -265,7 +280,7 @@ bool InSuccessorWindow(const Command& c, const ControllerOptions& o, Time now) {
 }
 
 absl::Status PromoteInTx(Transaction& tx, Agent& agent, Replica& r, bool force,
-                         PromotionCause cause, Time now) {
+                         PromotionCause cause, Time now, std::optional<Time> old_runs_until) {
   if (force && r.state == ReplicaState::kSyncing) {
     // Forcing a SYNCING replica is only for a primary about to be reclaimed.
     SPOTOPT_ASSIGN_OR_RETURN(std::vector<Incident> incidents, tx.ListIncidents(agent.id));
@@ -287,8 +302,9 @@ absl::Status PromoteInTx(Transaction& tx, Agent& agent, Replica& r, bool force,
   InstanceState old_fate = InstanceState::kRetained;
   if (cause == PromotionCause::kTermination) old_fate = InstanceState::kTerminating;
   if (demote) old_fate = InstanceState::kActive;
-  SPOTOPT_RETURN_IF_ERROR(
-      MovePlacement(tx, agent, next, old_fate, "", fmt::format("replica {} promoted", r.id), now));
+  SPOTOPT_RETURN_IF_ERROR(MovePlacement(tx, agent, next, old_fate, "",
+                                        fmt::format("replica {} promoted", r.id), now,
+                                        demote ? std::nullopt : old_runs_until));
   if (demote && !old.instance_type.empty() && !old.az.empty()) {
     // The old primary is a running instance of the same image: it becomes the
     // standby (section 7).
@@ -302,27 +318,6 @@ absl::Status PromoteInTx(Transaction& tx, Agent& agent, Replica& r, bool force,
     SPOTOPT_RETURN_IF_ERROR(tx.InsertReplica(standby));
   }
   return absl::OkStatus();
-}
-
-absl::StatusOr<std::optional<PricedPool>> CheapestFreshPool(Transaction& tx, const Agent& agent,
-                                                            std::string_view exclude_az,
-                                                            Duration fresh, Time now) {
-  const Placement& here = agent.placement;
-  std::optional<PricedPool> best;
-  if (here.instance_type.empty()) return best;
-  SPOTOPT_ASSIGN_OR_RETURN(std::vector<PriceObservation> latest,
-                           tx.ListLatestPrices(agent.tenant_id, here.region, here.instance_type));
-  for (PriceObservation& o : latest) {
-    if (o.kind != PriceKind::kSpot || o.az == exclude_az || o.observed_at < now - fresh ||
-        o.observed_at > now) {
-      continue;
-    }
-    Pool pool{o.region, o.az, o.instance_type};
-    if (!best || o.price < best->price || (o.price == best->price && pool.id() < best->pool.id())) {
-      best = PricedPool{std::move(pool), o.price};
-    }
-  }
-  return best;
 }
 
 absl::StatusOr<SwitchRecord> FindOrNewSwitch(Transaction& tx, const Agent& agent,

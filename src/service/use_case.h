@@ -113,9 +113,13 @@ absl::Status CancelCommandsFor(Transaction& tx, const Agent& agent, std::string_
 // the placement, so the ledger knows who ran where. A no-op when nothing changed.
 absl::Status RecordPrimaryRun(Transaction& tx, const Agent& agent,
                               std::string_view previous_instance, Time now);
+// `old_runs_until`: the old primary keeps running (and is billed, as a drain run
+// segment) until then: the end of a switch's terminate wait, or a termination
+// deadline. nullopt: it stops counting now (retained, lost or demoted).
 absl::Status MovePlacement(Transaction& tx, Agent& agent, const Placement& next,
                            InstanceState old_fate, std::string_view keep_command_id,
-                           std::string_view why, Time now);
+                           std::string_view why, Time now,
+                           std::optional<Time> old_runs_until = std::nullopt);
 
 // ---- Rules shared by several use cases ----
 // The wire value of terminate_wait_seconds for a switch (protocol section 6.1).
@@ -141,22 +145,21 @@ absl::StatusOr<SignalResult> UpsertIncident(Transaction& tx, const Caller& calle
 enum class PromotionCause { kOperator, kTermination };
 // READY -> PROMOTING -> PROMOTED (from SYNCING only with force inside an open
 // termination deadline), and the placement moves to the replica's instance.
+// `old_runs_until`: see MovePlacement (a termination deadline).
 absl::Status PromoteInTx(Transaction& tx, Agent& agent, Replica& r, bool force,
-                         PromotionCause cause, Time now);
+                         PromotionCause cause, Time now,
+                         std::optional<Time> old_runs_until = std::nullopt);
 absl::Status ValidateSwitchRequest(const SwitchRequest& req);
+// Which of the config's limits an enqueue checks. A decision of the decision layer
+// passed the guards (spotopt/decision/guards.h) with the whole market in view, so its
+// saving and risk are not asked again; the caps and the cooldown are, inside the
+// transaction, against whatever committed since the decision was made.
+enum class EnqueueCheck { kFull, kDecided };
 // The enqueue guards and dedup rules of protocol section 6.5, inside `tx`. Every
 // refusal comes before the first write.
 absl::StatusOr<Command> EnqueueSwitchInTx(Transaction& tx, const Agent& agent,
-                                          const SwitchRequest& req, Time now);
-// A spot pool of the agent's instance type and region, outside `exclude_az`, with a
-// spot price observed within `fresh` before `now`: the cheapest, then by pool id.
-struct PricedPool {
-  Pool pool;
-  Money price;
-};
-absl::StatusOr<std::optional<PricedPool>> CheapestFreshPool(Transaction& tx, const Agent& agent,
-                                                            std::string_view exclude_az,
-                                                            Duration fresh, Time now);
+                                          const SwitchRequest& req, Time now,
+                                          EnqueueCheck check = EnqueueCheck::kFull);
 // The agent's switch record for (old instance, new instance), or a new one (not yet
 // stored; *existed says which).
 absl::StatusOr<SwitchRecord> FindOrNewSwitch(Transaction& tx, const Agent& agent,

@@ -312,6 +312,11 @@ TEST_CASE("rules: a termination notice promotes, waits for a replica on its way,
 
   in.replica.reset();
   d = Decide(in);
+  CHECK(d.action == Action::kCreateReplica);  // it survives the primary
+  CHECK(d.target->az != "us-east-1a");
+
+  in.config.replica_mode = ReplicaMode::kOff;
+  d = Decide(in);
   CHECK(d.action == Action::kSwitchSpot);
   CHECK(d.target->az != "us-east-1a");
 

@@ -225,18 +225,20 @@ TEST_CASE_TEMPLATE("the ledger of an agent that switches and keeps a replica", S
 
   absl::StatusOr<std::vector<ledger::CostInterval>> intervals = c.CostIntervals(tenant, a.agent_id);
   REQUIRE_MESSAGE(intervals.ok(), intervals.status().ToString());
-  // 1a 0-6 h at 0.04; 1c 6-8 h at 0.03, 8-12 h at 0.02; replica 1a 10-12 h at 0.04;
-  // 1a again 12-24 h at 0.04; and the 2 s cutover.
+  // 1a 0-6 h at 0.04, and draining 5 more minutes (the switch's terminate wait); 1c
+  // 6-8 h at 0.03, 8-12 h at 0.02; replica 1a 10-12 h at 0.04; 1a again 12-24 h at
+  // 0.04; and the 2 s cutover.
   absl::StatusOr<std::vector<ledger::Figures>> life =
       c.Savings(tenant, a.agent_id, ledger::Period::kLifetime);
   REQUIRE(life.ok());
   REQUIRE(life->size() == 1);
   const ledger::Figures& f_life = (*life)[0];
-  CHECK(f_life.run == absl::Hours(26));
+  CHECK(f_life.run == absl::Hours(26) + absl::Minutes(5));
   CHECK(f_life.downtime == absl::Seconds(2));
-  CHECK(f_life.cost == Usd("0.94"));       // 0.24 + 0.06 + 0.08 + 0.08 + 0.48
-  CHECK(f_life.baseline == Usd("2.304"));  // 24 h of on-demand; the replica has none
-  CHECK(f_life.savings == Usd("1.364"));
+  // 0.24 + 0.0033333 + 0.06 + 0.08 + 0.08 + 0.48, rounded to the micro-dollar.
+  CHECK(f_life.cost == Usd("0.943333"));
+  CHECK(f_life.baseline == Usd("2.304"));  // 24 h of on-demand; replica and drain have none
+  CHECK(f_life.savings == Usd("1.360667"));
 
   // Days (UTC) sum to the lifetime; the tenant's figures include the same agent.
   absl::StatusOr<std::vector<ledger::Figures>> days =

@@ -513,7 +513,13 @@ TEST_CASE_TEMPLATE("termination-imminent force-promotes SYNCING, else answers su
   REQUIRE(none.ok());
   CHECK_FALSE(none->success);
   CHECK(none->action == "none");
-  CHECK(none->error == "no ready replica to promote");
+  // Nothing protects it and no pool has a price: the decision layer moves it to
+  // on-demand, queued to expire at the deadline.
+  CHECK(none->error.starts_with("no ready replica to promote; switch "));
+  const std::vector<Command> queued = *c.ListCommands(a.tenant_id, a.agent_id);
+  REQUIRE(queued.size() == 1);
+  CHECK(queued[0].priority == Priority::kEmergency);
+  CHECK(queued[0].target_mode == Mode::kOnDemand);
 
   const auto b = f.RegisterAgent(a.tenant_id, "web-2", InstanceId(2));
   f.MakeReplica(b, InstanceId(6), "us-east-1c", ReplicaState::kSyncing);

@@ -7,8 +7,10 @@
 //     trailing month, taken at the band's midpoint (the open top band as 20-30 %);
 //   - the fleet's own evidence: termination notices and rebalance recommendations the
 //     tenant's agents reported from this pool within the signal window;
-//   - how much its price moved today (relative deviation), since a pool whose price
-//     climbs is one whose spare capacity shrinks.
+//   - how much its price moved today (relative deviation of its measured buckets): a
+//     pool in flux is one whose spare capacity is changing. Half weight: a single big
+//     step (a 50 % drop gives 0.34) must not by itself put a pool above the default
+//     risk ceiling.
 #ifndef SPOTOPT_DECISION_RISK_H_
 #define SPOTOPT_DECISION_RISK_H_
 
@@ -25,7 +27,7 @@ struct RiskModel {
   double unknown_band_rate = 0.15;  // no Advisor entry: between the middle bands
   double per_termination = 0.5;     // added per termination notice seen in the pool
   double per_rebalance = 0.15;      // added per rebalance recommendation
-  double per_volatility = 1.0;      // times the day's relative price deviation
+  double per_volatility = 0.5;      // times the day's relative price deviation
 };
 
 // The pool's expected interruptions per month.

@@ -12,10 +12,10 @@
 // fallback line, so a price near either cannot make the agent flap); else stay.
 // Eligible: a usable price and risk <= risk_threshold. Ties break by risk, then pool id.
 //
-// On a rebalance recommendation: a standby replica in the safest pool of another AZ
-// when replica_mode allows and none is live, else a move there when auto switch is on.
-// On a termination notice: promote a promotable replica; rely on one already on its
-// way; else move to the safest pool, or to on-demand when no pool is usable.
+// On an interruption signal: promote a promotable replica on a termination notice;
+// rely on a live one; else a standby replica in the safest pool of another AZ when
+// replica_mode allows (it survives the primary); else a move to the safest pool, and
+// on a termination notice to on-demand when no pool is usable.
 #ifndef SPOTOPT_DECISION_RULES_H_
 #define SPOTOPT_DECISION_RULES_H_
 

@@ -13,10 +13,11 @@
 
 namespace spotopt {
 
-// What an instance was for the agent while it ran: the primary, or a standby replica
-// (whose cost is part of what the agent's savings paid for).
-enum class RunRole { kPrimary, kReplica };
-SPOTOPT_EXPORT std::string_view ToString(RunRole r);  // primary | replica
+// What an instance was for the agent while it ran: the primary, a standby replica, or
+// an old primary draining after a switch until its terminate wait ends (the last two
+// are costs the agent's savings pay for).
+enum class RunRole { kPrimary, kReplica, kDrain };
+SPOTOPT_EXPORT std::string_view ToString(RunRole r);  // primary | replica | drain
 
 struct RunSegment {
   std::string id;

@@ -24,6 +24,9 @@
 #include <vector>
 
 #include "spotopt/clock.h"
+#include "spotopt/decision/decision.h"
+#include "spotopt/decision/record.h"
+#include "spotopt/decision/registry.h"
 #include "spotopt/ledger/ledger.h"
 #include "spotopt/pricing/advisor.h"
 #include "spotopt/pricing/sef.h"
@@ -66,6 +69,13 @@ struct ControllerOptions {
   // another Controller or process sharing the store is seen here within this long.
   // Zero: every call reads the store.
   Duration auth_cache_ttl = absl::Seconds(5);
+  // Decisions: interruption signals from a pool count toward its risk this long.
+  Duration signal_window = absl::Hours(24);
+  // The decision log keeps this much history (and always each agent's latest entry).
+  Duration decision_retention = absl::Hours(24 * 90);
+  // The fleet run writes its log entries and commands in transactions of this many
+  // agents, so a large fleet never holds the write lock for long.
+  int decisions_per_write = 500;
 };
 
 // ---- Inputs ----------------------------------------------------------------
@@ -315,6 +325,42 @@ struct MarketView {
   std::optional<AdvisorEntry> advisor;  // Linux entry of the loaded Advisor feed
 };
 
+// Controller::Decide: the decision the tenant's engine makes now, and what it saw.
+struct DecisionPreview {
+  decision::DecisionInput input;
+  decision::Decision decision;
+  std::string engine_asked;  // the tenant's engine, "name version"
+  std::string fallback;      // why another engine answered; empty when it did not
+};
+
+// What one fleet run did (Controller::RunDecisions).
+struct DecisionRunReport {
+  int tenants = 0;
+  int agents = 0;     // decided for
+  int skipped = 0;    // auto-switch agents with no market to decide in (unknown type)
+  int logged = 0;     // decision log entries written (changes and actions)
+  int acted = 0;      // switches queued, replicas requested or promoted
+  int held = 0;       // decisions a guard held back
+  int refused = 0;    // actions the queue or the records refused when written
+  int fallbacks = 0;  // decisions made by another engine than the tenant's
+  friend bool operator==(const DecisionRunReport&, const DecisionRunReport&) = default;
+};
+
+// A page of the decision log, newest first: entries with seq < before_seq (0: from
+// the newest), at most `limit` (1..1000).
+struct DecisionPage {
+  int64_t before_seq = 0;
+  size_t limit = 100;
+};
+
+// A tenant's decision engines: the active one (the built-in rules until another is
+// activated) and the one a rollback restores.
+struct TenantEngines {
+  EngineRef active;
+  std::optional<EngineRef> previous;
+  friend bool operator==(const TenantEngines&, const TenantEngines&) = default;
+};
+
 struct TickReport {
   int commands_expired = 0;
   int replicas_failed = 0;
@@ -325,6 +371,7 @@ struct TickReport {
   // Termination incidents finished: failed over, or failed with nothing to promote.
   int terminations_closed = 0;
   int64_t price_observations_pruned = 0;  // retention
+  int64_t decisions_pruned = 0;           // decision log retention
   friend bool operator==(const TickReport&, const TickReport&) = default;
 };
 
@@ -540,6 +587,43 @@ class SPOTOPT_EXPORT Controller {
                                                        std::string_view agent_id,
                                                        ledger::Period period);
 
+  // ---- Decisions (spotopt/decision/) ----
+  // The decision the tenant's engine makes for the agent now, with the input it saw.
+  // Changes nothing. FailedPrecondition when the agent's instance type is unknown.
+  absl::StatusOr<DecisionPreview> Decide(std::string_view tenant_id, std::string_view agent_id);
+  // The fleet run: one decision for every active, enabled agent with auto switch on,
+  // in every active tenant, acted on only through the command queue (priority 25, 50
+  // when urgent) or the replica records; each change or action goes into the decision
+  // log. An engine that is not registered here, fails or answers nonsense is replaced
+  // by the tenant's previous engine, then the rules, and the log says so. Runs from
+  // several threads or processes at once queue at most one switch per agent. The host
+  // calls it on its own schedule (spotopt-server: every 60 s).
+  absl::StatusOr<DecisionRunReport> RunDecisions(Time now);
+  absl::StatusOr<std::vector<decision::DecisionRecord>> ListDecisions(std::string_view tenant_id,
+                                                                      std::string_view agent_id,
+                                                                      DecisionPage page = {});
+  absl::StatusOr<std::vector<decision::DecisionRecord>> ListTenantDecisions(
+      std::string_view tenant_id, DecisionPage page = {});
+
+  // ---- Decision engines (spotopt/decision/registry.h) ----
+  // A host's engine, pinned by the sha256 the host gives for its code. Its answers are
+  // validated and guarded like any engine's.
+  absl::Status RegisterEngine(std::shared_ptr<const decision::Engine> engine,
+                              std::string_view sha256, std::string_view description);
+  // A model engine from a manifest and the model file's bytes (spotopt/decision/model.h).
+  // DataLoss for a model that does not match its manifest or that XGBoost cannot read;
+  // nothing is registered then.
+  absl::StatusOr<decision::EngineInfo> RegisterModel(std::string_view manifest_json,
+                                                     std::string_view model_bytes);
+  absl::Status UnregisterEngine(std::string_view name, std::string_view version);
+  std::vector<decision::EngineInfo> ListEngines() const;
+  absl::StatusOr<TenantEngines> GetTenantEngines(std::string_view tenant_id);
+  // Makes a registered engine the tenant's, the current one its previous, atomically.
+  absl::StatusOr<TenantEngines> ActivateEngine(std::string_view tenant_id, std::string_view name,
+                                               std::string_view version);
+  // Swaps the active and the previous engine; FailedPrecondition when there is none.
+  absl::StatusOr<TenantEngines> RollbackEngine(std::string_view tenant_id);
+
   // ---- Periodic work ----
   // Writes the heartbeats the store holds (Store::FlushHeld), then expires commands and leases,
   // times out replicas, keeps manual standbys, closes quiet rebalance incidents, promotes a
@@ -563,6 +647,8 @@ class SPOTOPT_EXPORT Controller {
   // The Spot Advisor feed: swapped whole, read as a snapshot.
   mutable std::mutex advisor_mu_;
   std::shared_ptr<const AdvisorFeed> advisor_;
+  // The decision engines this process can run (thread-safe on its own).
+  std::unique_ptr<decision::EngineRegistry> engines_;
 };
 
 }  // namespace spotopt

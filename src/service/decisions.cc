@@ -1,0 +1,180 @@
+// Decisions: the preview, the fleet run, and the decision log (spotopt/decision/).
+#include <algorithm>
+#include <map>
+
+#include "absl/container/flat_hash_map.h"
+#include "service/deciding.h"
+#include "service/use_case.h"
+#include "spotopt/service/controller.h"
+
+namespace spotopt {
+namespace {
+
+constexpr size_t kMaxPage = 1000;
+
+absl::Status CheckPage(const DecisionPage& page) {
+  if (page.limit == 0 || page.limit > kMaxPage) return Invalid("limit", "must be from 1 to 1000");
+  if (page.before_seq < 0) return Invalid("before", "must not be negative");
+  return absl::OkStatus();
+}
+
+// A decision of the fleet run waiting for its write: the agent as it was decided for.
+struct Pending {
+  Agent agent;
+  AgentDecision decision;
+};
+
+// The agent may be acted for only as it was decided for: a placement or config that
+// changed since belongs to the next run.
+bool Unchanged(const Agent& now, const Agent& decided) {
+  return now.lifecycle == Lifecycle::kActive && now.placement == decided.placement &&
+         now.config.version == decided.config.version;
+}
+
+}  // namespace
+
+absl::StatusOr<DecisionPreview> Controller::Decide(std::string_view tenant_id,
+                                                   std::string_view agent_id) {
+  const Time now = clock_->Now();
+  return InTransaction(
+      *store_, TxMode::kRead, [&](Transaction& tx) -> absl::StatusOr<DecisionPreview> {
+        SPOTOPT_ASSIGN_OR_RETURN(Agent agent, LoadAgent(tx, tenant_id, agent_id));
+        SPOTOPT_ASSIGN_OR_RETURN(AgentDecision d,
+                                 DecideInTx(tx, *engines_, agent, decision::Trigger::kSchedule, now,
+                                            options_, advisor_feed()));
+        return DecisionPreview{std::move(d.input), std::move(d.decided.decision),
+                               std::move(d.decided.engine_asked), std::move(d.decided.fallback)};
+      });
+}
+
+absl::StatusOr<DecisionRunReport> Controller::RunDecisions(Time now) {
+  SPOTOPT_RETURN_IF_ERROR(ValidateTime(now, "now"));
+  DecisionRunReport report;
+  std::vector<Pending> pending;
+  // Decide for everyone from one snapshot, read in a few bulk reads.
+  SPOTOPT_RETURN_IF_ERROR(
+      InTransaction(*store_, TxMode::kRead, [&](Transaction& tx) -> absl::Status {
+        SPOTOPT_ASSIGN_OR_RETURN(std::vector<Transaction::DecisionHead> heads,
+                                 tx.ListLatestDecisionKeys());
+        absl::flat_hash_map<std::string, std::string> latest;
+        for (Transaction::DecisionHead& h : heads) latest[h.agent_id] = std::move(h.key);
+        absl::flat_hash_map<std::string, AgentFacts> facts;
+        SPOTOPT_ASSIGN_OR_RETURN(std::vector<Replica> replicas, tx.ListLiveReplicas());
+        for (Replica& r : replicas) facts[r.agent_id].replica = std::move(r);
+        SPOTOPT_ASSIGN_OR_RETURN(std::vector<Incident> incidents, tx.ListOpenIncidents());
+        for (Incident& i : incidents) facts[i.agent_id].open_incidents.push_back(std::move(i));
+        SPOTOPT_ASSIGN_OR_RETURN(std::vector<Command> commands,
+                                 tx.ListCommandsSince(now - kCommandHistory));
+        for (Command& c : commands) {
+          if (c.is_placement()) facts[c.agent_id].commands.push_back(std::move(c));
+        }
+
+        SPOTOPT_ASSIGN_OR_RETURN(std::vector<Tenant> tenants, tx.ListTenants());
+        for (const Tenant& tenant : tenants) {
+          if (tenant.state != TenantState::kActive) continue;
+          ++report.tenants;
+          const std::vector<EngineRef> chain = EngineChain(tenant);
+          MarketReader markets(tx, options_, advisor_feed(), now,
+                               ChainNeedsHistory(*engines_, chain));
+          SPOTOPT_ASSIGN_OR_RETURN(std::vector<Agent> agents, tx.ListAgents(tenant.id));
+          for (Agent& agent : agents) {
+            if (agent.lifecycle != Lifecycle::kActive || !agent.config.enabled ||
+                !agent.config.auto_switch) {
+              continue;
+            }
+            AgentFacts& f = facts[agent.id];
+            f.agent = std::move(agent);
+            absl::StatusOr<decision::DecisionInput> in =
+                BuildInput(f, markets, decision::Trigger::kSchedule, now, options_);
+            if (absl::IsFailedPrecondition(in.status())) {
+              ++report.skipped;
+              continue;
+            }
+            if (!in.ok()) return in.status();
+            AgentDecision d{*std::move(in), {}};
+            d.decided = DecideWith(*engines_, chain, d.input);
+            ++report.agents;
+            report.held += d.decided.decision.guard != decision::Guard::kNone;
+            report.fallbacks += !d.decided.fallback.empty();
+            const bool act = d.decided.decision.action != decision::Action::kStay;
+            const auto head = latest.find(f.agent.id);
+            if (!act && head != latest.end() &&
+                head->second == decision::DecisionKey(d.decided.decision)) {
+              continue;  // the same as the agent's latest entry
+            }
+            pending.push_back(Pending{f.agent, std::move(d)});
+          }
+        }
+        return absl::OkStatus();
+      }));
+
+  // Then write in batches, acting only where nothing changed since the snapshot.
+  const size_t batch = static_cast<size_t>(std::max(1, options_.decisions_per_write));
+  for (size_t first = 0; first < pending.size(); first += batch) {
+    const size_t end = std::min(pending.size(), first + batch);
+    DecisionRunReport counts;
+    SPOTOPT_RETURN_IF_ERROR(
+        InTransaction(*store_, TxMode::kWrite, [&](Transaction& tx) -> absl::Status {
+          counts = {};
+          for (size_t k = first; k < end; ++k) {
+            Pending& p = pending[k];
+            decision::DecisionRecord record = NewRecord(p.agent, p.decision, now);
+            const decision::Decision& d = p.decision.decided.decision;
+            if (d.action != decision::Action::kStay) {
+              absl::StatusOr<Agent> current = tx.GetAgent(p.agent.id);
+              if (!current.ok() && !absl::IsNotFound(current.status())) return current.status();
+              if (!current.ok() || !Unchanged(*current, p.agent)) {
+                record.outcome = "the agent changed since the decision; the next run decides again";
+              } else {
+                SPOTOPT_ASSIGN_OR_RETURN(
+                    Acted acted,
+                    Act(tx, *current, d, decision::Trigger::kSchedule, std::nullopt, "", now));
+                record.acted = acted.acted;
+                record.command_id = acted.command_id;
+                record.replica_id = acted.replica_id;
+                record.outcome = acted.outcome;
+                ++(acted.acted ? counts.acted : counts.refused);
+              }
+            } else {
+              SPOTOPT_ASSIGN_OR_RETURN(Acted stay, Act(tx, p.agent, d, decision::Trigger::kSchedule,
+                                                       std::nullopt, "", now));
+              record.outcome = stay.outcome;
+            }
+            SPOTOPT_RETURN_IF_ERROR(tx.InsertDecision(record).status());
+            ++counts.logged;
+          }
+          return absl::OkStatus();
+        }));
+    report.logged += counts.logged;
+    report.acted += counts.acted;
+    report.refused += counts.refused;
+  }
+  return report;
+}
+
+absl::StatusOr<std::vector<decision::DecisionRecord>> Controller::ListDecisions(
+    std::string_view tenant_id, std::string_view agent_id, DecisionPage page) {
+  SPOTOPT_RETURN_IF_ERROR(CheckPage(page));
+  return InTransaction(
+      *store_, TxMode::kRead,
+      [&](Transaction& tx) -> absl::StatusOr<std::vector<decision::DecisionRecord>> {
+        SPOTOPT_ASSIGN_OR_RETURN(Agent a, LoadAgent(tx, tenant_id, agent_id, true));
+        return tx.ListDecisions(a.id, page.before_seq, page.limit);
+      });
+}
+
+absl::StatusOr<std::vector<decision::DecisionRecord>> Controller::ListTenantDecisions(
+    std::string_view tenant_id, DecisionPage page) {
+  SPOTOPT_RETURN_IF_ERROR(CheckId(tenant_id, "tenant"));
+  SPOTOPT_RETURN_IF_ERROR(CheckPage(page));
+  return InTransaction(
+      *store_, TxMode::kRead,
+      [&](Transaction& tx) -> absl::StatusOr<std::vector<decision::DecisionRecord>> {
+        absl::StatusOr<Tenant> t = tx.GetTenant(tenant_id);
+        if (absl::IsNotFound(t.status())) return NotFound("tenant");
+        if (!t.ok()) return t.status();
+        return tx.ListTenantDecisions(tenant_id, page.before_seq, page.limit);
+      });
+}
+
+}  // namespace spotopt
