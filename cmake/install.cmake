@@ -1,6 +1,6 @@
 # cmake --install: headers, both libraries, a CMake package (find_package(spotopt
-# CONFIG) gives spotopt::spotopt and spotopt::spotopt_static), a pkg-config file and
-# the Python package.
+# CONFIG) gives spotopt::spotopt and spotopt::spotopt_static), a pkg-config file, the
+# Python package and the trained price model.
 include(CMakePackageConfigHelpers)
 
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/spotopt
@@ -46,3 +46,9 @@ install(FILES ${PROJECT_SOURCE_DIR}/bindings/python/spotopt/__init__.py
               ${PROJECT_SOURCE_DIR}/bindings/python/spotopt/py.typed
               ${PROJECT_BINARY_DIR}/python/_config.py
         DESTINATION ${SPOTOPT_PYTHON_PACKAGE_DIR})
+
+# The price model (models/price-24h: the model and its manifest, side by side as
+# PriceModel::Load expects them), for hosts that register the model engine.
+install(FILES ${PROJECT_SOURCE_DIR}/models/price-24h/model.json
+              ${PROJECT_SOURCE_DIR}/models/price-24h/manifest.json
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/spotopt/models/price-24h)

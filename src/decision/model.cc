@@ -202,9 +202,11 @@ absl::StatusOr<std::vector<double>> PriceModel::Predict(std::span<const FeatureR
   const std::string array =
       fmt::format(R"({{"data": [{}, true], "shape": [{}, {}], "typestr": "<f4", "version": 3}})",
                   reinterpret_cast<uintptr_t>(rows.data()), rows.size(), kFeatureNames.size());
+  // XGBoost 1.7 refuses an in-place prediction without "cache_id" (0: none), which
+  // its header does not document; its Python package always sends it.
   static constexpr char kConfig[] =
       R"({"type": 0, "training": false, "iteration_begin": 0, "iteration_end": 0,)"
-      R"( "strict_shape": false, "missing": NaN})";
+      R"( "strict_shape": false, "missing": NaN, "cache_id": 0})";
   std::lock_guard lock(booster_->mu);
   const bst_ulong* shape = nullptr;
   bst_ulong dims = 0;
@@ -236,8 +238,9 @@ absl::StatusOr<std::vector<double>> PriceModel::Forecast(const DecisionInput& in
 
 std::shared_ptr<const Engine> ModelEngine(std::shared_ptr<const PriceModel> model,
                                           ScoringParams params) {
+  // The manifest lives in the model, which the engine keeps alive.
   const ModelManifest& m = model->manifest();
-  return std::make_shared<ScoringEngine>(params, model, m.name, m.version);
+  return std::make_shared<ScoringEngine>(params, std::move(model), m.name, m.version);
 }
 
 }  // namespace spotopt::decision

@@ -2,7 +2,8 @@
 # Installs the build into a temporary prefix, then builds and runs a consumer
 # against it with find_package(spotopt CONFIG) and with pkg-config, compiles and runs
 # the C ABI's public-API suites (tests/capi) against the installed header and
-# library alone, and imports the installed Python package with Debian's python3.
+# library alone, checks the price model is installed, and imports the installed
+# Python package with Debian's python3.
 set -euo pipefail
 build_dir=$1
 here=$(cd "$(dirname "$0")" && pwd)
@@ -38,6 +39,9 @@ if grep -v '^spotopt_' <<<"$c_symbols" | grep -q .; then
   exit 1
 fi
 [ -f "$work/prefix/include/spotopt/spotopt.h" ] || { echo "spotopt/spotopt.h is not installed"; exit 1; }
+for f in model.json manifest.json; do
+  [ -f "$work/prefix/share/spotopt/models/price-24h/$f" ] || { echo "the price model's $f is not installed"; exit 1; }
+done
 
 # The C ABI from strict C99 against the installed header and library only: every
 # function and error path, then several threads on one controller.

@@ -2,8 +2,8 @@
 // readers, the SEF pipeline and the Controller. Every number asserted here can be
 // checked by hand from the files, with grep, sort | uniq -d, wc -l or the manifest.
 //
-// The data is part of this test's fixture: a missing ../shared/data FAILS the test
-// (tests run from the project root, see tests/CMakeLists.txt), it is never skipped.
+// The data is part of this test's fixture (tests/real_data.h): a missing
+// ../shared/data FAILS the test, it is never skipped.
 //
 // Duplicates: the 47-pool file holds 453 exact duplicate rows (the two 90-day dumps
 // overlap). Importing them stores each as its own observation, so the raw listing has
@@ -11,7 +11,6 @@
 // so the clean series has exactly one point per distinct bucket.
 #include <doctest/doctest.h>
 #include <openssl/evp.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <array>
@@ -40,14 +39,17 @@
 #include "spotopt/pricing/advisor.h"
 #include "spotopt/pricing/price_files.h"
 #include "spotopt/pricing/sef.h"
+#include "tests/real_data.h"
 #include "tests/service/fixture.h"
 
 namespace spotopt {
 namespace {
 
+using testing::DataPath;
+using testing::ForEachLine;
+using testing::ReadWholeFile;
 using testing::ServiceFixture;
 
-constexpr std::string_view kDataDir = "../shared/data";
 constexpr std::string_view kFile47 =
     "aws-spot-price-history/euw1_linux_47pools_2021-12-13_2022-06-07.tsv";
 constexpr std::string_view kDumpA =
@@ -64,15 +66,6 @@ constexpr std::string_view kAdvisor2021 = "aws-spot-advisor/spot-advisor-data_20
 
 constexpr int64_t kBucketUs = 300'000'000;  // sef::Options' default bucket, 300 s
 
-// The path of a data file. Fails (never skips) the test when the data is not there.
-std::string DataPath(std::string_view relative) {
-  REQUIRE_MESSAGE(std::filesystem::is_directory(kDataDir),
-                  fmt::format("the real-data fixture {} is missing (cwd {}); tests run from the "
-                              "project root with the shared data next to it",
-                              kDataDir, std::filesystem::current_path().string()));
-  return fmt::format("{}/{}", kDataDir, relative);
-}
-
 Time At(std::string_view iso) {
   absl::StatusOr<Time> t = ParseTimestamp(iso);
   REQUIRE_MESSAGE(t.ok(), t.status().ToString());
@@ -80,33 +73,6 @@ Time At(std::string_view iso) {
 }
 
 int64_t Us(std::string_view iso) { return ToMicros(At(iso)); }
-
-// Every line of a text file, plain or gzip (zlib's gzread passes plain files
-// through), without its line end.
-void ForEachLine(const std::string& path, const std::function<void(std::string_view)>& fn) {
-  std::unique_ptr<gzFile_s, decltype(&gzclose)> file(gzopen(path.c_str(), "rb"), &gzclose);
-  REQUIRE_MESSAGE(file != nullptr, fmt::format("cannot open {}", path));
-  gzbuffer(file.get(), 1 << 17);
-  std::array<char, 4096> buffer{};
-  std::string line;
-  while (gzgets(file.get(), buffer.data(), static_cast<int>(buffer.size())) != nullptr) {
-    line.append(buffer.data());
-    if (line.back() != '\n') continue;  // longer than the buffer: read on
-    line.pop_back();
-    fn(line);
-    line.clear();
-  }
-  int error = Z_OK;
-  const char* message = gzerror(file.get(), &error);
-  REQUIRE_MESSAGE(error == Z_OK, fmt::format("reading {}: {}", path, message));
-  if (!line.empty()) fn(line);  // a last line without '\n'
-}
-
-std::string ReadWholeFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  REQUIRE_MESSAGE(in.good(), fmt::format("cannot open {}", path));
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
 
 std::string Sha256Hex(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
