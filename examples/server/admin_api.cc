@@ -423,6 +423,14 @@ std::string_view BearerToken(const protocol::Request& request) {
 }  // namespace
 
 Response AdminApi::Handle(const protocol::Request& request) {
+  Response response = Answer(request);
+  // Management answers carry tenants' records and fresh tokens: no browser or proxy
+  // may keep a copy.
+  response.headers.emplace_back("Cache-Control", "no-store");
+  return response;
+}
+
+Response AdminApi::Answer(const protocol::Request& request) {
   constexpr std::string_view kPrefix = "/api/admin/";
   const size_t q = request.target.find('?');
   const std::string_view path = request.target.substr(0, q);

@@ -290,7 +290,11 @@ def prices_and_savings(s, base, operator, tenant_id):
     imported = expect(s.post(f"{u}/prices", headers=h, data=json.dumps(catalog)), 201)
     assert imported["imported"] == 7
     expect(s.post(f"{u}/prices", headers=h, data='[{"region": "us-east-1"}]'), 400)
-    latest = expect(s.get(f"{u}/prices/latest", headers=h), 200)
+    r = s.get(f"{u}/prices/latest", headers=h)
+    latest = expect(r, 200)
+    # Management answers are never cached, refusals included.
+    assert r.headers["Cache-Control"] == "no-store", r.headers
+    assert s.get(f"{u}/prices/latest").headers["Cache-Control"] == "no-store"
     assert any(p["az"] == "us-east-1c" for p in latest["prices"]), latest
     market = expect(s.get(f"{u}/market?region=us-east-1&instance_type=m5.large", headers=h), 200)
     assert {p["az"] for p in market["pools"]} >= {"us-east-1a", "us-east-1c"}, market
