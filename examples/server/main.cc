@@ -4,6 +4,8 @@
 
 #include <charconv>
 #include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <thread>
 
 #include "admin_api.h"
@@ -20,9 +22,12 @@ namespace {
 
 constexpr std::string_view kUsage = R"(usage:
   spotopt-server [--db FILE] [--listen ADDRESS:PORT] [--threads N] [--log-level LEVEL]
+                 [--advisor-feed FILE]
       Serve the agent protocol (/api/agents/...), the management API (/api/admin/...),
       /health and /metrics. Defaults: --db spotopt.db --listen 127.0.0.1:5000,
       --threads = CPU cores, --log-level info (debug logs every request).
+      --advisor-feed: AWS's Spot Advisor JSON (spot-advisor-data.json), for the
+      interruption bands of market views.
   spotopt-server tenant create NAME [--db FILE]
       Create a tenant; prints its agent token once on stdout.
   spotopt-server operator-token [--db FILE]
@@ -36,6 +41,7 @@ constexpr Duration kTickInterval = absl::Seconds(5);
 struct Options {
   std::vector<std::string> command;  // positional words
   std::string db = "spotopt.db";
+  std::string advisor_feed;  // empty: none
   HttpOptions http;
 };
 
@@ -61,6 +67,8 @@ std::string ParseArgs(int argc, char** argv, Options* o) {
     const bool has_value = i + 1 < argc;
     if (arg == "--db" && has_value) {
       o->db = argv[++i];
+    } else if (arg == "--advisor-feed" && has_value) {
+      o->advisor_feed = argv[++i];
     } else if (arg == "--listen" && has_value) {
       if (!ParseListen(argv[++i], &o->http)) return fmt::format("--listen: bad value {}", argv[i]);
     } else if (arg == "--threads" && has_value) {
@@ -94,6 +102,16 @@ int Fail(const absl::Status& s) {
   return 1;
 }
 
+absl::Status LoadAdvisorFeed(Controller& controller, const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(fmt::format("--advisor-feed: cannot read {}", path));
+  const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  absl::StatusOr<size_t> entries = controller.LoadAdvisorFeed(text);
+  if (!entries.ok()) return entries.status();
+  Log(LogLevel::kInfo, "advisor feed loaded", "file={} entries={}", path, *entries);
+  return absl::OkStatus();
+}
+
 int CreateTenant(const Options& o, const std::string& name) {
   absl::StatusOr<std::unique_ptr<Controller>> controller = OpenController(o.db);
   if (!controller.ok()) return Fail(controller.status());
@@ -123,6 +141,9 @@ int Serve(const Options& o) {
   // Declared before the server so they outlive it: destroying the Controller closes
   // the store only after the last request has been answered.
   std::unique_ptr<Controller> controller = *std::move(opened);
+  if (!o.advisor_feed.empty()) {
+    if (absl::Status s = LoadAdvisorFeed(*controller, o.advisor_feed); !s.ok()) return Fail(s);
+  }
   OperatorTokens operators(OperatorTokens::PathForDb(o.db));
   protocol::AgentProtocol agents(*controller);
   AdminApi admin(*controller, operators);
