@@ -259,7 +259,8 @@ Response CostIntervals(Call& c) {
 }
 
 // One pool's price history: ?region=&instance_type=&az= (no az: on-demand),
-// ?view=raw|clean|interpolated (default clean), ?from=&to=.
+// ?view=raw|clean|interpolated (default clean), ?from=&to=. The clean views carry
+// the series' gaps too.
 Response PriceHistory(Call& c) {
   const Pool pool{std::string(QueryValue(c.query, "region")),
                   std::string(QueryValue(c.query, "az")),
@@ -278,7 +279,11 @@ Response PriceHistory(Call& c) {
                     c.controller.PriceSeries(
                         c.tenant(), pool, from, to,
                         view == "interpolated" ? SeriesView::kInterpolated : SeriesView::kClean));
-  return JsonResponse(200, ListJson("points", points, protocol::CleanPointJson));
+  // The gaps come with the series, so a chart can mark them without a second call.
+  SPOTOPT_ADMIN_TRY(gaps, c.controller.PriceGaps(c.tenant(), pool, from, to));
+  boost::json::object out = ListJson("points", points, protocol::CleanPointJson);
+  out["gaps"] = protocol::JsonArray(gaps, protocol::GapJson);
+  return JsonResponse(200, out);
 }
 
 Response LatestPrices(Call& c) {

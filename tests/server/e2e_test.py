@@ -150,6 +150,8 @@ def run(server, admin_api):
     assert ready["status"] == "ready", ready
     promoted = op.promote(tenant_id, agent, replica["id"])
     assert promoted["state"] in ("promoting", "promoted"), promoted
+    assert None not in [promoted["entered_at"][k] for k in ("requested", "syncing", "ready")]
+    assert promoted["entered_at"]["failed"] is None, promoted
     view = op.agent(tenant_id, agent)
     assert view["placement"]["instance_id"] == REPLICA_INSTANCE, view["placement"]
     assert "placement_moved" in [e["kind"] for e in op.events(tenant_id, agent)]
@@ -280,6 +282,7 @@ def prices_and_savings(s, base, operator, tenant_id):
     assert raw["total"] >= 1 and raw["observations"][0]["price_micros"] == 38900, raw
     clean = expect(s.get(f"{u}/prices?{pool}&view=interpolated", headers=h), 200)
     assert clean["points"][0]["source"] == "primary", clean
+    assert clean["gaps"] == [], clean  # one report: one bucket, no hole
     expect(s.get(f"{u}/prices?{pool}&view=nonsense", headers=h), 400)
     expect(s.get(f"{u}/prices?{pool}&from=yesterday", headers=h), 400)
     # The operator's price list: on-demand and every pool, from before the fleet ran.
