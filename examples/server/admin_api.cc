@@ -1,5 +1,7 @@
 #include "admin_api.h"
 
+#include <boost/url/parse.hpp>
+#include <boost/url/url_view.hpp>
 #include <fmt/format.h>
 
 #include <array>
@@ -47,7 +49,7 @@ struct Call {
   const std::vector<std::string>& segments;
   const boost::json::object& body;
   std::string_view raw_body;
-  std::string_view query;
+  const boost::urls::params_view& query;  // decoded keys and values
   const std::string& requested_by;
 
   const std::string& tenant() const { return segments[1]; }
@@ -73,14 +75,10 @@ absl::StatusOr<std::string> RequiredString(const boost::json::object& body, std:
   return **s;
 }
 
-std::string_view QueryValue(std::string_view query, std::string_view key) {
-  while (!query.empty()) {
-    const std::string_view pair = query.substr(0, query.find('&'));
-    const size_t eq = pair.find('=');
-    if (pair.substr(0, eq) == key) return eq == std::string_view::npos ? "" : pair.substr(eq + 1);
-    query.remove_prefix(std::min(query.size(), pair.size() + 1));
-  }
-  return {};
+// The first value of `key`, percent-decoded; empty when absent.
+std::string QueryValue(const boost::urls::params_view& query, std::string_view key) {
+  auto it = query.find(key);
+  return it == query.end() ? std::string() : (*it).value;
 }
 
 template <typename T, typename ToJson>
@@ -139,7 +137,7 @@ Response GetConfig(Call& c) {
 Response PutConfig(Call& c) {
   SPOTOPT_ADMIN_TRY(patch, ParseConfigPatchJson(c.raw_body));
   std::optional<int64_t> expected;
-  if (const std::string_view v = QueryValue(c.query, "expected_version"); !v.empty()) {
+  if (const std::string v = QueryValue(c.query, "expected_version"); !v.empty()) {
     int64_t n = 0;
     const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
     if (ec != std::errc() || end != v.data() + v.size()) {
@@ -226,14 +224,15 @@ Response ListSwitches(Call& c) {
   return JsonResponse(200, ListJson("switches", switches, protocol::SwitchJson));
 }
 
-absl::StatusOr<ledger::Period> PeriodParam(std::string_view query) {
-  const std::string_view period = QueryValue(query, "period");
+absl::StatusOr<ledger::Period> PeriodParam(const boost::urls::params_view& query) {
+  const std::string period = QueryValue(query, "period");
   return ledger::ParsePeriod(period.empty() ? "day" : period);
 }
 
 // ?from= and ?to= as RFC 3339 (use Z, '+' is a space in a query); absent = open.
-absl::StatusOr<Time> TimeParam(std::string_view query, std::string_view key, Time open) {
-  const std::string_view v = QueryValue(query, key);
+absl::StatusOr<Time> TimeParam(const boost::urls::params_view& query, std::string_view key,
+                               Time open) {
+  const std::string v = QueryValue(query, key);
   if (v.empty()) return open;
   absl::StatusOr<Time> t = ParseTimestamp(v);
   if (!t.ok()) {
@@ -262,12 +261,11 @@ Response CostIntervals(Call& c) {
 // ?view=raw|clean|interpolated (default clean), ?from=&to=. The clean views carry
 // the series' gaps too.
 Response PriceHistory(Call& c) {
-  const Pool pool{std::string(QueryValue(c.query, "region")),
-                  std::string(QueryValue(c.query, "az")),
-                  std::string(QueryValue(c.query, "instance_type"))};
+  const Pool pool{QueryValue(c.query, "region"), QueryValue(c.query, "az"),
+                  QueryValue(c.query, "instance_type")};
   SPOTOPT_ADMIN_TRY(from, TimeParam(c.query, "from", absl::InfinitePast()));
   SPOTOPT_ADMIN_TRY(to, TimeParam(c.query, "to", absl::InfiniteFuture()));
-  const std::string_view view = QueryValue(c.query, "view");
+  const std::string view = QueryValue(c.query, "view");
   if (view == "raw") {
     SPOTOPT_ADMIN_TRY(raw, c.controller.ListPriceObservations(c.tenant(), pool, from, to));
     return JsonResponse(200, ListJson("observations", raw, protocol::PriceObservationJson));
@@ -437,10 +435,11 @@ Response AdminApi::Handle(const protocol::Request& request) {
 
 Response AdminApi::Answer(const protocol::Request& request) {
   constexpr std::string_view kPrefix = "/api/admin/";
-  const size_t q = request.target.find('?');
-  const std::string_view path = request.target.substr(0, q);
-  const std::string_view query =
-      q == std::string_view::npos ? std::string_view() : request.target.substr(q + 1);
+  const boost::urls::result<boost::urls::url_view> target =
+      boost::urls::parse_origin_form(request.target);
+  if (!target) return ErrorResponse(absl::InvalidArgumentError("malformed request target"));
+  const std::string_view path = target->encoded_path();
+  const boost::urls::params_view query = target->params();
   const std::vector<std::string> segments = Segments(path.substr(kPrefix.size()));
 
   const Route* route = nullptr;
