@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "common/json_input.h"
+#include "fleet_query.h"
 #include "log.h"
 #include "protocol/json_views.h"
 
@@ -119,14 +120,42 @@ Response RotateToken(Call& c) {
 
 // ---- Agents and config -------------------------------------------------------
 
+// The agent view plus its live replica (null if none), which an operator looks for
+// first; read only for agents that have one.
+absl::StatusOr<boost::json::object> AgentWithReplicaJson(Call& c, const AgentView& v) {
+  boost::json::object out = AgentJson(v);
+  out["live_replica"] = nullptr;
+  if (v.live_replicas == 0) return out;
+  absl::StatusOr<std::vector<Replica>> replicas = c.controller.ListReplicas(c.tenant(), v.agent.id);
+  if (!replicas.ok()) return replicas.status();
+  for (const Replica& r : *replicas) {
+    if (IsLive(r.state)) out["live_replica"] = ReplicaRecordJson(r);
+  }
+  return out;
+}
+
+// Every agent, or a filtered, sorted page of them (fleet_query.h); `summary` counts
+// the whole fleet either way.
 Response ListAgents(Call& c) {
+  SPOTOPT_ADMIN_TRY(query, ParseFleetQuery(c.query));
   SPOTOPT_ADMIN_TRY(agents, c.controller.ListAgents(c.tenant()));
-  return JsonResponse(200, ListJson("agents", agents, AgentJson));
+  const FleetPage page = SelectFleet(agents, query);
+  boost::json::array listed;
+  listed.reserve(page.agents.size());
+  for (const AgentView* v : page.agents) {
+    SPOTOPT_ADMIN_TRY(agent, AgentWithReplicaJson(c, *v));
+    listed.push_back(std::move(agent));
+  }
+  return JsonResponse(200, {{"agents", std::move(listed)},
+                            {"total", page.matched},
+                            {"offset", query.offset},
+                            {"summary", FleetSummaryJson(agents)}});
 }
 
 Response GetAgent(Call& c) {
-  SPOTOPT_ADMIN_TRY(agent, c.controller.GetAgent(c.tenant(), c.agent()));
-  return JsonResponse(200, AgentJson(agent));
+  SPOTOPT_ADMIN_TRY(view, c.controller.GetAgent(c.tenant(), c.agent()));
+  SPOTOPT_ADMIN_TRY(agent, AgentWithReplicaJson(c, view));
+  return JsonResponse(200, agent);
 }
 
 Response GetConfig(Call& c) {
