@@ -9,6 +9,9 @@ packages=(
   doctest-dev libbenchmark-dev sqlite3
   python3 python3-requests python3-pytest
 )
+# The dashboard is built with npm packages (esbuild, from its lockfile): Debian's
+# Node.js and npm, unless a Node.js with its own npm is installed already.
+command -v npm >/dev/null || packages+=(nodejs npm)
 
 missing=()
 for p in "${packages[@]}"; do

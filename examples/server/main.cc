@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "admin_api.h"
+#include "dashboard.h"
 #include "http_server.h"
 #include "log.h"
 #include "metrics.h"
@@ -24,8 +25,9 @@ constexpr std::string_view kUsage = R"(usage:
   spotopt-server [--db FILE] [--listen ADDRESS:PORT] [--threads N] [--log-level LEVEL]
                  [--advisor-feed FILE]
       Serve the agent protocol (/api/agents/...), the management API (/api/admin/...),
-      /health and /metrics. Defaults: --db spotopt.db --listen 127.0.0.1:5000,
-      --threads = CPU cores, --log-level info (debug logs every request).
+      the operator dashboard (/ui), /health and /metrics. Defaults: --db spotopt.db
+      --listen 127.0.0.1:5000, --threads = CPU cores, --log-level info (debug logs
+      every request).
       --advisor-feed: AWS's Spot Advisor JSON (spot-advisor-data.json), for the
       interruption bands of market views.
   spotopt-server tenant create NAME [--db FILE]
@@ -153,6 +155,7 @@ int Serve(const Options& o) {
     const std::string_view path = r.target.substr(0, r.target.find('?'));
     if (path.starts_with("/api/agents/")) return agents.Handle(r);
     if (path.starts_with("/api/admin/")) return admin.Handle(r);
+    if (IsDashboardPath(path)) return ServeDashboard(r);
     protocol::Response response;
     if (path == "/health" || path == "/health/") {
       response = r.method == "GET" ? Health(r)
