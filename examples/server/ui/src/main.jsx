@@ -5,15 +5,20 @@ import 'uplot/dist/uPlot.min.css';
 import './app.css';
 import { render } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { onSignedOut, operatorToken } from './api.js';
+import { onSignedOut, operatorToken, pathOf } from './api.js';
+import { AgentPage } from './agent.jsx';
 import { ErrorNote, Loading } from './components.jsx';
 import { Fleet } from './fleet.jsx';
 import { Login } from './login.jsx';
 import { href, useRoute } from './router.js';
+import { Savings } from './savings.jsx';
 import { Tenants } from './tenants.jsx';
 import { useApi } from './use_api.js';
 
-const TENANT_PAGES = [['fleet', 'Fleet']];
+const TENANT_PAGES = [
+  ['fleet', 'Fleet'],
+  ['savings', 'Savings'],
+];
 
 // Focuses a page's title when the route changes (not on the first load).
 function useTitleFocus(routeKey) {
@@ -84,9 +89,21 @@ function Header({ tenants, tenant, page, onSignOut }) {
 }
 
 function Page({ route, tenants, focusTitle, reloadTenants }) {
-  const [scope, tenant] = route.parts;
+  const [scope, tenant, page, id] = route.parts;
   if (scope === 't' && tenant) {
     const name = tenants.find((t) => t.id === tenant)?.name ?? tenant;
+    if (page === 'agents' && id)
+      return <AgentPage key={id} tenant={tenant} agentId={id} focusTitle={focusTitle} />;
+    if (page === 'savings') {
+      return (
+        <>
+          <h1 tabIndex={-1} ref={focusTitle}>
+            Savings of {name}
+          </h1>
+          <Savings key={tenant} path={pathOf('tenants', tenant)} level={2} />
+        </>
+      );
+    }
     return (
       <>
         <h1 tabIndex={-1} ref={focusTitle}>
