@@ -10,6 +10,7 @@ import { AgentPage } from './agent.jsx';
 import { ErrorNote, Loading } from './components.jsx';
 import { Fleet } from './fleet.jsx';
 import { Login } from './login.jsx';
+import { Prices } from './prices.jsx';
 import { href, useRoute } from './router.js';
 import { Savings } from './savings.jsx';
 import { Tenants } from './tenants.jsx';
@@ -17,6 +18,7 @@ import { useApi } from './use_api.js';
 
 const TENANT_PAGES = [
   ['fleet', 'Fleet'],
+  ['prices', 'Prices'],
   ['savings', 'Savings'],
 ];
 
@@ -94,6 +96,8 @@ function Page({ route, tenants, focusTitle, reloadTenants }) {
     const name = tenants.find((t) => t.id === tenant)?.name ?? tenant;
     if (page === 'agents' && id)
       return <AgentPage key={id} tenant={tenant} agentId={id} focusTitle={focusTitle} />;
+    if (page === 'prices')
+      return <Prices key={tenant} tenant={tenant} query={route.query} focusTitle={focusTitle} />;
     if (page === 'savings') {
       return (
         <>
