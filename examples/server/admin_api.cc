@@ -1,8 +1,8 @@
 #include "admin_api.h"
 
+#include <fmt/format.h>
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
-#include <fmt/format.h>
 
 #include <array>
 #include <charconv>
@@ -12,6 +12,7 @@
 
 #include "common/json_input.h"
 #include "fleet_query.h"
+#include "headers.h"
 #include "log.h"
 #include "protocol/json_views.h"
 
@@ -440,16 +441,12 @@ std::vector<std::string> Segments(std::string_view path) {
 
 std::string_view BearerToken(const protocol::Request& request) {
   constexpr std::string_view kWhitespace = " \t";
-  for (const protocol::Header& h : request.headers) {
-    if (h.name.size() != 13 || strncasecmp(h.name.data(), "authorization", 13) != 0) continue;
-    std::string_view v = h.value;
-    v.remove_prefix(std::min(v.size(), v.find_first_not_of(kWhitespace)));
-    if (v.size() < 7 || strncasecmp(v.data(), "bearer ", 7) != 0) return {};
-    v.remove_prefix(7);
-    v.remove_prefix(std::min(v.size(), v.find_first_not_of(kWhitespace)));
-    return v.substr(0, v.find_last_not_of(kWhitespace) + 1);
-  }
-  return {};
+  std::string_view v = HeaderValue(request, "authorization");
+  v.remove_prefix(std::min(v.size(), v.find_first_not_of(kWhitespace)));
+  if (v.size() < 7 || strncasecmp(v.data(), "bearer ", 7) != 0) return {};
+  v.remove_prefix(7);
+  v.remove_prefix(std::min(v.size(), v.find_first_not_of(kWhitespace)));
+  return v.substr(0, v.find_last_not_of(kWhitespace) + 1);
 }
 
 }  // namespace

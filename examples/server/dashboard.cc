@@ -2,8 +2,7 @@
 
 #include <algorithm>
 
-#include <strings.h>
-
+#include "headers.h"
 #include "ui_assets.h"
 
 namespace spotopt::server {
@@ -17,43 +16,23 @@ constexpr std::string_view kContentSecurityPolicy =
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
     "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-std::string_view HeaderValue(const protocol::Request& request, std::string_view name) {
-  for (const protocol::Header& h : request.headers) {
-    if (h.name.size() == name.size() && strncasecmp(h.name.data(), name.data(), name.size()) == 0)
-      return h.value;
-  }
-  return {};
-}
-
 const UiAsset* Find(std::string_view name) {
   const std::span<const UiAsset> assets = UiAssets();
   const auto it = std::ranges::find(assets, name, &UiAsset::name);
   return it == assets.end() ? nullptr : &*it;
 }
 
-}  // namespace
-
-bool IsDashboardPath(std::string_view path) {
-  return path == kPrefix || (path.starts_with(kPrefix) && path[kPrefix.size()] == '/');
-}
-
-protocol::Response ServeDashboard(const protocol::Request& request) {
-  protocol::Response response;
-  response.route = kPrefix;
+protocol::Response Answer(const protocol::Request& request) {
   if (request.method != "GET") {
-    response = protocol::ErrorResponse(405, "method_not_allowed", "GET only");
+    protocol::Response response = protocol::ErrorResponse(405, "method_not_allowed", "GET only");
     response.headers.emplace_back("Allow", "GET");
-    response.route = kPrefix;
     return response;
   }
   std::string_view name = request.target.substr(0, request.target.find('?'));
   name.remove_prefix(std::min(name.size(), kPrefix.size() + 1));
   const UiAsset* asset = Find(name.empty() ? "index.html" : name);
-  if (!asset) {
-    response = protocol::ErrorResponse(absl::NotFoundError("no such dashboard file"));
-    response.route = kPrefix;
-    return response;
-  }
+  if (!asset) return protocol::ErrorResponse(absl::NotFoundError("no such dashboard file"));
+  protocol::Response response;
   response.headers = {
       {"Content-Type", std::string(asset->content_type)},
       {"Content-Security-Policy", std::string(kContentSecurityPolicy)},
@@ -69,6 +48,18 @@ protocol::Response ServeDashboard(const protocol::Request& request) {
   } else {
     response.body = asset->body;
   }
+  return response;
+}
+
+}  // namespace
+
+bool IsDashboardPath(std::string_view path) {
+  return path == kPrefix || (path.starts_with(kPrefix) && path[kPrefix.size()] == '/');
+}
+
+protocol::Response ServeDashboard(const protocol::Request& request) {
+  protocol::Response response = Answer(request);
+  response.route = kPrefix;
   return response;
 }
 
