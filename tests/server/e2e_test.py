@@ -172,6 +172,7 @@ def run(server, admin_api):
         assert 'spotopt_http_requests_total{route="/api/agents/{id}/config",code="200"}' in metrics
         assert "spotopt_agents{liveness=" in metrics
         prices_and_savings(s, base, operator, tenant_id)
+        dashboard_files(s, base)
     else:
         op.close()
 
@@ -318,6 +319,23 @@ def prices_and_savings(s, base, operator, tenant_id):
     agent = expect(s.get(f"{u}/agents", headers=h), 200)["agents"][0]["id"]
     expect(s.get(f"{u}/agents/{agent}/switches", headers=h), 200)
     expect(s.get(f"{u}/agents/{agent}/cost-intervals", headers=h), 200)
+
+
+def dashboard_files(s, base):
+    """/ui: the embedded page and its files, under a CSP, revalidated by ETag."""
+    page = s.get(f"{base}/ui")
+    assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")
+    assert "script-src 'self'" in page.headers["Content-Security-Policy"], page.headers
+    assert s.get(f"{base}/ui/").text == page.text
+    script = s.get(f"{base}/ui/app.js")
+    assert script.status_code == 200 and "javascript" in script.headers["Content-Type"]
+    etag = script.headers["ETag"]
+    assert s.get(f"{base}/ui/app.js", headers={"If-None-Match": etag}).status_code == 304
+    assert s.get(f"{base}/ui/app.js", headers={"If-None-Match": '"old"'}).status_code == 200
+    assert s.get(f"{base}/ui/nothing.js").status_code == 404
+    refused = s.post(f"{base}/ui/", data="x")
+    assert refused.status_code == 405 and refused.headers["Allow"] == "GET", refused.headers
+    assert s.get(f"{base}/uix").status_code == 404
 
 
 if __name__ == "__main__":
