@@ -78,9 +78,9 @@ TEST_CASE("orders are total and pages are slices of them") {
 }
 
 TEST_CASE("bad values are refused naming the key") {
-  for (const char* bad : {"/x?liveness=asleep", "/x?mode=cheap", "/x?lifecycle=gone",
-                          "/x?sort=price", "/x?offset=-1", "/x?limit=0", "/x?limit=1001",
-                          "/x?limit=ten"}) {
+  for (const char* bad :
+       {"/x?liveness=asleep", "/x?mode=cheap", "/x?lifecycle=gone", "/x?sort=price", "/x?offset=-1",
+        "/x?limit=0", "/x?limit=1001", "/x?limit=ten"}) {
     CAPTURE(bad);
     const absl::StatusOr<FleetQuery> q = Parse(bad);
     REQUIRE_FALSE(q.ok());

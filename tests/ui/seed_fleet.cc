@@ -129,8 +129,11 @@ class Seeder {
  public:
   Seeder(std::shared_ptr<ManualClock> clock, std::unique_ptr<Controller> controller,
          RealPrices prices, Time now)
-      : clock_(std::move(clock)), c_(std::move(controller)), prices_(std::move(prices)),
-        now_(now), start_(now - absl::Hours(24 * kHistoryDays)) {}
+      : clock_(std::move(clock)),
+        c_(std::move(controller)),
+        prices_(std::move(prices)),
+        now_(now),
+        start_(now - absl::Hours(24 * kHistoryDays)) {}
 
   boost::json::object Run(int bulk_agents);
 
@@ -247,12 +250,10 @@ void Seeder::ScheduleAcme(const std::string& tenant_id) {
     Start(tenant_id, "worker-1", "m5.large", 'c', Mode::kSpot);
     Start(tenant_id, "worker-2", "c5.xlarge", 'a', Mode::kSpot);
   });
-  At(start_ + absl::Hours(24 * 5), [this, tenant_id] {
-    Start(tenant_id, "api-2", "c5.xlarge", 'b', Mode::kSpot);
-  });
-  At(start_ + absl::Hours(24 * 20), [this, tenant_id] {
-    Start(tenant_id, "web-3", "m5.large", 'c', Mode::kSpot);
-  });
+  At(start_ + absl::Hours(24 * 5),
+     [this, tenant_id] { Start(tenant_id, "api-2", "c5.xlarge", 'b', Mode::kSpot); });
+  At(start_ + absl::Hours(24 * 20),
+     [this, tenant_id] { Start(tenant_id, "web-3", "m5.large", 'c', Mode::kSpot); });
   // An operator switch queued and then thought better of.
   At(start_ + absl::Hours(24 * 12), [this] {
     const Process& p = processes_.at("api-2");
@@ -265,8 +266,8 @@ void Seeder::ScheduleAcme(const std::string& tenant_id) {
     Must(c_->CancelCommand(p.tenant_id, p.agent_id, queued.id, "not needed after all"),
          "cancel switch");
   });
-  quiet_for_["worker-1"] = absl::Seconds(90);      // stale
-  quiet_for_["worker-2"] = absl::Hours(24 * 2);    // offline
+  quiet_for_["worker-1"] = absl::Seconds(90);    // stale
+  quiet_for_["worker-2"] = absl::Hours(24 * 2);  // offline
   ScheduleSwitch(tenant_id);
   ScheduleStandby();
   ScheduleInterruption(tenant_id);
@@ -294,13 +295,15 @@ void Seeder::ScheduleSwitch(const std::string& tenant_id) {
     const Process old = processes_.at("batch-1");
     const Process& next = Start(tenant_id, "batch-1", "r5.large", 'c', Mode::kSpot);
     SwitchReport report;
-    for (auto [side, p] : {std::pair{&report.old_instance, &old}, std::pair{&report.new_instance, &next}}) {
-      *side = {.instance_id = p->request.instance_id,
-               .instance_type = p->request.facts.instance_type,
-               .region = p->request.region,
-               .az = p->request.facts.az,
-               .mode = Mode::kSpot,
-               .pool_id = fmt::format("{}.{}", p->request.facts.instance_type, p->request.facts.az)};
+    for (auto [side, p] :
+         {std::pair{&report.old_instance, &old}, std::pair{&report.new_instance, &next}}) {
+      *side = {
+          .instance_id = p->request.instance_id,
+          .instance_type = p->request.facts.instance_type,
+          .region = p->request.region,
+          .az = p->request.facts.az,
+          .mode = Mode::kSpot,
+          .pool_id = fmt::format("{}.{}", p->request.facts.instance_type, p->request.facts.az)};
     }
     const Time t = clock_->Now();
     report.on_demand_price = prices_.on_demand.at("r5.large").ToString();
@@ -327,9 +330,9 @@ void Seeder::ScheduleStandby() {
     const Process& p = processes_.at("checkout-1");
     Must(c_->UpdateConfig(p.tenant_id, p.agent_id, {.replica_mode = ReplicaMode::kManualStandby}),
          "manual standby");
-    *replica = Must(c_->RequestReplica(p.tenant_id, p.agent_id,
-                                       {.pool_id = PoolId("c5.xlarge", 'a'),
-                                        .requested_by = "operator:seed"}),
+    *replica = Must(c_->RequestReplica(
+                        p.tenant_id, p.agent_id,
+                        {.pool_id = PoolId("c5.xlarge", 'a'), .requested_by = "operator:seed"}),
                     "request replica")
                    .id;
     Must(c_->LeaseReplicaLaunches(p.tenant_id, p.registration_id), "replica poll");
@@ -361,9 +364,8 @@ void Seeder::ScheduleInterruption(const std::string& tenant_id) {
     const SignalReport rebalance{.signal = Signal::kRebalanceRecommendation,
                                  .instance_id = p.request.instance_id,
                                  .detected_at = clock_->Now()};
-    const EmergencyReplicaResult emergency =
-        Must(c_->CreateEmergencyReplica(p.tenant_id, p.registration_id, rebalance),
-             "emergency replica");
+    const EmergencyReplicaResult emergency = Must(
+        c_->CreateEmergencyReplica(p.tenant_id, p.registration_id, rebalance), "emergency replica");
     if (!emergency.replica) Fail("emergency replica", emergency.error);
     *replica = *emergency.replica;
     Must(c_->RebalanceRecommendation(p.tenant_id, p.registration_id, rebalance), "rebalance");
@@ -378,8 +380,8 @@ void Seeder::ScheduleInterruption(const std::string& tenant_id) {
   });
   At(at + absl::Minutes(12), [this, replica] {
     const Process& p = processes_.at("payments-1");
-    Must(c_->ReportReplicaStatus(p.tenant_id, p.registration_id, replica->id,
-                                 ReplicaReport::kReady, clock_->Now(), ""),
+    Must(c_->ReportReplicaStatus(p.tenant_id, p.registration_id, replica->id, ReplicaReport::kReady,
+                                 clock_->Now(), ""),
          "emergency replica ready");
   });
   At(at + absl::Minutes(20), [this, tenant_id, replica] {
@@ -522,7 +524,8 @@ int Main(int argc, char** argv) {
   const int bulk = argc == 4 ? std::atoi(argv[3]) : 0;
   // Whole seconds, so the history's days line up with the real data's.
   const Time now = absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now()));
-  const Time today = absl::FromCivil(absl::ToCivilDay(now, absl::UTCTimeZone()), absl::UTCTimeZone());
+  const Time today =
+      absl::FromCivil(absl::ToCivilDay(now, absl::UTCTimeZone()), absl::UTCTimeZone());
   RealPrices prices = ReadPrices(argv[2], today);
   auto clock = std::make_shared<ManualClock>(now);
   std::unique_ptr<SqliteStore> store = Must(SqliteStore::Open(argv[1]), "open database");
