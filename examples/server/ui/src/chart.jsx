@@ -15,6 +15,9 @@ export const COLORS = {
   filledGap: 'rgba(217, 119, 6, 0.10)',
 };
 
+// Time scales split at UTC hours and midnights, whatever the browser's zone.
+export const utcDate = (seconds) => uPlot.tzDate(new Date(seconds * 1e3), 'Etc/UTC');
+
 // UTC times on the x axis, 24-hour: the date at midnight (and for steps of a day
 // or more), the time of day otherwise.
 export const utcAxis = {

@@ -3,7 +3,7 @@
 // (amber where interpolation filled it, red where it was too long and stays empty),
 // and the on-demand price as a dashed reference.
 import uPlot from 'uplot';
-import { COLORS, dollarsAxis, utcAxis, utcTimeSeries } from './chart.jsx';
+import { COLORS, dollarsAxis, utcAxis, utcDate, utcTimeSeries } from './chart.jsx';
 import { parseTime } from './format.js';
 
 const seconds = (text) => parseTime(text) / 1000;
@@ -80,6 +80,7 @@ export function priceChart({ points, gaps, onDemandMicros }) {
   return {
     data,
     options: {
+      tzDate: utcDate,
       series,
       axes: [utcAxis, dollarsAxis(4)],
       hooks: { drawClear: [gapBands(gaps)] },
