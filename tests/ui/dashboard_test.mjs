@@ -496,12 +496,15 @@ async function pricesPage(page) {
       });
       assert.ok(market.advisor, 'the server loaded the Advisor feed');
       assert.equal(await text(page, '[data-testid=advisor-band]'), market.advisor.interruption_frequency);
-      // The last three days: the agents' own reports, both outages marked.
+      // The last three days: the agents' own reports, both outages marked. (The
+      // whole history has the same interpolated buckets: wait for the gaps too.)
       await page.click('input[name=price-range][value="3d"]');
-      await page.waitForFunction(
-        () => document.querySelector('[data-testid=interpolated-count]')?.textContent === '12',
+      await page.waitForFunction(() =>
+        ['interpolated-count:12', 'empty-gap-count:1', 'filled-gap-count:1'].every((want) => {
+          const [id, n] = want.split(':');
+          return document.querySelector(`[data-testid=${id}]`)?.textContent === n;
+        }),
       );
-      assert.equal(await text(page, '[data-testid=empty-gap-count]'), '1');
       await sleep(300);
       assert.deepEqual(await unnamedControls(page), []);
       await shot(page, 'prices');
@@ -644,8 +647,10 @@ async function bulkFleet(page) {
       );
       measured.firstRender = Date.now() - began;
       await shot(page, 'fleet-bulk');
+      const found = await admin(`tenants/${bulk}/agents`, { lifecycle: 'active', q: 'node-0099', limit: 1 });
+      assert.equal(found.total, 10);
       began = Date.now();
-      await page.type('#fleet-search', 'node-0999', { delay: 0 });
+      await page.type('#fleet-search', 'node-0099', { delay: 0 });
       const typed = Date.now() - began;
       await page.waitForFunction(
         () =>
