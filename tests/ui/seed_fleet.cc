@@ -142,6 +142,7 @@ class Seeder {
   void At(Time t, std::function<void()> step) { timeline_.emplace_back(t, std::move(step)); }
   void Play();
 
+  // Distinct, well-formed instance ids, the same on every run.
   std::string NewInstanceId() { return fmt::format("i-0{:016x}", ++instances_ * 7919 + 0x5eed); }
   RegisterRequest Request(std::string_view logical_id, std::string_view type, char zone, Mode mode);
   Process& Start(const std::string& tenant_id, std::string_view logical_id, std::string_view type,

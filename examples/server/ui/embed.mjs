@@ -21,16 +21,16 @@ const TYPES = {
   '.svg': 'image/svg+xml',
 };
 
-// A C++ string literal of any bytes: printable ASCII as is, the rest as three-digit
-// octal escapes (never followed by a digit that would extend them), in short lines.
+// A C++ string literal of any bytes: printable ASCII as is, the rest as octal
+// escapes of three digits (so a digit after one cannot extend it), in short lines.
 function literal(bytes) {
   const lines = [];
   let line = '';
   for (const b of bytes) {
     const c = String.fromCharCode(b);
     if (c === '"' || c === '\\') line += '\\' + c;
-    else if (b >= 0x20 && b < 0x7f && c !== '?')
-      line += c; // '?': no trigraph surprises
+    // '?' too: GCC warns about trigraph-like '??=' (-Wtrigraphs) even in C++20.
+    else if (b >= 0x20 && b < 0x7f && c !== '?') line += c;
     else line += '\\' + b.toString(8).padStart(3, '0');
     if (line.length >= 96) {
       lines.push(`"${line}"`);
