@@ -21,6 +21,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -522,6 +523,8 @@ int Main(int argc, char** argv) {
     fmt::print(stderr, "usage: seed_fleet DB DATA_DIR [BULK_AGENTS]\n");
     return 2;
   }
+  // A second seed into the same file would make a second acme, and so on.
+  if (std::filesystem::exists(argv[1])) Fail("open database", "it exists already");
   const int bulk = argc == 4 ? std::atoi(argv[3]) : 0;
   // Whole seconds, so the history's days line up with the real data's.
   const Time now = absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now()));
