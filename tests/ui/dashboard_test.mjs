@@ -67,6 +67,7 @@ function freePort() {
 const work = mkdtempSync(join(tmpdir(), 'spotopt-dashboard-'));
 const db = join(work, 'spotopt.db');
 mkdirSync(args.artifacts, { recursive: true });
+rmSync(join(args.artifacts, 'failure.png'), { force: true }); // from an earlier run
 const serverLog = join(args.artifacts, 'server.log');
 let server;
 
