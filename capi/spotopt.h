@@ -58,7 +58,8 @@
  *             promoted|failed|terminating|terminated, instance_id, pool_id, az,
  *             instance_type, region, replica_type, pool {...}, launch_path:
  *             listing|command, command_id, incident_id, forced_promotion, error,
- *             created_at, updated_at}
+ *             created_at, updated_at, entered_at {<state>: when the replica entered
+ *             it, null if it never did}}
  *   incident  {id, agent_id, instance_id, pool_id, signal: termination-notice|
  *             rebalance-recommendation, notice_time, deadline, first_seen, last_seen,
  *             repeat_count, closed_at, detected_at, decided_at, promoted_at,

@@ -5,10 +5,15 @@ set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config ccache
-  libboost-json1.81-dev libsqlite3-dev libfmt-dev libabsl-dev libssl-dev zlib1g-dev
+  libboost-json1.81-dev libboost-url1.81-dev libsqlite3-dev libfmt-dev libabsl-dev libssl-dev zlib1g-dev
   doctest-dev libbenchmark-dev sqlite3 libxgboost-dev
   python3 python3-requests python3-pytest
+  # The dashboard's browser test: Debian's Chromium and a font to render text with.
+  chromium fonts-dejavu-core
 )
+# The dashboard is built with npm packages (esbuild, from its lockfile): Debian's
+# Node.js and npm, unless a Node.js with its own npm is installed already.
+command -v npm >/dev/null || packages+=(nodejs npm)
 
 missing=()
 for p in "${packages[@]}"; do

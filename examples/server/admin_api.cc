@@ -1,6 +1,8 @@
 #include "admin_api.h"
 
 #include <fmt/format.h>
+#include <boost/url/parse.hpp>
+#include <boost/url/url_view.hpp>
 
 #include <array>
 #include <charconv>
@@ -9,6 +11,8 @@
 #include <strings.h>
 
 #include "common/json_input.h"
+#include "fleet_query.h"
+#include "headers.h"
 #include "log.h"
 #include "model_files.h"
 #include "protocol/decision_views.h"
@@ -49,7 +53,7 @@ struct Call {
   const std::vector<std::string>& segments;
   const boost::json::object& body;
   std::string_view raw_body;
-  std::string_view query;
+  const boost::urls::params_view& query;  // decoded keys and values
   const std::string& requested_by;
 
   const std::string& tenant() const { return segments[1]; }
@@ -75,14 +79,10 @@ absl::StatusOr<std::string> RequiredString(const boost::json::object& body, std:
   return **s;
 }
 
-std::string_view QueryValue(std::string_view query, std::string_view key) {
-  while (!query.empty()) {
-    const std::string_view pair = query.substr(0, query.find('&'));
-    const size_t eq = pair.find('=');
-    if (pair.substr(0, eq) == key) return eq == std::string_view::npos ? "" : pair.substr(eq + 1);
-    query.remove_prefix(std::min(query.size(), pair.size() + 1));
-  }
-  return {};
+// The first value of `key`, percent-decoded; empty when absent.
+std::string QueryValue(const boost::urls::params_view& query, std::string_view key) {
+  auto it = query.find(key);
+  return it == query.end() ? std::string() : (*it).value;
 }
 
 template <typename T, typename ToJson>
@@ -123,14 +123,42 @@ Response RotateToken(Call& c) {
 
 // ---- Agents and config -------------------------------------------------------
 
+// The agent view plus its live replica (null if none), which an operator looks for
+// first; read only for agents that have one.
+absl::StatusOr<boost::json::object> AgentWithReplicaJson(Call& c, const AgentView& v) {
+  boost::json::object out = AgentJson(v);
+  out["live_replica"] = nullptr;
+  if (v.live_replicas == 0) return out;
+  absl::StatusOr<std::vector<Replica>> replicas = c.controller.ListReplicas(c.tenant(), v.agent.id);
+  if (!replicas.ok()) return replicas.status();
+  for (const Replica& r : *replicas) {
+    if (IsLive(r.state)) out["live_replica"] = ReplicaRecordJson(r);
+  }
+  return out;
+}
+
+// Every agent, or a filtered, sorted page of them (fleet_query.h); `summary` counts
+// the whole fleet either way.
 Response ListAgents(Call& c) {
+  SPOTOPT_ADMIN_TRY(query, ParseFleetQuery(c.query));
   SPOTOPT_ADMIN_TRY(agents, c.controller.ListAgents(c.tenant()));
-  return JsonResponse(200, ListJson("agents", agents, AgentJson));
+  const FleetPage page = SelectFleet(agents, query);
+  boost::json::array listed;
+  listed.reserve(page.agents.size());
+  for (const AgentView* v : page.agents) {
+    SPOTOPT_ADMIN_TRY(agent, AgentWithReplicaJson(c, *v));
+    listed.push_back(std::move(agent));
+  }
+  return JsonResponse(200, {{"agents", std::move(listed)},
+                            {"total", page.matched},
+                            {"offset", query.offset},
+                            {"summary", FleetSummaryJson(agents)}});
 }
 
 Response GetAgent(Call& c) {
-  SPOTOPT_ADMIN_TRY(agent, c.controller.GetAgent(c.tenant(), c.agent()));
-  return JsonResponse(200, AgentJson(agent));
+  SPOTOPT_ADMIN_TRY(view, c.controller.GetAgent(c.tenant(), c.agent()));
+  SPOTOPT_ADMIN_TRY(agent, AgentWithReplicaJson(c, view));
+  return JsonResponse(200, agent);
 }
 
 Response GetConfig(Call& c) {
@@ -141,7 +169,7 @@ Response GetConfig(Call& c) {
 Response PutConfig(Call& c) {
   SPOTOPT_ADMIN_TRY(patch, ParseConfigPatchJson(c.raw_body));
   std::optional<int64_t> expected;
-  if (const std::string_view v = QueryValue(c.query, "expected_version"); !v.empty()) {
+  if (const std::string v = QueryValue(c.query, "expected_version"); !v.empty()) {
     int64_t n = 0;
     const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
     if (ec != std::errc() || end != v.data() + v.size()) {
@@ -228,14 +256,15 @@ Response ListSwitches(Call& c) {
   return JsonResponse(200, ListJson("switches", switches, protocol::SwitchJson));
 }
 
-absl::StatusOr<ledger::Period> PeriodParam(std::string_view query) {
-  const std::string_view period = QueryValue(query, "period");
+absl::StatusOr<ledger::Period> PeriodParam(const boost::urls::params_view& query) {
+  const std::string period = QueryValue(query, "period");
   return ledger::ParsePeriod(period.empty() ? "day" : period);
 }
 
 // ?from= and ?to= as RFC 3339 (use Z, '+' is a space in a query); absent = open.
-absl::StatusOr<Time> TimeParam(std::string_view query, std::string_view key, Time open) {
-  const std::string_view v = QueryValue(query, key);
+absl::StatusOr<Time> TimeParam(const boost::urls::params_view& query, std::string_view key,
+                               Time open) {
+  const std::string v = QueryValue(query, key);
   if (v.empty()) return open;
   absl::StatusOr<Time> t = ParseTimestamp(v);
   if (!t.ok()) {
@@ -261,14 +290,14 @@ Response CostIntervals(Call& c) {
 }
 
 // One pool's price history: ?region=&instance_type=&az= (no az: on-demand),
-// ?view=raw|clean|interpolated (default clean), ?from=&to=.
+// ?view=raw|clean|interpolated (default clean), ?from=&to=. The clean views carry
+// the series' gaps too.
 Response PriceHistory(Call& c) {
-  const Pool pool{std::string(QueryValue(c.query, "region")),
-                  std::string(QueryValue(c.query, "az")),
-                  std::string(QueryValue(c.query, "instance_type"))};
+  const Pool pool{QueryValue(c.query, "region"), QueryValue(c.query, "az"),
+                  QueryValue(c.query, "instance_type")};
   SPOTOPT_ADMIN_TRY(from, TimeParam(c.query, "from", absl::InfinitePast()));
   SPOTOPT_ADMIN_TRY(to, TimeParam(c.query, "to", absl::InfiniteFuture()));
-  const std::string_view view = QueryValue(c.query, "view");
+  const std::string view = QueryValue(c.query, "view");
   if (view == "raw") {
     SPOTOPT_ADMIN_TRY(raw, c.controller.ListPriceObservations(c.tenant(), pool, from, to));
     return JsonResponse(200, ListJson("observations", raw, protocol::PriceObservationJson));
@@ -280,7 +309,11 @@ Response PriceHistory(Call& c) {
                     c.controller.PriceSeries(
                         c.tenant(), pool, from, to,
                         view == "interpolated" ? SeriesView::kInterpolated : SeriesView::kClean));
-  return JsonResponse(200, ListJson("points", points, protocol::CleanPointJson));
+  // The gaps come with the series, so a chart can mark them without a second call.
+  SPOTOPT_ADMIN_TRY(gaps, c.controller.PriceGaps(c.tenant(), pool, from, to));
+  boost::json::object out = ListJson("points", points, protocol::CleanPointJson);
+  out["gaps"] = protocol::JsonArray(gaps, protocol::GapJson);
+  return JsonResponse(200, out);
 }
 
 Response LatestPrices(Call& c) {
@@ -485,26 +518,31 @@ std::vector<std::string> Segments(std::string_view path) {
 
 std::string_view BearerToken(const protocol::Request& request) {
   constexpr std::string_view kWhitespace = " \t";
-  for (const protocol::Header& h : request.headers) {
-    if (h.name.size() != 13 || strncasecmp(h.name.data(), "authorization", 13) != 0) continue;
-    std::string_view v = h.value;
-    v.remove_prefix(std::min(v.size(), v.find_first_not_of(kWhitespace)));
-    if (v.size() < 7 || strncasecmp(v.data(), "bearer ", 7) != 0) return {};
-    v.remove_prefix(7);
-    v.remove_prefix(std::min(v.size(), v.find_first_not_of(kWhitespace)));
-    return v.substr(0, v.find_last_not_of(kWhitespace) + 1);
-  }
-  return {};
+  std::string_view v = HeaderValue(request, "authorization");
+  v.remove_prefix(std::min(v.size(), v.find_first_not_of(kWhitespace)));
+  if (v.size() < 7 || strncasecmp(v.data(), "bearer ", 7) != 0) return {};
+  v.remove_prefix(7);
+  v.remove_prefix(std::min(v.size(), v.find_first_not_of(kWhitespace)));
+  return v.substr(0, v.find_last_not_of(kWhitespace) + 1);
 }
 
 }  // namespace
 
 Response AdminApi::Handle(const protocol::Request& request) {
+  Response response = Answer(request);
+  // Management answers carry tenants' records and fresh tokens: no browser or proxy
+  // may keep a copy.
+  response.headers.emplace_back("Cache-Control", "no-store");
+  return response;
+}
+
+Response AdminApi::Answer(const protocol::Request& request) {
   constexpr std::string_view kPrefix = "/api/admin/";
-  const size_t q = request.target.find('?');
-  const std::string_view path = request.target.substr(0, q);
-  const std::string_view query =
-      q == std::string_view::npos ? std::string_view() : request.target.substr(q + 1);
+  const boost::urls::result<boost::urls::url_view> target =
+      boost::urls::parse_origin_form(request.target);
+  if (!target) return ErrorResponse(absl::InvalidArgumentError("malformed request target"));
+  const std::string_view path = target->encoded_path();
+  const boost::urls::params_view query = target->params();
   const std::vector<std::string> segments = Segments(path.substr(kPrefix.size()));
 
   const Route* route = nullptr;

@@ -20,6 +20,8 @@ class AdminApi {
   protocol::Response Handle(const protocol::Request& request);
 
  private:
+  protocol::Response Answer(const protocol::Request& request);
+
   Controller& controller_;
   OperatorTokens& operators_;
 };

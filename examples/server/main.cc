@@ -4,9 +4,12 @@
 
 #include <charconv>
 #include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <thread>
 
 #include "admin_api.h"
+#include "dashboard.h"
 #include "http_server.h"
 #include "log.h"
 #include "metrics.h"
@@ -21,13 +24,16 @@ namespace {
 
 constexpr std::string_view kUsage = R"(usage:
   spotopt-server [--db FILE] [--listen ADDRESS:PORT] [--threads N] [--log-level LEVEL]
-                 [--decide-every SECONDS] [--model MANIFEST]...
+                 [--decide-every SECONDS] [--model MANIFEST]... [--advisor-feed FILE]
       Serve the agent protocol (/api/agents/...), the management API (/api/admin/...),
-      /health and /metrics. Defaults: --db spotopt.db --listen 127.0.0.1:5000,
-      --threads = CPU cores, --log-level info (debug logs every request).
+      the operator dashboard (/ui), /health and /metrics. Defaults: --db spotopt.db
+      --listen 127.0.0.1:5000, --threads = CPU cores, --log-level info (debug logs
+      every request).
       Every --decide-every seconds (default 60; 0: never) the decision engines decide
       for every agent with auto switch on. --model registers a model engine from its
       manifest (the model file beside it); repeat it for several.
+      --advisor-feed: AWS's Spot Advisor JSON (spot-advisor-data.json), for the
+      interruption bands of market views and decisions.
   spotopt-server tenant create NAME [--db FILE]
       Create a tenant; prints its agent token once on stdout.
   spotopt-server operator-token [--db FILE]
@@ -41,6 +47,7 @@ constexpr Duration kTickInterval = absl::Seconds(5);
 struct Options {
   std::vector<std::string> command;  // positional words
   std::string db = "spotopt.db";
+  std::string advisor_feed;  // empty: none
   HttpOptions http;
   int64_t decide_every_seconds = 60;
   std::vector<std::string> models;
@@ -68,6 +75,8 @@ std::string ParseArgs(int argc, char** argv, Options* o) {
     const bool has_value = i + 1 < argc;
     if (arg == "--db" && has_value) {
       o->db = argv[++i];
+    } else if (arg == "--advisor-feed" && has_value) {
+      o->advisor_feed = argv[++i];
     } else if (arg == "--listen" && has_value) {
       if (!ParseListen(argv[++i], &o->http)) return fmt::format("--listen: bad value {}", argv[i]);
     } else if (arg == "--threads" && has_value) {
@@ -110,6 +119,16 @@ int Fail(const absl::Status& s) {
   return 1;
 }
 
+absl::Status LoadAdvisorFeed(Controller& controller, const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(fmt::format("--advisor-feed: cannot read {}", path));
+  const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  absl::StatusOr<size_t> entries = controller.LoadAdvisorFeed(text);
+  if (!entries.ok()) return entries.status();
+  Log(LogLevel::kInfo, "advisor feed loaded", "file={} entries={}", path, *entries);
+  return absl::OkStatus();
+}
+
 int CreateTenant(const Options& o, const std::string& name) {
   absl::StatusOr<std::unique_ptr<Controller>> controller = OpenController(o.db);
   if (!controller.ok()) return Fail(controller.status());
@@ -145,6 +164,9 @@ int Serve(const Options& o) {
     Log(LogLevel::kInfo, "model registered", "engine={} version={} sha256={}", model->ref.name,
         model->ref.version, model->ref.sha256);
   }
+  if (!o.advisor_feed.empty()) {
+    if (absl::Status s = LoadAdvisorFeed(*controller, o.advisor_feed); !s.ok()) return Fail(s);
+  }
   OperatorTokens operators(OperatorTokens::PathForDb(o.db));
   protocol::AgentProtocol agents(*controller);
   AdminApi admin(*controller, operators);
@@ -154,6 +176,7 @@ int Serve(const Options& o) {
     const std::string_view path = r.target.substr(0, r.target.find('?'));
     if (path.starts_with("/api/agents/")) return agents.Handle(r);
     if (path.starts_with("/api/admin/")) return admin.Handle(r);
+    if (IsDashboardPath(path)) return ServeDashboard(r);
     protocol::Response response;
     if (path == "/health" || path == "/health/") {
       response = r.method == "GET" ? Health(r)

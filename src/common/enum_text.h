@@ -33,6 +33,10 @@ struct EnumCount<Lifecycle> {
   static constexpr int value = 2;
 };
 template <>
+struct EnumCount<Liveness> {
+  static constexpr int value = 3;
+};
+template <>
 struct EnumCount<ReplicaMode> {
   static constexpr int value = 3;
 };

@@ -113,6 +113,12 @@ boost::json::object ReplicaRecordJson(const Replica& r) {
   o["forced_promotion"] = r.forced_promotion;
   o["error"] = r.error;
   o["updated_at"] = FormatTimestamp(r.updated_at);
+  // The state history, for timelines: every state, null where never entered.
+  boost::json::object entered;
+  for (int k = 0; k < kReplicaStateCount; ++k) {
+    entered[ToString(static_cast<ReplicaState>(k))] = TimeJson(r.entered_at[k]);
+  }
+  o["entered_at"] = std::move(entered);
   return o;
 }
 

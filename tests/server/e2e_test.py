@@ -150,6 +150,8 @@ def run(server, admin_api):
     assert ready["status"] == "ready", ready
     promoted = op.promote(tenant_id, agent, replica["id"])
     assert promoted["state"] in ("promoting", "promoted"), promoted
+    assert None not in [promoted["entered_at"][k] for k in ("requested", "syncing", "ready")]
+    assert promoted["entered_at"]["failed"] is None, promoted
     view = op.agent(tenant_id, agent)
     assert view["placement"]["instance_id"] == REPLICA_INSTANCE, view["placement"]
     assert "placement_moved" in [e["kind"] for e in op.events(tenant_id, agent)]
@@ -170,6 +172,7 @@ def run(server, admin_api):
         assert 'spotopt_http_requests_total{route="/api/agents/{id}/config",code="200"}' in metrics
         assert "spotopt_agents{liveness=" in metrics
         prices_and_savings(s, base, operator, tenant_id)
+        dashboard_files(s, base)
     else:
         op.close()
 
@@ -280,6 +283,7 @@ def prices_and_savings(s, base, operator, tenant_id):
     assert raw["total"] >= 1 and raw["observations"][0]["price_micros"] == 38900, raw
     clean = expect(s.get(f"{u}/prices?{pool}&view=interpolated", headers=h), 200)
     assert clean["points"][0]["source"] == "primary", clean
+    assert clean["gaps"] == [], clean  # one report: one bucket, no hole
     expect(s.get(f"{u}/prices?{pool}&view=nonsense", headers=h), 400)
     expect(s.get(f"{u}/prices?{pool}&from=yesterday", headers=h), 400)
     # The operator's price list: on-demand and every pool, from before the fleet ran.
@@ -290,7 +294,11 @@ def prices_and_savings(s, base, operator, tenant_id):
     imported = expect(s.post(f"{u}/prices", headers=h, data=json.dumps(catalog)), 201)
     assert imported["imported"] == 7
     expect(s.post(f"{u}/prices", headers=h, data='[{"region": "us-east-1"}]'), 400)
-    latest = expect(s.get(f"{u}/prices/latest", headers=h), 200)
+    r = s.get(f"{u}/prices/latest", headers=h)
+    latest = expect(r, 200)
+    # Management answers are never cached, refusals included.
+    assert r.headers["Cache-Control"] == "no-store", r.headers
+    assert s.get(f"{u}/prices/latest").headers["Cache-Control"] == "no-store"
     assert any(p["az"] == "us-east-1c" for p in latest["prices"]), latest
     market = expect(s.get(f"{u}/market?region=us-east-1&instance_type=m5.large", headers=h), 200)
     assert {p["az"] for p in market["pools"]} >= {"us-east-1a", "us-east-1c"}, market
@@ -311,6 +319,23 @@ def prices_and_savings(s, base, operator, tenant_id):
     agent = expect(s.get(f"{u}/agents", headers=h), 200)["agents"][0]["id"]
     expect(s.get(f"{u}/agents/{agent}/switches", headers=h), 200)
     expect(s.get(f"{u}/agents/{agent}/cost-intervals", headers=h), 200)
+
+
+def dashboard_files(s, base):
+    """/ui: the embedded page and its files, under a CSP, revalidated by ETag."""
+    page = s.get(f"{base}/ui")
+    assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")
+    assert "script-src 'self'" in page.headers["Content-Security-Policy"], page.headers
+    assert s.get(f"{base}/ui/").text == page.text
+    script = s.get(f"{base}/ui/app.js")
+    assert script.status_code == 200 and "javascript" in script.headers["Content-Type"]
+    etag = script.headers["ETag"]
+    assert s.get(f"{base}/ui/app.js", headers={"If-None-Match": etag}).status_code == 304
+    assert s.get(f"{base}/ui/app.js", headers={"If-None-Match": '"old"'}).status_code == 200
+    assert s.get(f"{base}/ui/nothing.js").status_code == 404
+    refused = s.post(f"{base}/ui/", data="x")
+    assert refused.status_code == 405 and refused.headers["Allow"] == "GET", refused.headers
+    assert s.get(f"{base}/uix").status_code == 404
 
 
 if __name__ == "__main__":
