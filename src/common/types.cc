@@ -1,5 +1,7 @@
 #include "spotopt/types.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <boost/uuid/random_generator.hpp>
 #include <boost/uuid/uuid_io.hpp>
@@ -206,9 +208,16 @@ absl::StatusOr<Mode> ParseMode(std::string_view text) {
 }
 
 std::string NewId() {
-  // Ids need uniqueness, not secrecy (tokens use OpenSSL's CSPRNG).
-  thread_local boost::uuids::random_generator_mt19937 generator;
-  return boost::uuids::to_string(generator());
+  // Ids need uniqueness, not secrecy (tokens use OpenSSL's CSPRNG). A forked child
+  // inherits its parent's generator state and would repeat the parent's (and its
+  // siblings') next ids, so a new process seeds a new generator.
+  struct Generator {
+    pid_t pid = getpid();
+    boost::uuids::random_generator_mt19937 next;
+  };
+  thread_local std::optional<Generator> generator;
+  if (!generator || generator->pid != getpid()) generator.emplace();
+  return boost::uuids::to_string(generator->next());
 }
 
 bool IsCanonicalId(std::string_view id) {

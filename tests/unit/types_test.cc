@@ -1,6 +1,9 @@
 #include <doctest/doctest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "common/enum_text.h"
@@ -79,6 +82,26 @@ TEST_CASE("ids, instance ids and strings") {
   const std::string long_text = std::string(2047, 'a') + "\xe2\x82\xac";
   CHECK(SanitizeFreeText(long_text).size() == 2047);
   CHECK(SanitizeFreeText("ok\xff") == "ok\xef\xbf\xbd");
+}
+
+TEST_CASE("a forked child does not repeat its parent's ids") {
+  NewId();  // the parent's generator exists before the fork
+  int pipe_fds[2];
+  REQUIRE(pipe(pipe_fds) == 0);
+  const pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    const std::string id = NewId();
+    _exit(write(pipe_fds[1], id.data(), id.size()) == static_cast<ssize_t>(id.size()) ? 0 : 1);
+  }
+  close(pipe_fds[1]);
+  const std::string mine = NewId();
+  char theirs[64] = {};
+  REQUIRE(read(pipe_fds[0], theirs, sizeof theirs - 1) == 36);
+  close(pipe_fds[0]);
+  int status = 0;
+  REQUIRE(waitpid(child, &status, 0) == child);
+  CHECK(mine != std::string(theirs));
 }
 
 TEST_CASE("modes and pool ids follow the wire spellings") {
