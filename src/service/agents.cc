@@ -297,9 +297,13 @@ absl::StatusOr<RegisterResult> Controller::Register(std::string_view tenant_id,
                 ComputeLiveness(*primary, now, options_.offline_after) == Liveness::kOffline;
             if (created && primary_gone) {
               // (c) re-home: the primary is gone and this instance is new to the agent.
+              // A primary reclaimed at a termination deadline stopped running (and
+              // costing) there, not now.
+              SPOTOPT_ASSIGN_OR_RETURN(std::optional<Time> reclaimed,
+                                       ReclaimedAt(tx, *agent, agent->placement.instance_id, now));
               SPOTOPT_RETURN_IF_ERROR(MovePlacement(tx, *agent, PlacementFrom(req),
                                                     InstanceState::kLost, "",
-                                                    "re-home: primary offline", now));
+                                                    "re-home: primary offline", now, reclaimed));
               SPOTOPT_RETURN_IF_ERROR(tx.InsertEvent(MakeEvent(
                   *agent, EventKind::kRehome, req.instance_id, "primary offline; re-homed", now)));
             } else {

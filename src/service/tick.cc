@@ -61,7 +61,9 @@ absl::Status RecoverFromTermination(Transaction& tx, Incident& i, const Controll
   if (i.promoted_at && past && old_gone) {
     i.closed_at = now;
   } else if (!i.promoted_at && past && offline(old) && !live) {
-    // Nothing can take over any more: the operator has to act.
+    // Nothing can take over any more: the operator has to act. The instance stopped
+    // running (and costing) at the deadline, whatever the placement still says.
+    SPOTOPT_RETURN_IF_ERROR(EndPrimaryRun(tx, agent, i.instance_id, *i.deadline));
     i.closed_at = now;
     i.decision = "failed: no replica became ready before the primary was lost";
     SPOTOPT_RETURN_IF_ERROR(tx.InsertEvent(

@@ -191,6 +191,30 @@ absl::Status RecordPrimaryRun(Transaction& tx, const Agent& agent,
   return tx.InsertRunSegment(s);
 }
 
+absl::Status EndPrimaryRun(Transaction& tx, const Agent& agent, std::string_view instance,
+                           Time at) {
+  absl::StatusOr<RunSegment> open = tx.FindOpenRunSegment(agent.id, instance);
+  if (absl::IsNotFound(open.status())) return absl::OkStatus();
+  if (!open.ok()) return open.status();
+  if (open->role != RunRole::kPrimary) return absl::OkStatus();
+  open->ended_at = std::max(at, open->started_at);
+  return tx.UpdateRunSegment(*open);
+}
+
+absl::StatusOr<std::optional<Time>> ReclaimedAt(Transaction& tx, const Agent& agent,
+                                                std::string_view instance, Time now) {
+  SPOTOPT_ASSIGN_OR_RETURN(std::vector<Incident> incidents, tx.ListIncidents(agent.id));
+  std::optional<Time> at;
+  for (const Incident& i : incidents) {
+    if (i.signal != Signal::kTerminationNotice || i.instance_id != instance || !i.deadline ||
+        *i.deadline > now) {
+      continue;
+    }
+    if (!at || *i.deadline < *at) at = *i.deadline;
+  }
+  return at;
+}
+
 absl::Status MovePlacement(Transaction& tx, Agent& agent, const Placement& next,
                            InstanceState old_fate, std::string_view keep_command_id,
                            std::string_view why, Time now, std::optional<Time> old_runs_until) {
@@ -210,6 +234,9 @@ absl::Status MovePlacement(Transaction& tx, Agent& agent, const Placement& next,
   agent.placement_since = now;
   agent.updated_at = now;
   SPOTOPT_RETURN_IF_ERROR(tx.UpdateAgent(agent));
+  if (old_runs_until && *old_runs_until < now && !old_instance.empty()) {
+    SPOTOPT_RETURN_IF_ERROR(EndPrimaryRun(tx, agent, old_instance, *old_runs_until));
+  }
   SPOTOPT_RETURN_IF_ERROR(RecordPrimaryRun(tx, agent, old_instance, now));
   if (old_runs_until && *old_runs_until > now && !old_instance.empty()) {
     // The old primary drains: it costs its price until it is gone, and a decision

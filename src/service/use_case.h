@@ -113,9 +113,17 @@ absl::Status CancelCommandsFor(Transaction& tx, const Agent& agent, std::string_
 // the placement, so the ledger knows who ran where. A no-op when nothing changed.
 absl::Status RecordPrimaryRun(Transaction& tx, const Agent& agent,
                               std::string_view previous_instance, Time now);
-// `old_runs_until`: the old primary keeps running (and is billed, as a drain run
-// segment) until then: the end of a switch's terminate wait, or a termination
-// deadline. nullopt: it stops counting now (retained, lost or demoted).
+// Closes `instance`'s open primary run segment at `at` (not before it started): the
+// instance stopped running then, whatever the placement says (reclaimed by AWS).
+absl::Status EndPrimaryRun(Transaction& tx, const Agent& agent, std::string_view instance, Time at);
+// When AWS reclaimed `instance`: the earliest deadline of its termination notices that
+// has passed by `now`; nullopt when none has.
+absl::StatusOr<std::optional<Time>> ReclaimedAt(Transaction& tx, const Agent& agent,
+                                                std::string_view instance, Time now);
+// `old_runs_until`: when the old primary stops running. Later than now: it is billed
+// until then as a drain run segment (a switch's terminate wait, a termination
+// deadline). Earlier: it was already gone then (reclaimed at a deadline). nullopt: it
+// stops counting now (retained, lost or demoted).
 absl::Status MovePlacement(Transaction& tx, Agent& agent, const Placement& next,
                            InstanceState old_fate, std::string_view keep_command_id,
                            std::string_view why, Time now,

@@ -467,3 +467,44 @@ TEST_CASE_TEMPLATE("the ledger bills the old primary while it drains after a swi
 
 }  // namespace
 }  // namespace spotopt
+
+namespace spotopt {
+namespace {
+
+TEST_CASE_TEMPLATE("a primary reclaimed at its deadline stops costing there, not at the re-home", S,
+                   SPOTOPT_ALL_STORES) {
+  testing::ServiceFixture f(S::kKind);
+  Controller& c = f.controller();
+  const std::string tenant = f.NewTenant("acme");
+  const Time t0 = f.clock().Now();
+  REQUIRE(c.ImportPrices(tenant, {{Pool{"us-east-1", "us-east-1a", "m5.large"}, Usd("0.036"), t0},
+                                  {Pool{"us-east-1", "", "m5.large"}, Usd("0.096"), t0}})
+              .ok());
+  const testing::AgentHandle a = f.RegisterAgent(tenant, "web-1", testing::InstanceId(1));
+  AgentConfigPatch off;
+  off.replica_mode = ReplicaMode::kOff;
+  off.auto_switch = false;
+  f.Configure(a, off);
+  f.clock().Advance(absl::Hours(1));
+  SignalReport notice;
+  notice.signal = Signal::kTerminationNotice;
+  notice.notice_time = f.clock().Now() + absl::Seconds(120);
+  REQUIRE(c.TerminationImminent(tenant, a.registration_id, notice).ok());
+  // The agent goes offline as AWS reclaims it; its relaunch registers 10 minutes on.
+  f.clock().Advance(absl::Seconds(120));
+  REQUIRE(c.Heartbeat(tenant, a.registration_id, {.status = HeartbeatStatus::kOffline}).ok());
+  f.clock().Advance(absl::Minutes(10));
+  REQUIRE(c.Tick(f.clock().Now()).ok());
+  REQUIRE(c.Register(tenant, testing::ServiceFixture::MakeRegisterRequest(
+                                 "web-1", testing::InstanceId(2), "us-east-1a"))
+              .ok());
+  absl::StatusOr<std::vector<ledger::Figures>> life =
+      c.Savings(tenant, a.agent_id, ledger::Period::kLifetime);
+  REQUIRE(life.ok());
+  // 1 h 2 min at 0.036 until the deadline, then nothing until the new instance.
+  CHECK((*life)[0].cost == Money::FromMicros(36'000 + 1'200));
+  CHECK((*life)[0].run == absl::Hours(1) + absl::Minutes(2));
+}
+
+}  // namespace
+}  // namespace spotopt
