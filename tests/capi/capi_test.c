@@ -971,6 +971,134 @@ static void TestFleet(const char* store_uri) {
   spotopt_clock_destroy(f.clock);
 }
 
+/* ---- Decisions and engines ----------------------------------------------------- */
+
+static int host_engine_calls = 0;
+static int host_engine_released = 0;
+
+/* A C host engine: moves to us-east-1b, whatever the input (the guards still apply). */
+static int MoveToB(void* user_data, const char* input_json, const char** decision_json_out) {
+  (void)user_data;
+  ++host_engine_calls;
+  if (strstr(input_json, "\"version\":1") == NULL) return 1;
+  *decision_json_out =
+      "{\"action\": \"switch_spot\", \"target_pool_id\": \"m5.large.us-east-1b\","
+      " \"reason\": \"cheaper_pool\", \"risk\": 0.1, \"message\": \"from C\"}";
+  return 0;
+}
+
+static int Fails(void* user_data, const char* input_json, const char** decision_json_out) {
+  (void)user_data;
+  (void)input_json;
+  (void)decision_json_out;
+  return 7;
+}
+
+static void Released(void* user_data) { host_engine_released += *(int*)user_data; }
+
+static void TestDecisions(void) {
+  static int one = 1;
+  const char sha[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+  spotopt_clock* clock = NULL;
+  spotopt_controller* c = NULL;
+  char* tenant = NULL;
+  char* token = NULL;
+  char* json = NULL;
+  char reg[64] = "";
+  char agent[64] = "";
+  struct Fleet f;
+  spotopt_http_response* r;
+  char body[1024];
+
+  CHECK(spotopt_clock_create_manual(kT0, &clock) == SPOTOPT_OK);
+  CHECK(spotopt_controller_open_with_clock("memory:", clock, &c) == SPOTOPT_OK);
+  CHECK(spotopt_tenant_create(c, "acme", &tenant, &token) == SPOTOPT_OK);
+  memset(&f, 0, sizeof f);
+  f.c = c;
+  f.clock = clock;
+  snprintf(f.tenant, sizeof f.tenant, "%s", tenant);
+  snprintf(f.token, sizeof f.token, "%s", token);
+  CHECK(Register(&f, kInstanceA, "checkout", "us-east-1a", reg, sizeof reg) == 201);
+  LogicalIdOf(&f, "checkout", agent, sizeof agent);
+  CHECK(spotopt_clock_advance(clock, 24 * 3600 * kSecond) == SPOTOPT_OK);
+  snprintf(body, sizeof body,
+           "{\"instance\": {\"instance_type\": \"m5.large\"}, \"pricing\": {"
+           "\"on_demand_price\": 0.096, \"spot_pools\": ["
+           "{\"pool_id\": \"m5.large.us-east-1a\", \"price\": 0.040},"
+           "{\"pool_id\": \"m5.large.us-east-1b\", \"price\": 0.020}]}}");
+  {
+    char target[128];
+    snprintf(target, sizeof target, "/api/agents/%s/pricing-report", reg);
+    r = Send(c, "POST", target, token, body);
+    CHECK(r != NULL && r->status == 200);
+    spotopt_http_response_free(r);
+  }
+
+  /* The rules decide by default. */
+  CHECK(spotopt_decide(c, tenant, agent, &json) == SPOTOPT_OK);
+  CHECK(JsonHas(json, "action", "\"switch_spot\"") && JsonHas(json, "engine", "\"rules\""));
+  spotopt_free(json);
+  CHECK(spotopt_engines_list(c, &json) == SPOTOPT_OK);
+  CHECK(JsonHas(json, "kind", "\"builtin\""));
+  spotopt_free(json);
+
+  /* A C engine: registered, activated, called; its answer is validated and guarded. */
+  CHECK_FAILS(spotopt_engine_register(c, "c-host", "1", "ABC", NULL, MoveToB, &one, Released),
+              SPOTOPT_INVALID_ARGUMENT, "sha256");
+  CHECK_FAILS(spotopt_engine_register(c, "c-host", "1", sha, NULL, NULL, &one, Released),
+              SPOTOPT_INVALID_ARGUMENT, "fn");
+  CHECK(host_engine_released == 0); /* a refused registration keeps user_data */
+  CHECK(spotopt_engine_register(c, "c-host", "1", sha, "from C", MoveToB, &one, Released) ==
+        SPOTOPT_OK);
+  CHECK(spotopt_engine_activate(c, tenant, "c-host", "1", &json) == SPOTOPT_OK);
+  CHECK(strstr(json, "\"active\":{\"name\":\"c-host\"") != NULL);
+  spotopt_free(json);
+  CHECK(spotopt_decide(c, tenant, agent, &json) == SPOTOPT_OK);
+  CHECK(JsonHas(json, "engine", "\"c-host\"") && JsonHas(json, "message", "\"from C\""));
+  CHECK(host_engine_calls >= 1);
+  spotopt_free(json);
+
+  /* The fleet run acts on it; the log says so, newest first. */
+  CHECK(spotopt_decisions_run(c, kT0 + 24 * 3600 * kSecond, &json) == SPOTOPT_OK);
+  CHECK(JsonHas(json, "acted", "1"));
+  spotopt_free(json);
+  CHECK(spotopt_decisions_run(c, kT0 + 24 * 3600 * kSecond, NULL) == SPOTOPT_OK);
+  CHECK(spotopt_decisions_list(c, tenant, agent, 0, 10, &json) == SPOTOPT_OK);
+  CHECK(JsonHas(json, "acted", "true") && JsonHas(json, "engine_asked", "\"c-host 1\""));
+  spotopt_free(json);
+  CHECK(spotopt_decisions_list(c, tenant, NULL, 0, 10, &json) == SPOTOPT_OK);
+  spotopt_free(json);
+  CHECK_FAILS(spotopt_decisions_list(c, tenant, agent, 0, 0, &json), SPOTOPT_INVALID_ARGUMENT,
+              "limit");
+
+  /* A failing engine falls back to the previous one; a rollback restores it. */
+  CHECK(spotopt_engine_register(c, "fails", "1", sha, NULL, Fails, NULL, NULL) == SPOTOPT_OK);
+  CHECK(spotopt_engine_activate(c, tenant, "fails", "1", NULL) == SPOTOPT_OK);
+  CHECK(spotopt_decide(c, tenant, agent, &json) == SPOTOPT_OK);
+  CHECK(JsonHas(json, "engine", "\"c-host\"") && strstr(json, "returned 7") != NULL);
+  spotopt_free(json);
+  CHECK(spotopt_engine_rollback(c, tenant, &json) == SPOTOPT_OK);
+  spotopt_free(json);
+  CHECK(spotopt_tenant_engines(c, tenant, &json) == SPOTOPT_OK);
+  CHECK(strstr(json, "\"active\":{\"name\":\"c-host\"") != NULL);
+  spotopt_free(json);
+  CHECK_FAILS(spotopt_engine_activate(c, tenant, "nope", "1", NULL), SPOTOPT_NOT_FOUND, "engine");
+  CHECK_FAILS(spotopt_engine_unregister(c, "rules", "1.0.0"), SPOTOPT_FAILED_PRECONDITION,
+              "built-in");
+  CHECK_FAILS(spotopt_engine_register_model(c, "{}", "x", 1, NULL), SPOTOPT_INVALID_ARGUMENT,
+              "manifest");
+
+  /* Unregistered, the engine is released once nothing uses it. */
+  CHECK(spotopt_engine_unregister(c, "c-host", "1") == SPOTOPT_OK);
+  CHECK(host_engine_released == 1);
+  CHECK_FAILS(spotopt_engine_unregister(c, "c-host", "1"), SPOTOPT_NOT_FOUND, "not registered");
+
+  spotopt_free(tenant);
+  spotopt_free(token);
+  spotopt_controller_close(c);
+  spotopt_clock_destroy(clock);
+}
+
 static void TestSqlite(void) {
   char dir[] = "/tmp/spotopt_capi_XXXXXX";
   char path[256];
@@ -1007,6 +1135,7 @@ int main(void) {
   TestNullArguments();
   TestFleet("memory:");
   TestSqlite();
+  TestDecisions();
   if (failures != 0) {
     fprintf(stderr, "capi_test: %d failed checks\n", failures);
     return EXIT_FAILURE;

@@ -448,3 +448,105 @@ def test_prices_and_savings():
         assert c.savings(tenant, period="lifetime") == []  # no agent ran yet
         with pytest.raises(spotopt.InvalidArgument):
             c.savings(tenant, period="week")
+
+
+def fleet_with_prices(store_uri, spot_1b="0.020"):
+    """A fleet a day later, with agent a's report: 1a at 0.040, 1b as given."""
+    f = Fleet(store_uri)
+    f.clock.advance(24 * 3600)
+    report = {"instance": {"instance_type": "m5.large"},
+              "pricing": {"on_demand_price": 0.096, "collected_at": f.clock.now(),
+                          "spot_pools": [
+                              {"pool_id": "m5.large.us-east-1a", "price": 0.040},
+                              {"pool_id": "m5.large.us-east-1b", "price": float(spot_1b)}]}}
+    report["pricing"]["collected_at"] = datetime.fromtimestamp(
+        f.clock.now(), timezone.utc).isoformat()
+    r = f.http("POST", f"/api/agents/{f.reg_a}/pricing-report", json.dumps(report).encode())
+    assert r.status == 200, r
+    return f
+
+
+def test_decisions_preview_run_and_log(store_uri):
+    f = fleet_with_prices(store_uri)
+    try:
+        preview = f.c.decide(f.tenant, f.agent_a)
+        assert preview["decision"]["action"] == "switch_spot"
+        assert preview["decision"]["target_pool_id"] == "m5.large.us-east-1b"
+        assert preview["input"]["version"] == 1
+        assert preview["engine_asked"] == "rules 1.0.0"
+        assert preview["fallback"] is None
+        report = f.c.run_decisions()
+        assert report["agents"] == 2 and report["acted"] == 2
+        log = f.c.decisions(f.tenant, f.agent_a)
+        assert log[0]["acted"] and log[0]["command_id"]
+        assert log[0]["decision"]["reason"] == "cheaper_pool"
+        assert f.c.decisions(f.tenant, limit=1)[0]["seq"] == max(
+            e["seq"] for e in f.c.decisions(f.tenant))
+        command = f.c.poll_command(f.tenant, f.reg_a)
+        assert command["target_pool_id"] == "m5.large.us-east-1b"
+        assert command["priority"] == 25
+        with pytest.raises(spotopt.InvalidArgument):
+            f.c.decisions(f.tenant, limit=0)
+        with pytest.raises(spotopt.NotFound):
+            f.c.decide(f.tenant, NO_SUCH_ID)
+    finally:
+        f.c.close()
+
+
+def test_a_python_engine_decides_and_falls_back(store_uri):
+    f = fleet_with_prices(store_uri, spot_1b="0.039")
+    try:
+        seen = []
+
+        def cautious(decision_input):
+            seen.append(decision_input)
+            return {"action": "switch_spot", "target_pool_id": "m5.large.us-east-1b",
+                    "reason": "lower_expected_cost", "risk": 0.05, "message": "mine"}
+
+        f.c.register_engine("cautious", "1", "c" * 64, cautious, "a test engine")
+        names = [(e["name"], e["kind"]) for e in f.c.engines()]
+        assert ("cautious", "host") in names and ("rules", "builtin") in names
+        engines = f.c.activate_engine(f.tenant, "cautious", "1")
+        assert engines["active"]["name"] == "cautious"
+        assert engines["previous"]["name"] == "rules"
+        preview = f.c.decide(f.tenant, f.agent_a)
+        assert seen and seen[-1]["agent"]["id"] == f.agent_a
+        # The guards hold even a host's engine: 0.039 saves less than 30 %.
+        assert preview["decision"]["engine"] == "cautious"
+        assert preview["decision"]["action"] == "stay"
+        assert preview["decision"]["guard"] == "min_savings"
+        assert preview["decision"]["held_target_pool_id"] == "m5.large.us-east-1b"
+
+        def broken(_):
+            raise RuntimeError("no")
+
+        f.c.register_engine("broken", "1", "b" * 64, broken)
+        f.c.activate_engine(f.tenant, "broken", "1")
+        preview = f.c.decide(f.tenant, f.agent_a)
+        assert preview["decision"]["engine"] == "cautious"  # the previous engine
+        assert "broken 1 failed" in preview["fallback"]
+        with pytest.raises(spotopt.AlreadyExists):
+            f.c.register_engine("broken", "1", "d" * 64, broken)
+        assert f.c.rollback_engine(f.tenant)["active"]["name"] == "cautious"
+        f.c.unregister_engine("broken", "1")
+        with pytest.raises(spotopt.NotFound):
+            f.c.activate_engine(f.tenant, "broken", "1")
+    finally:
+        f.c.close()
+
+
+def test_the_committed_model_registers_and_decides(store_uri):
+    f = fleet_with_prices(store_uri)
+    try:
+        root = os.path.join(os.path.dirname(__file__), "..", "..", "models", "price-24h")
+        engine = f.c.register_model_files(os.path.join(root, "manifest.json"))
+        assert engine["kind"] == "model" and len(engine["sha256"]) == 64
+        f.c.activate_engine(f.tenant, engine["name"], engine["version"])
+        preview = f.c.decide(f.tenant, f.agent_a)
+        assert preview["decision"]["engine"] == engine["name"]
+        assert preview["input"]["market"]["pools"][0]["history"]["changes"] >= 0
+        with open(os.path.join(root, "manifest.json"), "rb") as m:
+            with pytest.raises(spotopt.Internal):  # DataLoss: not the model it names
+                f.c.register_model(m.read(), b"{}")
+    finally:
+        f.c.close()

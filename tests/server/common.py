@@ -30,8 +30,9 @@ def free_port():
 class Server:
     """One spotopt-server process over a database in a temp directory."""
 
-    def __init__(self, binary, workdir=None, threads=None):
+    def __init__(self, binary, workdir=None, threads=None, extra_args=()):
         self.binary = binary
+        self.extra_args = list(extra_args)
         self.command = [binary]
         self.dir = workdir or tempfile.mkdtemp(prefix="spotopt-server-test-")
         self.db = os.path.join(self.dir, "spotopt.db")
@@ -51,7 +52,7 @@ class Server:
                "--log-level", "debug"]
         if self.threads:
             cmd += ["--threads", str(self.threads)]
-        return cmd
+        return cmd + self.extra_args
 
     def start(self):
         self.log = open(os.path.join(self.dir, "server.log"), "ab")

@@ -29,7 +29,10 @@ Where the library comes from: $SPOTOPT_LIBRARY, else the libspotopt that
 from __future__ import annotations
 
 import ctypes
+import itertools
 import json
+import os
+import threading
 import time
 from datetime import datetime
 from typing import Any, Callable, Dict, Iterable, List, Mapping, NamedTuple, Optional, Tuple, Union
@@ -140,6 +143,42 @@ def _take(pointer: _c_void_p) -> bytes:
 
 def _take_json(pointer: _c_void_p) -> Any:
     return json.loads(_take(pointer))
+
+
+# Host engines the library may still call, by the key their user_data carries. The
+# library releases one (spotopt_release_fn) once it is unregistered and no decision
+# uses it any more; only then may its callback be collected.
+_engines: Dict[int, Any] = {}
+_engine_keys = itertools.count(1)
+_engines_lock = threading.Lock()
+
+
+def _release_engine(user_data: Optional[int]) -> None:
+    with _engines_lock:
+        _engines.pop(user_data or 0, None)
+
+
+_RELEASE = _native.RELEASE_FN(_release_engine)
+
+
+class _HostEngine:
+    """Adapts a Python callable to spotopt_engine_fn: the input as a dict in, a
+    decision dict out. The answer's bytes live in a per-thread slot until the same
+    thread's next call, as the C ABI asks."""
+
+    def __init__(self, decide: Callable[[Record], Mapping[str, Any]]) -> None:
+        self._decide = decide
+        self._answers = threading.local()
+        self.callback = _native.ENGINE_FN(self._call)
+
+    def _call(self, _user_data: Any, input_json: bytes, out: Any) -> int:
+        try:
+            answer = json.dumps(self._decide(json.loads(input_json))).encode()
+        except Exception:  # the library falls back to another engine
+            return 1
+        self._answers.last = ctypes.c_char_p(answer)
+        out[0] = self._answers.last
+        return 0
 
 
 def _request(**fields: Any) -> bytes:
@@ -500,6 +539,84 @@ class Controller:
         (agent_id None) of the whole tenant. Money: USD and exact *_micros; None
         when a price is unknown."""
         return self._json(_lib.spotopt_savings, _b(tenant_id), _ob(agent_id), period.encode())
+
+    # ---- Decisions ----
+
+    def decide(self, tenant_id: Text, agent_id: Text) -> Record:
+        """The decision the tenant's engine makes for the agent now: {decision, input,
+        engine_asked, fallback}. Changes nothing."""
+        return self._json(_lib.spotopt_decide, _b(tenant_id), _b(agent_id))
+
+    def run_decisions(self, now: Optional[Moment] = None) -> Record:
+        """The fleet run as of `now` (default: the controller's clock): one decision per
+        auto-switch agent, acted on through the command queue. Returns its counts."""
+        if now is None:
+            now = self._clock.now() if self._clock is not None else time.time()
+        return self._json(_lib.spotopt_decisions_run, _micros(now))
+
+    def decisions(self, tenant_id: Text, agent_id: Optional[Text] = None, *,
+                  before: int = 0, limit: int = 100) -> List[Record]:
+        """The decision log, newest first: the agent's, or (agent_id None) the tenant's;
+        entries with seq < before (0: from the newest), at most limit (1..1000)."""
+        return self._json(_lib.spotopt_decisions_list, _b(tenant_id), _ob(agent_id), before,
+                          limit)
+
+    def engines(self) -> List[Record]:
+        """The engines this controller can run: {name, version, sha256, kind, description}."""
+        return self._json(_lib.spotopt_engines_list)
+
+    def register_model(self, manifest_json: Text, model: bytes) -> Record:
+        """Registers a model engine from its manifest and the model file's bytes."""
+        out = _c_void_p()
+        _check(_lib.spotopt_engine_register_model(self._live(), _b(manifest_json), model,
+                                                  len(model), _byref(out)))
+        return _take_json(out)
+
+    def register_model_files(self, manifest_path: str) -> Record:
+        """register_model with the manifest at `manifest_path` and the model file it
+        names beside it."""
+        with open(manifest_path, "rb") as f:
+            manifest = f.read()
+        model_file = json.loads(manifest)["model_file"]
+        with open(os.path.join(os.path.dirname(manifest_path), model_file), "rb") as f:
+            return self.register_model(manifest, f.read())
+
+    def register_engine(self, name: str, version: str, sha256: str,
+                        decide: Callable[[Record], Mapping[str, Any]],
+                        description: str = "") -> None:
+        """Registers `decide` as an engine: it gets the decision input as a dict and
+        answers a decision dict ({"action": ..., "target_pool_id": ..., "reason": ...,
+        "risk": ..., ...}). It may be called from several threads at once. If it
+        raises or answers nonsense, the tenant's previous engine (then the rules)
+        decides instead; the guards hold its actions like any engine's."""
+        engine = _HostEngine(decide)
+        with _engines_lock:
+            key = next(_engine_keys)
+            _engines[key] = engine
+        try:
+            _check(_lib.spotopt_engine_register(self._live(), name.encode(), version.encode(),
+                                                sha256.encode(), description.encode(),
+                                                engine.callback, key, _RELEASE))
+        except SpotoptError:
+            _release_engine(key)  # a refused registration releases nothing itself
+            raise
+
+    def unregister_engine(self, name: str, version: str) -> None:
+        """Removes a registered engine; tenants using it fall back until it returns."""
+        _check(_lib.spotopt_engine_unregister(self._live(), name.encode(), version.encode()))
+
+    def tenant_engines(self, tenant_id: Text) -> Record:
+        """The tenant's {active, previous} engines."""
+        return self._json(_lib.spotopt_tenant_engines, _b(tenant_id))
+
+    def activate_engine(self, tenant_id: Text, name: str, version: str) -> Record:
+        """Makes a registered engine the tenant's; the current one becomes previous."""
+        return self._json(_lib.spotopt_engine_activate, _b(tenant_id), name.encode(),
+                          version.encode())
+
+    def rollback_engine(self, tenant_id: Text) -> Record:
+        """Swaps the tenant's active and previous engines."""
+        return self._json(_lib.spotopt_engine_rollback, _b(tenant_id))
 
     # ---- Agent protocol ----
 

@@ -20,6 +20,9 @@ c_void_p = ctypes.c_void_p
 out_p = ctypes.POINTER(c_void_p)
 
 NOW_FN = ctypes.CFUNCTYPE(c_int64, c_void_p)
+# spotopt_engine_fn and spotopt_release_fn.
+ENGINE_FN = ctypes.CFUNCTYPE(c_int, c_void_p, c_char_p, ctypes.POINTER(c_char_p))
+RELEASE_FN = ctypes.CFUNCTYPE(None, c_void_p)
 
 
 class Header(ctypes.Structure):
@@ -85,6 +88,17 @@ _SIGNATURES = {
     "spotopt_market": (c_int, [c_void_p, c_char_p, c_char_p, c_char_p, out_p]),
     "spotopt_advisor_load": (c_int, [c_void_p, c_char_p, c_size_t, ctypes.POINTER(c_int64)]),
     "spotopt_savings": (c_int, [c_void_p, c_char_p, c_char_p, c_char_p, out_p]),
+    "spotopt_decide": (c_int, [c_void_p, c_char_p, c_char_p, out_p]),
+    "spotopt_decisions_run": (c_int, [c_void_p, c_int64, out_p]),
+    "spotopt_decisions_list": (c_int, [c_void_p, c_char_p, c_char_p, c_int64, c_int64, out_p]),
+    "spotopt_engines_list": (c_int, [c_void_p, out_p]),
+    "spotopt_engine_register_model": (c_int, [c_void_p, c_char_p, c_char_p, c_size_t, out_p]),
+    "spotopt_engine_register": (c_int, [c_void_p, c_char_p, c_char_p, c_char_p, c_char_p,
+                                        ENGINE_FN, c_void_p, RELEASE_FN]),
+    "spotopt_engine_unregister": (c_int, [c_void_p, c_char_p, c_char_p]),
+    "spotopt_tenant_engines": (c_int, [c_void_p, c_char_p, out_p]),
+    "spotopt_engine_activate": (c_int, [c_void_p, c_char_p, c_char_p, c_char_p, out_p]),
+    "spotopt_engine_rollback": (c_int, [c_void_p, c_char_p, out_p]),
     "spotopt_handle_request": (c_int, [c_void_p, c_char_p, c_char_p, c_char_p, c_char_p,
                                        c_size_t, ctypes.POINTER(c_int), out_p]),
     "spotopt_handle_http": (c_int, [c_void_p, c_char_p, c_char_p, ctypes.POINTER(Header),
