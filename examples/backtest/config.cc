@@ -174,12 +174,6 @@ const std::map<std::string, Reader, std::less<>>& Readers() {
            c.interruptions.rebalance_lead_max = x.second;
          });
        }},
-      {"bill_drain_overlap",
-       [](auto k, auto& v, Config& c) -> absl::Status {
-         if (!v.is_bool()) return Bad(k, "want true or false");
-         c.billing.drain_overlap = v.as_bool();
-         return absl::OkStatus();
-       }},
       {"progress",
        [](auto k, auto& v, Config& c) -> absl::Status {
          if (!v.is_bool()) return Bad(k, "want true or false");
@@ -240,7 +234,6 @@ std::string ConfigJson(const Config& c) {
   o["terminate_wait_seconds"] = c.timing.terminate_wait;
   o["rebalance_lead_seconds"] =
       json::array{c.interruptions.rebalance_lead_min, c.interruptions.rebalance_lead_max};
-  o["bill_drain_overlap"] = c.billing.drain_overlap;
   o["progress"] = c.progress;
   return json::serialize(o);
 }

@@ -29,6 +29,9 @@ struct Config {
   std::vector<std::string> strategies;  // empty: all of StrategyNames()
   InterruptionOptions interruptions;
   Timing timing;
+  // What the ledger bills; not configurable: the cost model must match the ledger
+  // this is built with (the harness checks it), and today's ledger does not bill the
+  // overlap while an old primary drains.
   Billing billing;
   std::optional<Time> start, end;  // default: DefaultPeriod of the data
   bool progress = false;           // a progress bar on stderr

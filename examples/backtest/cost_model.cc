@@ -6,21 +6,26 @@
 
 namespace spotopt::backtest {
 
-Sec CostModel::NextPoll(uint64_t agent, Sec t) const {
+Sec CostModel::PollPhase(uint64_t agent) const {
+  return static_cast<Sec>(Draw(timing_.seed, agent, 0x706f6c6c) %
+                          static_cast<uint64_t>(timing_.poll_interval));
+}
+
+Sec CostModel::NextPollAt(Sec phase, Sec t) const {
   const Sec every = timing_.poll_interval;
-  const auto phase = static_cast<Sec>(Draw(timing_.seed, agent, 0x706f6c6c) % every);
   // The first phase + k * every > t (floor division, for any t).
   Sec k = (t - phase) / every;
   if (phase + k * every > t) --k;
   return phase + (k + 1) * every;
 }
 
-Sec CostModel::Launch(uint64_t agent, SeriesId target, Sec at) const {
-  const uint64_t span = static_cast<uint64_t>(timing_.launch_max - timing_.launch_min) + 1;
-  return timing_.launch_min +
-         static_cast<Sec>(
-             Draw(timing_.seed, agent, static_cast<uint64_t>(target), static_cast<uint64_t>(at)) %
-             span);
+uint64_t CostModel::LaunchKey(uint64_t agent, SeriesId target) const {
+  return Mix(Mix(Mix(timing_.seed) ^ agent) ^ static_cast<uint64_t>(target));
+}
+
+Sec CostModel::LaunchFrom(uint64_t key, Sec at) const {
+  const auto span = static_cast<uint64_t>(timing_.launch_max - timing_.launch_min) + 1;
+  return timing_.launch_min + static_cast<Sec>(Mix(key ^ static_cast<uint64_t>(at)) % span);
 }
 
 CostModel::Switch CostModel::SwitchTimes(uint64_t agent, SeriesId target, Sec decided) const {

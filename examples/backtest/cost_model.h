@@ -65,9 +65,17 @@ class CostModel {
   const Billing& billing() const { return billing_; }
 
   // The agent's first command poll strictly after t.
-  Sec NextPoll(uint64_t agent, Sec t) const;
+  Sec NextPoll(uint64_t agent, Sec t) const { return NextPollAt(PollPhase(agent), t); }
   // Seconds from launching an instance in `target` at `at` until it runs.
-  Sec Launch(uint64_t agent, SeriesId target, Sec at) const;
+  Sec Launch(uint64_t agent, SeriesId target, Sec at) const {
+    return LaunchFrom(LaunchKey(agent, target), at);
+  }
+  // The same in two steps, for the oracle's inner loop: the agent's poll phase in
+  // [0, poll_interval), and the part of a launch draw fixed by (agent, target).
+  Sec PollPhase(uint64_t agent) const;
+  Sec NextPollAt(Sec phase, Sec t) const;
+  uint64_t LaunchKey(uint64_t agent, SeriesId target) const;
+  Sec LaunchFrom(uint64_t key, Sec at) const;
 
   struct Switch {
     Sec poll, ready, traffic;

@@ -61,11 +61,16 @@ absl::StatusOr<json::value> ReadJson(const std::string& path) {
   return v;
 }
 
-absl::Status LoadSpot(const std::string& path, std::string_view region, Dataset& out) {
+// Appends the rows of one dump to their pools (`index`: "type\taz" -> pool).
+absl::Status LoadSpot(const std::string& path, std::string_view region, Dataset& out,
+                      absl::flat_hash_map<std::string, size_t>& index) {
   return ForEachGzipLine(path, [&](std::string_view line, int64_t n) -> absl::Status {
     absl::StatusOr<SpotPriceRow> row = ParseSpotPriceHistoryLine(line);
     if (!row.ok()) return BadLine(path, n, std::string(row.status().message()));
-    if (row->region == region && row->product == "Linux/UNIX") out.spot.push_back(*std::move(row));
+    if (row->region != region || row->product != "Linux/UNIX") return absl::OkStatus();
+    auto [it, added] = index.try_emplace(row->instance_type + '\t' + row->az, out.pools.size());
+    if (added) out.pools.push_back(PoolHistory{row->instance_type, row->az, {}});
+    out.pools[it->second].rows.emplace_back(row->at, row->price);
     return absl::OkStatus();
   });
 }
@@ -147,19 +152,21 @@ absl::StatusOr<Dataset> LoadDataset(const std::string& dir, std::string_view reg
   Dataset out;
   out.region = std::string(region);
   const auto at = [&](const std::string& rel) { return dir + "/" + rel; };
+  absl::flat_hash_map<std::string, size_t> index;
   for (const std::string& f : files.spot_history) {
-    if (absl::Status s = LoadSpot(at(f), region, out); !s.ok()) return s;
+    if (absl::Status s = LoadSpot(at(f), region, out, index); !s.ok()) return s;
   }
-  // The dumps overlap by about four days with byte-identical rows.
-  const auto key = [](const SpotPriceRow& r) {
-    return std::tie(r.instance_type, r.az, r.at, r.price);
-  };
-  std::sort(out.spot.begin(), out.spot.end(),
-            [&](const SpotPriceRow& a, const SpotPriceRow& b) { return key(a) < key(b); });
-  out.spot.erase(std::unique(out.spot.begin(), out.spot.end()), out.spot.end());
-  if (out.spot.empty()) {
+  if (out.pools.empty()) {
     return absl::InvalidArgumentError(fmt::format("no Linux/UNIX spot prices for {}", region));
   }
+  // The dumps are newest first, and overlap by about four days with byte-identical rows.
+  for (PoolHistory& p : out.pools) {
+    std::sort(p.rows.begin(), p.rows.end());
+    p.rows.erase(std::unique(p.rows.begin(), p.rows.end()), p.rows.end());
+  }
+  std::sort(out.pools.begin(), out.pools.end(), [](const PoolHistory& a, const PoolHistory& b) {
+    return std::tie(a.instance_type, a.az) < std::tie(b.instance_type, b.az);
+  });
   if (absl::Status s = LoadOnDemand(at(files.on_demand), region, out); !s.ok()) return s;
   if (absl::Status s = LoadAdvisor(at(files.advisor), out); !s.ok()) return s;
   if (absl::Status s = LoadTraces(at(files.traces), out); !s.ok()) return s;

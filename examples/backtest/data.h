@@ -34,10 +34,16 @@ struct OnDemandPrice {
   Time as_of;
 };
 
+// The Linux/UNIX price rows of one pool: (time, price), ascending, deduplicated.
+struct PoolHistory {
+  std::string instance_type;
+  std::string az;
+  std::vector<std::pair<Time, Money>> rows;
+};
+
 struct Dataset {
   std::string region;
-  // Linux/UNIX rows of the region, deduplicated, ordered by (type, az, at).
-  std::vector<SpotPriceRow> spot;
+  std::vector<PoolHistory> pools;                             // of the region, by (type, az)
   absl::flat_hash_map<std::string, OnDemandPrice> on_demand;  // by instance type
   std::string advisor_json;  // verbatim, for Controller::LoadAdvisorFeed
   AdvisorFeed advisor;

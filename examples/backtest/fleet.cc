@@ -37,16 +37,15 @@ uint64_t HashKey(std::string_view text) {
 
 std::vector<std::string> DefaultTypes(const Dataset& data, int min_pools) {
   std::vector<std::string> out;
-  for (size_t k = 0; k < data.spot.size();) {
-    const std::string& type = data.spot[k].instance_type;
-    int pools = 0;
-    for (; k < data.spot.size() && data.spot[k].instance_type == type; ++k) {
-      pools += k == 0 || data.spot[k - 1].instance_type != type ||
-               data.spot[k - 1].az != data.spot[k].az;
+  for (size_t k = 0; k < data.pools.size(); ++k) {
+    const std::string& type = data.pools[k].instance_type;
+    if (k > 0 && data.pools[k - 1].instance_type == type) continue;
+    if (static_cast<int>(PoolsOf(data, type).size()) >= min_pools &&
+        data.on_demand.contains(type)) {
+      out.push_back(type);
     }
-    if (pools >= min_pools && data.on_demand.contains(type)) out.push_back(type);
   }
-  return out;  // data.spot is ordered by type
+  return out;  // data.pools is ordered by type
 }
 
 std::vector<std::string> CompatibleTypes(const Dataset& data, const std::string& type,

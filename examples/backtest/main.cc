@@ -31,7 +31,6 @@ constexpr std::string_view kUsage = R"(usage: spotopt-backtest [options]
   --seed N               the seed of every draw (default 1)
   --interruptions MODE   hazard | replay | none (default hazard)
   --start TIME --end TIME  RFC 3339 bounds (default: the whole price history)
-  --bill-drain-overlap   bill the old primary's terminate wait after a switch
   --json FILE            write the results as JSON
   --csv FILE             write the summary as CSV
   --no-progress          no progress bar on stderr
@@ -71,10 +70,6 @@ int main(int argc, char** argv) {
     }
     if (flag == "--no-progress") {
       config["progress"] = false;
-      continue;
-    }
-    if (flag == "--bill-drain-overlap") {
-      config["bill_drain_overlap"] = true;
       continue;
     }
     if (k + 1 >= argc) return Fail(fmt::format("{} needs a value\n{}", flag, kUsage));

@@ -98,6 +98,16 @@ Units Market::Integral(SeriesId id, Sec a, Sec b) const {
   return total;
 }
 
+std::span<const PoolHistory> PoolsOf(const Dataset& data, const std::string& type) {
+  const auto by_type = [](const PoolHistory& p, const std::string& t) {
+    return p.instance_type < t;
+  };
+  auto first = std::lower_bound(data.pools.begin(), data.pools.end(), type, by_type);
+  auto last = first;
+  while (last != data.pools.end() && last->instance_type == type) ++last;
+  return {first, last};
+}
+
 absl::StatusOr<Market> SampleMarket(const Dataset& data, const std::vector<std::string>& types,
                                     Sec start, Sec end, Sec grid) {
   absl::StatusOr<Market> market = Market::Create(data.region, start, end, grid);
@@ -114,27 +124,17 @@ absl::StatusOr<Market> SampleMarket(const Dataset& data, const std::vector<std::
     // start: the Controller's price retention (400 days) would drop an older price.
     Series on_demand{type, "", {Step{start, od->second.price.micros()}}};
     if (absl::StatusOr<SeriesId> s = market->Add(std::move(on_demand)); !s.ok()) return s.status();
-    // data.spot is ordered by (type, az, at): one pool's rows are contiguous.
-    auto first = std::lower_bound(
-        data.spot.begin(), data.spot.end(), type,
-        [](const SpotPriceRow& r, const std::string& t) { return r.instance_type < t; });
-    if (first == data.spot.end() || first->instance_type != type) {
-      return absl::InvalidArgumentError(fmt::format("{}: no spot prices in {}", type, data.region));
-    }
-    while (first != data.spot.end() && first->instance_type == type) {
-      auto last = first;
-      while (last != data.spot.end() && last->instance_type == type && last->az == first->az) {
-        ++last;
-      }
-      Series pool{type, first->az, {}};
+    bool priced = false;
+    for (const PoolHistory& history : PoolsOf(data, type)) {
+      priced = true;
+      Series pool{type, history.az, {}};
       // Each row moves the price from the first grid point at or after it; of several
       // rows before one grid point, the last one is what that point reads.
-      for (auto r = first; r != last; ++r) {
-        const Sec t = ToSec(r->at);
-        if (t >= end) break;
+      for (const auto& [when, money] : history.rows) {
+        const Sec t = ToSec(when);
         const Sec at = t <= start ? start : start + (t - start + grid - 1) / grid * grid;
         if (at >= end) break;
-        const int64_t price = r->price.micros();
+        const int64_t price = money.micros();
         if (!pool.steps.empty() && pool.steps.back().at == at) pool.steps.pop_back();
         if (!pool.steps.empty() && pool.steps.back().price == price) continue;
         pool.steps.push_back(Step{at, price});
@@ -142,7 +142,9 @@ absl::StatusOr<Market> SampleMarket(const Dataset& data, const std::vector<std::
       if (!pool.steps.empty()) {
         if (absl::StatusOr<SeriesId> s = market->Add(std::move(pool)); !s.ok()) return s.status();
       }
-      first = last;
+    }
+    if (!priced) {
+      return absl::InvalidArgumentError(fmt::format("{}: no spot prices in {}", type, data.region));
     }
   }
   return market;
@@ -153,17 +155,11 @@ std::pair<Sec, Sec> DefaultPeriod(const Dataset& data, const std::vector<std::st
   Sec first_row = INT64_MAX, last_row = INT64_MIN;
   std::vector<Sec> pool_firsts;
   for (const std::string& type : types) {
-    auto r = std::lower_bound(
-        data.spot.begin(), data.spot.end(), type,
-        [](const SpotPriceRow& row, const std::string& t) { return row.instance_type < t; });
-    for (; r != data.spot.end() && r->instance_type == type; ++r) {
-      const Sec t = ToSec(r->at);
-      if (r == data.spot.begin() || std::prev(r)->az != r->az ||
-          std::prev(r)->instance_type != type) {
-        pool_firsts.push_back(t);
-      }
-      first_row = std::min(first_row, t);
-      last_row = std::max(last_row, t);
+    for (const PoolHistory& p : PoolsOf(data, type)) {
+      if (p.rows.empty()) continue;
+      pool_firsts.push_back(ToSec(p.rows.front().first));
+      first_row = std::min(first_row, pool_firsts.back());
+      last_row = std::max(last_row, ToSec(p.rows.back().first));
     }
   }
   Sec start = first_row;

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -89,6 +90,9 @@ class Market {
   absl::flat_hash_map<std::string, std::vector<SeriesId>> pools_;
   absl::flat_hash_map<std::string, SeriesId> on_demand_;
 };
+
+// The pools of a type in the data, by AZ.
+std::span<const PoolHistory> PoolsOf(const Dataset& data, const std::string& type);
 
 // The market of `types` over [start, end): their pools' AWS rows sampled on the grid,
 // and their on-demand prices. A pool is priced from the first grid point at or after

@@ -2,29 +2,51 @@
 
 #include <algorithm>
 #include <limits>
+#include <tuple>
 
 namespace spotopt::backtest {
 namespace {
 
-constexpr Units kNever = std::numeric_limits<Units>::max() / 4;
 constexpr int8_t kStay = -1;
+
+// What the rest of a run is worth: its cost first; of equally cheap paths the one with
+// the least downtime, then the fewest switches, so the oracle neither churns nor sits
+// through interruptions it could avoid for free (the ledger charges neither).
+struct Value {
+  Units cost = 0;
+  Sec downtime = 0;
+  int64_t switches = 0;
+  friend bool operator<(const Value& a, const Value& b) {
+    return std::tie(a.cost, a.downtime, a.switches) < std::tie(b.cost, b.downtime, b.switches);
+  }
+  friend Value operator+(const Value& a, const Value& b) {
+    return Value{a.cost + b.cost, a.downtime + b.downtime, a.switches + b.switches};
+  }
+};
+constexpr Value kNever{std::numeric_limits<Units>::max() / 4, 0, 0};
 
 // The moments the oracle may act at: every decision point and every signal or
 // interruption of its places, in [start, end).
 std::vector<Sec> Moments(const Market& market, const Interruptions& interruptions,
                          std::span<const SeriesId> places) {
-  std::vector<Sec> t;
-  t.reserve(static_cast<size_t>(market.grid_points()) + 64);
-  for (int64_t k = 0; k < market.grid_points(); ++k)
-    t.push_back(market.start() + k * market.grid());
+  std::vector<Sec> signals;
   for (SeriesId s : places) {
     for (const Interruption& i : interruptions.Of(s)) {
       for (Sec x : {i.rebalance_at, i.notice_at, i.at}) {
-        if (x >= market.start() && x < market.end()) t.push_back(x);
+        if (x >= market.start() && x < market.end()) signals.push_back(x);
       }
     }
   }
-  std::sort(t.begin(), t.end());
+  std::sort(signals.begin(), signals.end());
+  std::vector<Sec> t;
+  t.reserve(static_cast<size_t>(market.grid_points()) + signals.size() + 1);
+  size_t k = 0;
+  for (int64_t g = 0; g < market.grid_points(); ++g) {
+    const Sec point = market.start() + g * market.grid();
+    for (; k < signals.size() && signals[k] <= point; ++k) t.push_back(signals[k]);
+    t.push_back(point);
+  }
+  t.insert(t.end(), signals.begin() + static_cast<std::ptrdiff_t>(k), signals.end());
   t.erase(std::unique(t.begin(), t.end()), t.end());
   t.push_back(market.end());  // a sentinel: the end of the run
   return t;
@@ -38,6 +60,7 @@ class Program {
           std::span<const SeriesId> places)
       : costs_(costs),
         agent_(agent),
+        phase_(costs.PollPhase(agent)),
         places_(places.begin(), places.end()),
         t_(Moments(costs.market(), interruptions, places)),
         n_(t_.size() - 1),
@@ -48,6 +71,7 @@ class Program {
         next_hit_(n_ * s_, kNoHit) {
     const Market& m = costs.market();
     for (size_t s = 0; s < s_; ++s) {
+      launch_keys_.push_back(costs.LaunchKey(agent, places_[s]));
       const std::vector<Step>& steps = m.series(places_[s]).steps;
       size_t k = 0;
       for (size_t i = 0; i < n_; ++i) {
@@ -69,23 +93,24 @@ class Program {
   }
 
   Plan Solve() {
-    std::vector<Units> v((n_ + 1) * s_, 0);
+    std::vector<Value> v((n_ + 1) * s_);
     std::vector<int8_t> choice(n_ * s_, kStay);
-    std::vector<Units> land_value(s_);
+    std::vector<Value> land_value(s_);
     std::vector<Sec> land(s_);
     const Sec end = t_[n_];
+    const Sec cutover = costs_.timing().cutover;
     for (size_t i = n_; i-- > 0;) {
       const Sec now = t_[i];
-      const Sec poll = costs_.NextPoll(agent_, now);
+      const Sec poll = costs_.NextPollAt(phase_, now);
       // What arriving in each target by a switch decided now is worth from the landing
       // on: independent of where the agent comes from.
       for (size_t b = 0; b < s_; ++b) {
         if (!Priced(i, b)) continue;
-        land[b] = poll + costs_.Launch(agent_, places_[b], poll) + costs_.timing().cutover;
+        land[b] = poll + costs_.LaunchFrom(launch_keys_[b], poll) + cutover;
         land_value[b] = Arrive(b, land[b], i, v);
       }
       for (size_t a = 0; a < s_; ++a) {
-        Units& best = v[i * s_ + a];
+        Value& best = v[i * s_ + a];
         int8_t& pick = choice[i * s_ + a];
         if (!Priced(i, a)) {
           best = kNever;
@@ -96,8 +121,9 @@ class Program {
           best = kNever;
           for (size_t b = 0; b < s_; ++b) {
             if (!Priced(i, b)) continue;
-            const Sec at = costs_.RelaunchAt(agent_, places_[b], now);
-            const Units c = RunFrom(a, i, at) + Arrive(b, at, i, v);
+            const Sec at = now + costs_.LaunchFrom(launch_keys_[b], now);
+            const Value c =
+                Value{RunFrom(a, i, at), at < end ? at - now : 0, 0} + Arrive(b, at, i, v);
             if (c < best) {
               best = c;
               pick = static_cast<int8_t>(b);
@@ -105,18 +131,26 @@ class Program {
           }
           continue;
         }
-        best = price_[i * s_ + a] * (t_[i + 1] - now) + v[(i + 1) * s_ + a];
+        best = Value{price_[i * s_ + a] * (t_[i + 1] - now), 0, 0} + v[(i + 1) * s_ + a];
         pick = kStay;
+        const Sec reclaimed = next_hit_[i * s_ + a];
         // A switch is delivered only if the instance is still there at the poll.
-        if (next_hit_[i * s_ + a] <= poll) continue;
+        if (reclaimed <= poll) continue;
         for (size_t b = 0; b < s_; ++b) {
           if (b == a || !Priced(i, b)) continue;
-          Units c = RunFrom(a, i, land[b]) + land_value[b];
-          // The old instance drains unless it was reclaimed before the landing (a
-          // landing comes before an interruption at the same moment).
-          if (land[b] < end && next_hit_[i * s_ + a] >= land[b]) {
-            c += costs_.DrainCost(costs_.DrainOf(places_[a], land[b]), end);
+          Value c{RunFrom(a, i, land[b]), 0, 1};
+          if (land[b] < end) {
+            // The old instance drains, unless it was reclaimed before the landing (a
+            // landing comes before an interruption at the same moment); then the
+            // workload was down from the reclaim on.
+            if (reclaimed >= land[b]) {
+              c.cost += costs_.DrainCost(costs_.DrainOf(places_[a], land[b]), end);
+              c.downtime = cutover;
+            } else {
+              c.downtime = land[b] - reclaimed;
+            }
           }
+          c = c + land_value[b];
           if (c < best) {
             best = c;
             pick = static_cast<int8_t>(b);
@@ -147,11 +181,11 @@ class Program {
 
   // What being in place b from x (after a landing, past t_i) is worth: its price up to
   // the next moment, then the best from there.
-  Units Arrive(size_t b, Sec x, size_t i, const std::vector<Units>& v) const {
-    if (x >= t_[n_]) return 0;
+  Value Arrive(size_t b, Sec x, size_t i, const std::vector<Value>& v) const {
+    if (x >= t_[n_]) return Value{};
     const size_t k = IntervalOf(x, i);
     if (t_[k] == x) return v[k * s_ + b];
-    return price_[k * s_ + b] * (t_[k + 1] - x) + v[(k + 1) * s_ + b];
+    return Value{price_[k * s_ + b] * (t_[k + 1] - x), 0, 0} + v[(k + 1) * s_ + b];
   }
 
   // The first moment index at or after x.
@@ -160,14 +194,14 @@ class Program {
     return i;
   }
 
-  Plan Walk(const std::vector<Units>& v, const std::vector<int8_t>& choice) const {
+  Plan Walk(const std::vector<Value>& v, const std::vector<int8_t>& choice) const {
     Plan plan;
     size_t a = 0;
     for (size_t s = 1; s < s_; ++s) {
       if (v[s] < v[a]) a = s;
     }
     plan.initial = places_[a];
-    plan.cost = v[a];
+    plan.cost = v[a].cost;
     for (size_t i = 0; i < n_;) {
       const int8_t pick = choice[i * s_ + a];
       if (pick == kStay) {
@@ -191,8 +225,10 @@ class Program {
 
   const CostModel& costs_;
   uint64_t agent_;
+  Sec phase_;  // of its polls
   std::vector<SeriesId> places_;
-  std::vector<Sec> t_;  // moments, then the end
+  std::vector<uint64_t> launch_keys_;  // by place
+  std::vector<Sec> t_;                 // moments, then the end
   size_t n_, s_;
   // Row-major by moment: [i * s_ + s].
   std::vector<int64_t> price_;  // 0: not priced yet
