@@ -59,7 +59,7 @@ absl::StatusOr<SectionResult> RunSection(const std::string& name, const Scenario
   for (const std::string& n : strategies) {
     absl::StatusOr<std::unique_ptr<Strategy>> strategy = MakeStrategy(n);
     if (!strategy.ok()) return strategy.status();
-    if (progress) progress->Begin(name + "/" + n);
+    if (progress) progress->Begin(name + "/" + n, static_cast<double>(scenario.fleet.size()));
     absl::StatusOr<StrategyRun> run = RunStrategy(scenario, **strategy, [&](Sec now) {
       if (progress) progress->Update(now);
     });
@@ -89,9 +89,12 @@ absl::StatusOr<Results> RunBacktest(const Config& c) {
     return absl::InvalidArgumentError("config: the period is empty on the 5-minute grid");
   }
 
-  int runs = 0;
-  for (const SectionPlan& p : plans) runs += static_cast<int>(p.strategies.size());
-  ProgressBar progress(c.progress, runs, results.start, results.end);
+  // A run's work grows with its agents.
+  double work = 0;
+  for (const SectionPlan& p : plans) {
+    work += static_cast<double>(p.strategies.size() * p.types.size()) * c.agents_per_type;
+  }
+  ProgressBar progress(c.progress, work, results.start, results.end);
   for (const SectionPlan& p : plans) {
     absl::StatusOr<Market> market = SampleMarket(*data, p.types, results.start, results.end, kGrid);
     if (!market.ok()) return market.status();

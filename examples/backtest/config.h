@@ -40,7 +40,7 @@ struct Config {
   std::vector<std::string> Strategies() const;
 };
 
-absl::StatusOr<Config> ParseConfig(std::string_view json);
+absl::StatusOr<Config> ParseConfig(std::string_view text);
 // The config as JSON, every key spelled out (recorded in the results).
 std::string ConfigJson(const Config& config);
 

@@ -162,9 +162,10 @@ std::pair<Sec, Sec> DefaultPeriod(const Dataset& data, const std::vector<std::st
       last_row = std::max(last_row, ToSec(p.rows.back().first));
     }
   }
+  constexpr Sec kTwoDays = Sec{2} * 86400;
   Sec start = first_row;
   for (Sec t : pool_firsts) {
-    if (t <= first_row + 2 * 86400) start = std::max(start, t);
+    if (t <= first_row + kTwoDays) start = std::max(start, t);
   }
   const Sec up = (start + grid - 1) / grid * grid;
   return {up, last_row / grid * grid};

@@ -208,7 +208,7 @@ class Program {
         ++i;
         continue;
       }
-      const auto b = static_cast<size_t>(pick);
+      const auto b = static_cast<size_t>(static_cast<uint8_t>(pick));
       Sec at;
       if (hit_[i * s_ + a]) {
         plan.relaunches.push_back({t_[i], places_[b]});

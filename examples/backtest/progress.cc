@@ -13,29 +13,34 @@ constexpr std::chrono::milliseconds kRedrawEvery{100};
 
 }  // namespace
 
-ProgressBar::ProgressBar(bool enabled, int runs, Sec start, Sec end)
-    : enabled_(enabled), runs_(std::max(runs, 1)), start_(start), end_(end) {}
+ProgressBar::ProgressBar(bool enabled, double work, Sec start, Sec end)
+    : enabled_(enabled), work_(std::max(work, 1.0)), start_(start), end_(end) {}
 
 ProgressBar::~ProgressBar() {
-  if (shown_) std::fputs("\n", stderr);
+  if (!shown_) return;
+  Draw(1.0, end_, true);
+  std::fputs("\n", stderr);
 }
 
-void ProgressBar::Begin(std::string label) { label_ = std::move(label); }
+void ProgressBar::Begin(std::string label, double weight) {
+  label_ = std::move(label);
+  weight_ = weight;
+}
 
 void ProgressBar::Update(Sec now) {
   const double within = static_cast<double>(now - start_) / static_cast<double>(end_ - start_);
-  Draw((done_ + std::clamp(within, 0.0, 1.0)) / runs_, now);
+  Draw((done_ + weight_ * std::clamp(within, 0.0, 1.0)) / work_, now, false);
 }
 
 void ProgressBar::End() {
-  ++done_;
-  Draw(static_cast<double>(done_) / runs_, end_);
+  done_ += weight_;
+  Draw(done_ / work_, end_, false);
 }
 
-void ProgressBar::Draw(double fraction, Sec now) {
+void ProgressBar::Draw(double fraction, Sec now, bool force) {
   if (!enabled_) return;
   const auto t = std::chrono::steady_clock::now();
-  if (t - began_ < kQuietFor || t - drawn_ < kRedrawEvery) return;
+  if (!force && (t - began_ < kQuietFor || t - drawn_ < kRedrawEvery)) return;
   drawn_ = t;
   shown_ = true;
   const double elapsed = std::chrono::duration<double>(t - began_).count();

@@ -13,25 +13,26 @@ namespace spotopt::backtest {
 
 class ProgressBar {
  public:
-  // `runs`: how many strategy runs of [start, end) are to come.
-  ProgressBar(bool enabled, int runs, Sec start, Sec end);
+  // `work`: the weight of every strategy run to come (each runs [start, end)).
+  ProgressBar(bool enabled, double work, Sec start, Sec end);
   ~ProgressBar();
   ProgressBar(const ProgressBar&) = delete;
   ProgressBar& operator=(const ProgressBar&) = delete;
 
-  // The next strategy run starts.
-  void Begin(std::string label);
+  // The next strategy run starts; `weight`: its share of the work (e.g. its agents).
+  void Begin(std::string label, double weight);
   // The current run has reached simulated moment `now`.
   void Update(Sec now);
   // The current run is over.
   void End();
 
  private:
-  void Draw(double fraction, Sec now);
+  void Draw(double fraction, Sec now, bool force);
   bool enabled_;
-  int runs_;
+  double work_;
   Sec start_, end_;
-  int done_ = 0;
+  double done_ = 0;    // the weight of the runs that are over
+  double weight_ = 0;  // of the current run
   std::string label_;
   std::chrono::steady_clock::time_point began_ = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point drawn_{};
