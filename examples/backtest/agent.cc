@@ -135,6 +135,16 @@ absl::Status SimAgent::OnPoll(World& w, const Event& e) {
   if (!*c || (*c)->id != command_id_) {
     return Fail("poll", absl::InternalError("the switch it was sent is not what it polled"));
   }
+  // Agent v4 acts on the command as delivered: its target mode and pool.
+  const Market& m = w.scenario().market;
+  std::optional<SeriesId> target = m.OnDemand(m.series(at_).instance_type);
+  if ((*c)->target_mode == Mode::kSpot) {
+    absl::StatusOr<Pool> pool = ParsePoolId((*c)->target_pool_id.value_or(""), m.region());
+    if (!pool.ok()) return Fail("poll", pool.status());
+    target = m.Find(pool->instance_type, pool->az);
+  }
+  if (!target) return Fail("poll", absl::InternalError("a target outside the market"));
+  target_ = *target;
   // Agent v4: launch in the target, wait until it runs, pause, switch traffic.
   const CostModel& costs = w.scenario().costs;
   const Sec ready = e.at + costs.Launch(spec_.key, target_, e.at);

@@ -38,7 +38,8 @@ def cumulative_cost(results, out):
         strategies = ran(section)
         oracle = {d: c for d, c in next((s["daily_cost_micros"] for s in strategies
                                          if s["name"] == "oracle"), [])}
-        for s in strategies:
+        for k, s in enumerate(strategies):
+            colour = f"C{k}"  # the same strategy has the same colour in both panels
             days = [datetime.fromisoformat(d) for d, _ in s["daily_cost_micros"]]
             total, extra, over = 0, 0, []
             cumulative = []
@@ -47,9 +48,9 @@ def cumulative_cost(results, out):
                 extra += c - oracle.get(d, c)
                 cumulative.append(total / 1e6)
                 over.append(extra / 1e6)
-            axes[0][col].plot(days, cumulative, label=s["name"])
+            axes[0][col].plot(days, cumulative, color=colour, label=s["name"])
             if s["name"] != "on-demand":
-                axes[1][col].plot(days, over, label=s["name"])
+                axes[1][col].plot(days, over, color=colour, label=s["name"])
         axes[0][col].set_title(f"{section['name']}: cumulative cost ({section['agents']} agents)")
         axes[0][col].set_ylabel("USD")
         axes[1][col].set_title("cumulative cost above the oracle's")
@@ -89,7 +90,8 @@ def prices_and_moves(results, out):
             ys.append(next((p for x, p in reversed(steps) if x <= moment), steps[0][1]))
             xs.append(moment)
         if xs:
-            ax.scatter(xs, ys, marker=MARKERS[k % len(MARKERS)], s=28, label=f"{s['name']} moves")
+            ax.scatter(xs, ys, marker=MARKERS[k % len(MARKERS)], s=28, color=f"C{k}",
+                       label=f"{s['name']} moves", zorder=3)
     ax.set_title(f"{section['name']}: prices of {plot['agent']}'s pools (faint: its family) "
                  "and where each strategy moved it")
     ax.set_ylabel("USD per hour")
@@ -110,7 +112,7 @@ def savings_vs_switches(results, out):
             if s["name"] == "on-demand":
                 continue
             ax.scatter(s["switches"], s["savings_micros"] / 1e6, marker=MARKERS[k % len(MARKERS)],
-                       s=70, alpha=0.8, label=s["name"])
+                       s=70, alpha=0.8, color=f"C{k}", label=s["name"])
         ax.set_title(f"{section['name']}: savings against on-demand vs switches")
         ax.set_xlabel("switches")
         ax.set_ylabel("USD saved")
