@@ -85,7 +85,7 @@ absl::Status LoadOnDemand(const std::string& path, std::string_view region, Data
     absl::StatusOr<OnDemandRow> row = ParseOnDemandCsvLine(line);
     if (!row.ok()) return BadLine(path, n, std::string(row.status().message()));
     if (row->region == region) {
-      out.on_demand[row->instance_type] = OnDemandPrice{row->price, row->as_of};
+      out.on_demand[row->instance_type] = row->price;
     }
   }
   return absl::OkStatus();

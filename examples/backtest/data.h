@@ -29,11 +29,6 @@ struct InstanceShape {
   double ram_gb = 0;
 };
 
-struct OnDemandPrice {
-  Money price;
-  Time as_of;
-};
-
 // The Linux/UNIX price rows of one pool: (time, price), ascending, deduplicated.
 struct PoolHistory {
   std::string instance_type;
@@ -43,9 +38,9 @@ struct PoolHistory {
 
 struct Dataset {
   std::string region;
-  std::vector<PoolHistory> pools;                             // of the region, by (type, az)
-  absl::flat_hash_map<std::string, OnDemandPrice> on_demand;  // by instance type
-  std::string advisor_json;  // verbatim, for Controller::LoadAdvisorFeed
+  std::vector<PoolHistory> pools;                     // of the region, by (type, az)
+  absl::flat_hash_map<std::string, Money> on_demand;  // $/h by instance type
+  std::string advisor_json;                           // verbatim, for Controller::LoadAdvisorFeed
   AdvisorFeed advisor;
   absl::flat_hash_map<std::string, InstanceShape> shapes;
   std::vector<PreemptionTrace> traces;  // by file name

@@ -86,12 +86,6 @@ double Interruptions::Rate(SeriesId pool, Sec t) const {
   return 0;
 }
 
-size_t Interruptions::total() const {
-  size_t n = 0;
-  for (const auto& e : events_) n += e.size();
-  return n;
-}
-
 absl::StatusOr<Interruptions> DrawInterruptions(const Market& market, const Dataset* data,
                                                 const InterruptionOptions& o) {
   if (o.rebalance_lead_min <= 120 || o.rebalance_lead_max < o.rebalance_lead_min) {

@@ -58,7 +58,6 @@ class Interruptions {
   const std::vector<Interruption>& Of(SeriesId pool) const { return events_[pool]; }
   // Expected interruptions per instance-month of the pool at t (0: none expected).
   double Rate(SeriesId pool, Sec t) const;
-  size_t total() const;
 
  private:
   struct Window {

@@ -122,7 +122,7 @@ absl::StatusOr<Market> SampleMarket(const Dataset& data, const std::vector<std::
     }
     // The list predates the run (eu-west-1's is of 2020-07-02); it is loaded at the
     // start: the Controller's price retention (400 days) would drop an older price.
-    Series on_demand{type, "", {Step{start, od->second.price.micros()}}};
+    Series on_demand{type, "", {Step{start, od->second.micros()}}};
     if (absl::StatusOr<SeriesId> s = market->Add(std::move(on_demand)); !s.ok()) return s.status();
     bool priced = false;
     for (const PoolHistory& history : PoolsOf(data, type)) {

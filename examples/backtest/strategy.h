@@ -11,8 +11,9 @@
 // An answer is where to move, or nothing. The harness moves the agent the way an
 // operator would (Controller::EnqueueSwitch, priority 75 with override_limits), and
 // asks nothing of an agent while a move or relaunch is under way. The simulated agents
-// execute whatever command they poll, so a strategy that lets libspotopt decide can act
-// through the Controller instead (README: "Adding a decision engine").
+// execute a polled command as delivered (its target mode and pool), so a strategy that
+// lets libspotopt decide can act through the Controller instead (README: "Adding a
+// decision engine").
 #ifndef SPOTOPT_EXAMPLES_BACKTEST_STRATEGY_H_
 #define SPOTOPT_EXAMPLES_BACKTEST_STRATEGY_H_
 
