@@ -7,7 +7,8 @@
 namespace spotopt::backtest {
 namespace {
 
-constexpr int8_t kStay = -1;
+// A choice per (moment, place): stay, or the index of the place to go to.
+constexpr int16_t kStay = -1;
 
 // What the rest of a run is worth: its cost first; of equally cheap paths the one with
 // the least downtime, then the fewest switches, so the oracle neither churns nor sits
@@ -94,7 +95,7 @@ class Program {
 
   Plan Solve() {
     std::vector<Value> v((n_ + 1) * s_);
-    std::vector<int8_t> choice(n_ * s_, kStay);
+    std::vector<int16_t> choice(n_ * s_, kStay);
     std::vector<Value> land_value(s_);
     std::vector<Sec> land(s_);
     const Sec end = t_[n_];
@@ -111,7 +112,7 @@ class Program {
       }
       for (size_t a = 0; a < s_; ++a) {
         Value& best = v[i * s_ + a];
-        int8_t& pick = choice[i * s_ + a];
+        int16_t& pick = choice[i * s_ + a];
         if (!Priced(i, a)) {
           best = kNever;
           continue;
@@ -126,7 +127,7 @@ class Program {
                 Value{RunFrom(a, i, at), at < end ? at - now : 0, 0} + Arrive(b, at, i, v);
             if (c < best) {
               best = c;
-              pick = static_cast<int8_t>(b);
+              pick = static_cast<int16_t>(b);
             }
           }
           continue;
@@ -153,7 +154,7 @@ class Program {
           c = c + land_value[b];
           if (c < best) {
             best = c;
-            pick = static_cast<int8_t>(b);
+            pick = static_cast<int16_t>(b);
           }
         }
       }
@@ -194,7 +195,7 @@ class Program {
     return i;
   }
 
-  Plan Walk(const std::vector<Value>& v, const std::vector<int8_t>& choice) const {
+  Plan Walk(const std::vector<Value>& v, const std::vector<int16_t>& choice) const {
     Plan plan;
     size_t a = 0;
     for (size_t s = 1; s < s_; ++s) {
@@ -203,12 +204,12 @@ class Program {
     plan.initial = places_[a];
     plan.cost = v[a].cost;
     for (size_t i = 0; i < n_;) {
-      const int8_t pick = choice[i * s_ + a];
+      const int16_t pick = choice[i * s_ + a];
       if (pick == kStay) {
         ++i;
         continue;
       }
-      const auto b = static_cast<size_t>(static_cast<uint8_t>(pick));
+      const auto b = static_cast<size_t>(pick);
       Sec at;
       if (hit_[i * s_ + a]) {
         plan.relaunches.push_back({t_[i], places_[b]});
