@@ -73,7 +73,11 @@ absl::StatusOr<SectionResult> RunSection(const std::string& name, const Scenario
 absl::StatusOr<Results> RunBacktest(const Config& c) {
   absl::StatusOr<Dataset> data = LoadDataset(c.data_dir, c.region);
   if (!data.ok()) return data.status();
-  const std::vector<SectionPlan> plans = PlanSections(c, *data);
+  return RunBacktest(c, *data);
+}
+
+absl::StatusOr<Results> RunBacktest(const Config& c, const Dataset& data) {
+  const std::vector<SectionPlan> plans = PlanSections(c, data);
   if (plans.empty()) return absl::InvalidArgumentError("config: nothing to run");
 
   Results results;
@@ -81,7 +85,7 @@ absl::StatusOr<Results> RunBacktest(const Config& c) {
   std::vector<std::string> every_type;
   for (const SectionPlan& p : plans)
     every_type.insert(every_type.end(), p.types.begin(), p.types.end());
-  const auto [first, last] = DefaultPeriod(*data, every_type, kGrid);
+  const auto [first, last] = DefaultPeriod(data, every_type, kGrid);
   // Explicit bounds are rounded inwards to the decision grid.
   results.start = c.start ? (ToSec(*c.start) + kGrid - 1) / kGrid * kGrid : first;
   results.end = c.end ? ToSec(*c.end) / kGrid * kGrid : last;
@@ -96,15 +100,14 @@ absl::StatusOr<Results> RunBacktest(const Config& c) {
   }
   ProgressBar progress(c.progress, work, results.start, results.end);
   for (const SectionPlan& p : plans) {
-    absl::StatusOr<Market> market = SampleMarket(*data, p.types, results.start, results.end, kGrid);
+    absl::StatusOr<Market> market = SampleMarket(data, p.types, results.start, results.end, kGrid);
     if (!market.ok()) return market.status();
-    const Fleet fleet =
-        BuildFleet(*market, c.agents_per_type, FindFamilies(*data, market->Types()));
+    const Fleet fleet = BuildFleet(*market, c.agents_per_type, FindFamilies(data, market->Types()));
     absl::StatusOr<Interruptions> interruptions =
-        DrawInterruptions(*market, &*data, c.interruptions);
+        DrawInterruptions(*market, &data, c.interruptions);
     if (!interruptions.ok()) return interruptions.status();
     const CostModel costs(*market, c.timing, c.billing);
-    const Scenario scenario{*market, *interruptions, fleet, costs, data->advisor_json};
+    const Scenario scenario{*market, *interruptions, fleet, costs, data.advisor_json};
     absl::StatusOr<SectionResult> section = RunSection(p.name, scenario, p.strategies, &progress);
     if (!section.ok()) return section.status();
     const auto plotted = std::find_if(fleet.begin(), fleet.end(), [&](const AgentSpec& a) {

@@ -38,6 +38,8 @@ struct Results {
 // The first error stops the run: NotFound (a data file), InvalidArgument (the config
 // or the data), Internal (the ledger disagrees with the cost model).
 absl::StatusOr<Results> RunBacktest(const Config& config);
+// The same on data already loaded (config.data_dir and region are not read again).
+absl::StatusOr<Results> RunBacktest(const Config& config, const Dataset& data);
 
 // The same over an already built scenario (tests use hand-made markets).
 absl::StatusOr<SectionResult> RunSection(const std::string& name, const Scenario& scenario,
