@@ -24,6 +24,81 @@ struct Pending {
   AgentDecision decision;
 };
 
+// The agents a run decides for, grouped by tenant, with their facts, and each one's
+// latest logged decision key.
+struct Scoped {
+  Tenant tenant;
+  std::vector<AgentFacts> agents;
+};
+struct Candidates {
+  std::vector<Scoped> tenants;
+  absl::flat_hash_map<std::string, std::string> latest;
+};
+
+bool Decidable(const Agent& a) {
+  return a.lifecycle == Lifecycle::kActive && a.config.enabled && a.config.auto_switch;
+}
+
+// The whole fleet (or one tenant): bulk reads of every live replica, open incident,
+// recent command and latest decision key, joined to the agents in memory.
+absl::Status LoadFleet(Transaction& tx, const DecisionScope& scope, Time now, Candidates& out) {
+  SPOTOPT_ASSIGN_OR_RETURN(std::vector<Transaction::DecisionHead> heads,
+                           tx.ListLatestDecisionKeys());
+  for (Transaction::DecisionHead& h : heads) out.latest[h.agent_id] = std::move(h.key);
+  absl::flat_hash_map<std::string, AgentFacts> facts;
+  SPOTOPT_ASSIGN_OR_RETURN(std::vector<Replica> replicas, tx.ListLiveReplicas());
+  for (Replica& r : replicas) facts[r.agent_id].replica = std::move(r);
+  SPOTOPT_ASSIGN_OR_RETURN(std::vector<Incident> incidents, tx.ListOpenIncidents());
+  for (Incident& i : incidents) facts[i.agent_id].open_incidents.push_back(std::move(i));
+  SPOTOPT_ASSIGN_OR_RETURN(std::vector<Command> commands,
+                           tx.ListCommandsSince(now - kCommandHistory));
+  for (Command& c : commands) {
+    if (c.is_placement()) facts[c.agent_id].commands.push_back(std::move(c));
+  }
+  SPOTOPT_ASSIGN_OR_RETURN(std::vector<Tenant> tenants, tx.ListTenants());
+  for (Tenant& tenant : tenants) {
+    if (tenant.state != TenantState::kActive) continue;
+    if (!scope.tenant_id.empty() && tenant.id != scope.tenant_id) continue;
+    Scoped group{std::move(tenant), {}};
+    SPOTOPT_ASSIGN_OR_RETURN(std::vector<Agent> agents, tx.ListAgents(group.tenant.id));
+    for (Agent& agent : agents) {
+      if (!Decidable(agent)) continue;
+      AgentFacts& f = facts[agent.id];
+      f.agent = std::move(agent);
+      group.agents.push_back(std::move(f));
+    }
+    out.tenants.push_back(std::move(group));
+  }
+  return absl::OkStatus();
+}
+
+// A few agents of one tenant, each with its own reads.
+absl::Status LoadAgents(Transaction& tx, const DecisionScope& scope, Candidates& out) {
+  absl::StatusOr<Tenant> tenant = tx.GetTenant(scope.tenant_id);
+  if (absl::IsNotFound(tenant.status())) return NotFound("tenant");
+  if (!tenant.ok()) return tenant.status();
+  if (tenant->state != TenantState::kActive) return absl::OkStatus();
+  Scoped group{*std::move(tenant), {}};
+  for (const std::string& id : scope.agent_ids) {
+    SPOTOPT_ASSIGN_OR_RETURN(Agent agent, LoadAgent(tx, scope.tenant_id, id));
+    if (!Decidable(agent)) continue;
+    SPOTOPT_ASSIGN_OR_RETURN(std::vector<decision::DecisionRecord> latest,
+                             tx.ListDecisions(agent.id, 0, 1));
+    if (!latest.empty()) out.latest[agent.id] = decision::DecisionKey(latest[0].decision);
+    SPOTOPT_ASSIGN_OR_RETURN(AgentFacts f, LoadAgentFacts(tx, std::move(agent)));
+    group.agents.push_back(std::move(f));
+  }
+  out.tenants.push_back(std::move(group));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Candidates> LoadCandidates(Transaction& tx, const DecisionScope& scope, Time now) {
+  Candidates out;
+  SPOTOPT_RETURN_IF_ERROR(scope.agent_ids.empty() ? LoadFleet(tx, scope, now, out)
+                                                  : LoadAgents(tx, scope, out));
+  return out;
+}
+
 // The agent may be acted for only as it was decided for: a placement or config that
 // changed since belongs to the next run.
 bool Unchanged(const Agent& now, const Agent& decided) {
@@ -47,43 +122,25 @@ absl::StatusOr<DecisionPreview> Controller::Decide(std::string_view tenant_id,
       });
 }
 
-absl::StatusOr<DecisionRunReport> Controller::RunDecisions(Time now) {
+absl::StatusOr<DecisionRunReport> Controller::RunDecisions(Time now, const DecisionScope& scope) {
   SPOTOPT_RETURN_IF_ERROR(ValidateTime(now, "now"));
+  if (!scope.tenant_id.empty()) SPOTOPT_RETURN_IF_ERROR(CheckId(scope.tenant_id, "tenant"));
+  if (!scope.agent_ids.empty() && scope.tenant_id.empty()) {
+    return Invalid("scope.agent_ids", "name their tenant in scope.tenant_id");
+  }
   DecisionRunReport report;
   std::vector<Pending> pending;
-  // Decide for everyone from one snapshot, read in a few bulk reads.
+  // Decide for everyone in scope from one snapshot: the whole fleet in a few bulk
+  // reads, a few agents with their own reads.
   SPOTOPT_RETURN_IF_ERROR(
       InTransaction(*store_, TxMode::kRead, [&](Transaction& tx) -> absl::Status {
-        SPOTOPT_ASSIGN_OR_RETURN(std::vector<Transaction::DecisionHead> heads,
-                                 tx.ListLatestDecisionKeys());
-        absl::flat_hash_map<std::string, std::string> latest;
-        for (Transaction::DecisionHead& h : heads) latest[h.agent_id] = std::move(h.key);
-        absl::flat_hash_map<std::string, AgentFacts> facts;
-        SPOTOPT_ASSIGN_OR_RETURN(std::vector<Replica> replicas, tx.ListLiveReplicas());
-        for (Replica& r : replicas) facts[r.agent_id].replica = std::move(r);
-        SPOTOPT_ASSIGN_OR_RETURN(std::vector<Incident> incidents, tx.ListOpenIncidents());
-        for (Incident& i : incidents) facts[i.agent_id].open_incidents.push_back(std::move(i));
-        SPOTOPT_ASSIGN_OR_RETURN(std::vector<Command> commands,
-                                 tx.ListCommandsSince(now - kCommandHistory));
-        for (Command& c : commands) {
-          if (c.is_placement()) facts[c.agent_id].commands.push_back(std::move(c));
-        }
-
-        SPOTOPT_ASSIGN_OR_RETURN(std::vector<Tenant> tenants, tx.ListTenants());
-        for (const Tenant& tenant : tenants) {
-          if (tenant.state != TenantState::kActive) continue;
+        SPOTOPT_ASSIGN_OR_RETURN(Candidates candidates, LoadCandidates(tx, scope, now));
+        for (Scoped& group : candidates.tenants) {
           ++report.tenants;
-          const std::vector<EngineRef> chain = EngineChain(tenant);
+          const std::vector<EngineRef> chain = EngineChain(group.tenant);
           MarketReader markets(tx, options_, advisor_feed(), now,
                                ChainNeedsHistory(*engines_, chain));
-          SPOTOPT_ASSIGN_OR_RETURN(std::vector<Agent> agents, tx.ListAgents(tenant.id));
-          for (Agent& agent : agents) {
-            if (agent.lifecycle != Lifecycle::kActive || !agent.config.enabled ||
-                !agent.config.auto_switch) {
-              continue;
-            }
-            AgentFacts& f = facts[agent.id];
-            f.agent = std::move(agent);
+          for (AgentFacts& f : group.agents) {
             absl::StatusOr<decision::DecisionInput> in =
                 BuildInput(f, markets, decision::Trigger::kSchedule, now, options_);
             if (absl::IsFailedPrecondition(in.status())) {
@@ -97,8 +154,8 @@ absl::StatusOr<DecisionRunReport> Controller::RunDecisions(Time now) {
             report.held += d.decided.decision.guard != decision::Guard::kNone;
             report.fallbacks += !d.decided.fallback.empty();
             const bool act = d.decided.decision.action != decision::Action::kStay;
-            const auto head = latest.find(f.agent.id);
-            if (!act && head != latest.end() &&
+            const auto head = candidates.latest.find(f.agent.id);
+            if (!act && head != candidates.latest.end() &&
                 head->second == decision::DecisionKey(d.decided.decision)) {
               continue;  // the same as the agent's latest entry
             }

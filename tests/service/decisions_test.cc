@@ -508,3 +508,39 @@ TEST_CASE_TEMPLATE("a primary reclaimed at its deadline stops costing there, not
 
 }  // namespace
 }  // namespace spotopt
+
+namespace spotopt {
+namespace {
+
+TEST_CASE_TEMPLATE("a scoped fleet run decides for the named agents only", S, SPOTOPT_ALL_STORES) {
+  testing::ServiceFixture f(S::kKind);
+  Controller& c = f.controller();
+  const std::string acme = f.NewTenant("acme");
+  const std::string globex = f.NewTenant("globex");
+  const testing::AgentHandle a = Settled(f, acme, "web-1", 1);
+  const testing::AgentHandle b = Settled(f, acme, "web-2", 2);
+  const testing::AgentHandle g = Settled(f, globex, "web-1", 3);
+  ReportPrices(f, a, {{"us-east-1a", "0.040"}, {"us-east-1b", "0.020"}});
+  ReportPrices(f, g, {{"us-east-1a", "0.040"}, {"us-east-1b", "0.020"}});
+
+  absl::StatusOr<DecisionRunReport> r = c.RunDecisions(f.clock().Now(), {acme, {b.agent_id}});
+  REQUIRE_MESSAGE(r.ok(), r.status().ToString());
+  CHECK(r->agents == 1);
+  CHECK(r->acted == 1);
+  CHECK(OpenSwitches(f, a).empty());
+  CHECK(OpenSwitches(f, b).size() == 1);
+  r = c.RunDecisions(f.clock().Now(), {globex, {}});
+  CHECK(r->agents == 1);
+  CHECK(OpenSwitches(f, g).size() == 1);
+  CHECK(OpenSwitches(f, a).empty());
+
+  const std::string before = f.Dump();
+  CHECK(absl::IsNotFound(c.RunDecisions(f.clock().Now(), {globex, {a.agent_id}}).status()));
+  CHECK(absl::IsNotFound(
+      c.RunDecisions(f.clock().Now(), {acme, {a.agent_id, "not-an-id"}}).status()));
+  CHECK(absl::IsInvalidArgument(c.RunDecisions(f.clock().Now(), {"", {a.agent_id}}).status()));
+  CHECK(f.Dump() == before);
+}
+
+}  // namespace
+}  // namespace spotopt

@@ -346,6 +346,14 @@ struct DecisionRunReport {
   friend bool operator==(const DecisionRunReport&, const DecisionRunReport&) = default;
 };
 
+// Which agents a fleet run decides for. A host that knows what changed (a pricing
+// report, a completed switch, a backtest's price step) decides for just those agents
+// instead of the whole fleet.
+struct DecisionScope {
+  std::string tenant_id;               // empty: every active tenant
+  std::vector<std::string> agent_ids;  // empty: every agent (of tenant_id, if given)
+};
+
 // A page of the decision log, newest first: entries with seq < before_seq (0: from
 // the newest), at most `limit` (1..1000).
 struct DecisionPage {
@@ -597,8 +605,10 @@ class SPOTOPT_EXPORT Controller {
   // log. An engine that is not registered here, fails or answers nonsense is replaced
   // by the tenant's previous engine, then the rules, and the log says so. Runs from
   // several threads or processes at once queue at most one switch per agent. The host
-  // calls it on its own schedule (spotopt-server: every 60 s).
-  absl::StatusOr<DecisionRunReport> RunDecisions(Time now);
+  // calls it on its own schedule (spotopt-server: every 60 s). `scope` limits it to a
+  // tenant or to some of its agents (agent ids need tenant_id; an unknown or
+  // foreign id is NotFound and nothing is decided).
+  absl::StatusOr<DecisionRunReport> RunDecisions(Time now, const DecisionScope& scope = {});
   absl::StatusOr<std::vector<decision::DecisionRecord>> ListDecisions(std::string_view tenant_id,
                                                                       std::string_view agent_id,
                                                                       DecisionPage page = {});
