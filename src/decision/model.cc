@@ -3,12 +3,16 @@
 #include <xgboost/c_api.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <cstring>
 #include <mutex>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <boost/json.hpp>
+
+#include "absl/container/flat_hash_map.h"
 
 #include "common/sha256.h"
 
@@ -150,11 +154,25 @@ absl::StatusOr<ModelManifest> ParseManifest(std::string_view text) {
   return m;
 }
 
+// A feature row by its bits, so NaN (missing) rows compare equal to themselves.
+using RowKey = std::array<uint32_t, kFeatureNames.size()>;
+RowKey KeyOf(const FeatureRow& row) {
+  RowKey key;
+  std::memcpy(key.data(), row.data(), sizeof(key));
+  return key;
+}
+
 // XGBoost's booster and the lock its calls take: the C API keeps each prediction's
-// output in per-booster state until the next call.
+// output in per-booster state until the next call. Behind the same lock, the
+// predictions already made by feature row: the agents of a fleet share pools, so a
+// fleet run sees each pool's row once per agent, and XGBoost 1.7 costs tens of
+// microseconds a call whatever its size (it reads the cgroup CPU quota from /sys on
+// every prediction). Cleared when full; a cleared entry is only computed again.
 struct PriceModel::Booster {
+  static constexpr size_t kMemoRows = 65'536;
   BoosterHandle handle = nullptr;
   std::mutex mu;
+  absl::flat_hash_map<RowKey, double> memo;
   ~Booster() {
     if (handle != nullptr) XGBoosterFree(handle);
   }
@@ -196,18 +214,30 @@ absl::StatusOr<std::shared_ptr<const PriceModel>> PriceModel::Load(const ModelMa
 }
 
 absl::StatusOr<std::vector<double>> PriceModel::Predict(std::span<const FeatureRow> rows) const {
-  std::vector<double> out;
+  std::vector<double> out(rows.size());
   if (rows.empty()) return out;
+  std::lock_guard lock(booster_->mu);
+  // Only the rows not predicted before go to XGBoost, in one call.
+  std::vector<FeatureRow> misses;
+  std::vector<size_t> missed_at;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (auto it = booster_->memo.find(KeyOf(rows[i])); it != booster_->memo.end()) {
+      out[i] = it->second;
+    } else {
+      misses.push_back(rows[i]);
+      missed_at.push_back(i);
+    }
+  }
+  if (misses.empty()) return out;
   // XGBoost reads a dense float matrix through the array-interface protocol.
   const std::string array =
       fmt::format(R"({{"data": [{}, true], "shape": [{}, {}], "typestr": "<f4", "version": 3}})",
-                  reinterpret_cast<uintptr_t>(rows.data()), rows.size(), kFeatureNames.size());
+                  reinterpret_cast<uintptr_t>(misses.data()), misses.size(), kFeatureNames.size());
   // XGBoost 1.7 refuses an in-place prediction without "cache_id" (0: none), which
   // its header does not document; its Python package always sends it.
   static constexpr char kConfig[] =
       R"({"type": 0, "training": false, "iteration_begin": 0, "iteration_end": 0,)"
       R"( "strict_shape": false, "missing": NaN, "cache_id": 0})";
-  std::lock_guard lock(booster_->mu);
   const bst_ulong* shape = nullptr;
   bst_ulong dims = 0;
   const float* result = nullptr;
@@ -216,7 +246,11 @@ absl::StatusOr<std::vector<double>> PriceModel::Predict(std::span<const FeatureR
     return absl::InternalError(fmt::format("model {} {}: prediction failed: {}", manifest_.name,
                                            manifest_.version, XGBGetLastError()));
   }
-  out.assign(result, result + rows.size());
+  if (booster_->memo.size() + misses.size() > Booster::kMemoRows) booster_->memo.clear();
+  for (size_t k = 0; k < misses.size(); ++k) {
+    out[missed_at[k]] = result[k];
+    booster_->memo.emplace(KeyOf(misses[k]), result[k]);
+  }
   return out;
 }
 
