@@ -4,11 +4,15 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <cmath>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "fixture.h"
 #include "spotopt/decision/json.h"
 #include "spotopt/decision/rules.h"
+#include "spotopt/decision/scoring.h"
 
 namespace spotopt {
 namespace {
@@ -540,6 +544,73 @@ TEST_CASE_TEMPLATE("a scoped fleet run decides for the named agents only", S, SP
       c.RunDecisions(f.clock().Now(), {acme, {a.agent_id, "not-an-id"}}).status()));
   CHECK(absl::IsInvalidArgument(c.RunDecisions(f.clock().Now(), {"", {a.agent_id}}).status()));
   CHECK(f.Dump() == before);
+}
+
+}  // namespace
+}  // namespace spotopt
+
+namespace spotopt {
+namespace {
+
+// A model whose forecast is NaN for every pool (a broken model file that loaded).
+class NanForecast final : public decision::Forecaster {
+ public:
+  absl::StatusOr<std::vector<double>> Forecast(const decision::DecisionInput& in) const override {
+    return std::vector<double>(in.pools.size(), std::nan(""));
+  }
+  bool needs_history() const override { return true; }
+};
+
+std::string ReadModelFile(std::string_view name) {
+  std::ifstream in(std::string("models/price-24h/") + std::string(name), std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+TEST_CASE_TEMPLATE("a model that answers NaN, or whose file is corrupt, never decides", S,
+                   SPOTOPT_ALL_STORES) {
+  testing::ServiceFixture f(S::kKind);
+  Controller& c = f.controller();
+  const std::string tenant = f.NewTenant("acme");
+  const testing::AgentHandle a = Settled(f, tenant, "web-1", 1);
+  ReportPrices(f, a, {{"us-east-1a", "0.040"}, {"us-east-1b", "0.020"}});
+
+  REQUIRE(c.RegisterEngine(
+               std::make_shared<decision::ScoringEngine>(
+                   decision::ScoringParams{}, std::make_shared<NanForecast>(), "nan-model", "1"),
+               kSha, "")
+              .ok());
+  REQUIRE(c.ActivateEngine(tenant, "nan-model", "1").ok());
+  absl::StatusOr<DecisionPreview> p = c.Decide(tenant, a.agent_id);
+  REQUIRE(p.ok());
+  CHECK(p->decision.engine == "rules");
+  CHECK(p->fallback.find("not a positive number") != std::string::npos);
+  CHECK(Run(f).fallbacks == 1);
+
+  // A corrupt model file registers nothing.
+  const std::string manifest = ReadModelFile("manifest.json");
+  std::string model = ReadModelFile("model.json");
+  REQUIRE(model.size() > 1000);
+  const size_t engines = c.ListEngines().size();
+  model[model.size() / 2] ^= 0x20;
+  CHECK(absl::IsDataLoss(c.RegisterModel(manifest, model).status()));
+  CHECK(absl::IsDataLoss(c.RegisterModel(manifest, model.substr(0, 100)).status()));
+  CHECK(c.ListEngines().size() == engines);
+
+  // The real one decides; once it is gone (a restart without it), the tenant's
+  // previous engine does, and the log says why.
+  model[model.size() / 2] ^= 0x20;
+  absl::StatusOr<decision::EngineInfo> info = c.RegisterModel(manifest, model);
+  REQUIRE_MESSAGE(info.ok(), info.status().ToString());
+  REQUIRE(c.ActivateEngine(tenant, info->ref.name, info->ref.version).ok());
+  p = c.Decide(tenant, a.agent_id);
+  CHECK(p->decision.engine == "model");
+  CHECK(p->fallback.empty());
+  REQUIRE(c.UnregisterEngine(info->ref.name, info->ref.version).ok());
+  p = c.Decide(tenant, a.agent_id);
+  CHECK(p->fallback.find("not registered in this process") != std::string::npos);
+  CHECK(p->decision.engine == "rules");  // nan-model, the previous one, fails too
 }
 
 }  // namespace
