@@ -198,16 +198,19 @@ absl::StatusOr<std::vector<PriceObservation>> Controller::ListLatestPrices(
 absl::StatusOr<int64_t> Controller::ImportPrices(std::string_view tenant_id,
                                                  const std::vector<CatalogPrice>& prices) {
   SPOTOPT_RETURN_IF_ERROR(CheckId(tenant_id, "tenant"));
+  // Field names are formatted only for a refusal: imports run to millions of rows.
+  const auto field = [](size_t k, std::string_view suffix) {
+    return fmt::format("prices[{}]{}", k, suffix);
+  };
   for (size_t k = 0; k < prices.size(); ++k) {
     const CatalogPrice& p = prices[k];
-    const std::string field = fmt::format("prices[{}]", k);
     if (absl::Status s = ValidatePool(p.pool); !s.ok()) {
-      return Invalid(field, std::string(s.message()));
+      return Invalid(field(k, ""), std::string(s.message()));
     }
     if (p.price <= Money() || p.price.micros() > Money::kPriceCeilingMicros) {
-      return Invalid(field + ".price", "price must be > 0 and at most USD 1000/h");
+      return Invalid(field(k, ".price"), "price must be > 0 and at most USD 1000/h");
     }
-    SPOTOPT_RETURN_IF_ERROR(ValidateTime(p.at, field + ".at"));
+    if (!ValidateTime(p.at, "at").ok()) return ValidateTime(p.at, field(k, ".at"));
   }
   const Time now = clock_->Now();
   return InTransaction(*store_, TxMode::kWrite, [&](Transaction& tx) -> absl::StatusOr<int64_t> {

@@ -69,6 +69,7 @@ def fleet(store_uri):
 def test_version_is_semver():
     parts = spotopt.version().split(".")
     assert len(parts) == 3 and all(p.isdigit() for p in parts)
+    assert spotopt.__version__ == spotopt.version()
 
 
 def test_agent_flow(controller):

@@ -42,7 +42,7 @@ from . import _native
 __all__ = ["Controller", "ManualClock", "CallbackClock", "Clock", "CreatedTenant",
            "HttpResponse", "SpotoptError", "InvalidArgument", "NotFound", "FailedPrecondition",
            "AlreadyExists", "Unauthenticated", "PermissionDenied", "Unavailable", "Internal",
-           "version"]
+           "version", "__version__"]
 
 Record = Dict[str, Any]
 Moment = Union[float, int, datetime]
@@ -108,6 +108,10 @@ _INT64_MAX = 2**63 - 1
 def version() -> str:
     """The loaded library's version, "MAJOR.MINOR.PATCH"."""
     return _lib.spotopt_version().decode()
+
+
+# The loaded library's version, as Python packages spell it.
+__version__ = version()
 
 
 def _raise(status: int) -> None:
