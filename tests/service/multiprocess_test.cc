@@ -6,11 +6,43 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <string>
+#include <vector>
 
 #include "fixture.h"
 
 namespace spotopt {
 namespace {
+
+// Forks `n` children that each run `child` (which must _exit) after a start byte,
+// releases them at once, and returns their exit codes.
+template <class Child>
+std::vector<int> RunTogether(int n, Child child) {
+  int start[2];
+  REQUIRE(pipe(start) == 0);
+  std::vector<pid_t> children;
+  for (int i = 0; i < n; ++i) {
+    const pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+      close(start[1]);
+      child(start[0]);
+    }
+    children.push_back(pid);
+  }
+  close(start[0]);
+  const std::string go(static_cast<size_t>(n), 'g');
+  REQUIRE(write(start[1], go.data(), go.size()) == static_cast<ssize_t>(go.size()));
+  close(start[1]);
+  std::vector<int> codes;
+  for (pid_t pid : children) {
+    int status = 0;
+    REQUIRE(waitpid(pid, &status, 0) == pid);
+    REQUIRE(WIFEXITED(status));
+    codes.push_back(WEXITSTATUS(status));
+  }
+  return codes;
+}
 
 // In a child process: open the shared file, wait for the start byte, poll once.
 // Exit code 10 = received a command, 11 = nothing, anything else = error.
@@ -48,26 +80,8 @@ TEST_CASE("two processes polling one command: exactly one receives it") {
       REQUIRE(c.EnqueueSwitch(agent.tenant_id, agent.agent_id, sw).ok());
     }  // closed before forking: SQLite handles must not cross fork()
 
-    int start[2];
-    REQUIRE(pipe(start) == 0);
-    pid_t children[2];
-    for (pid_t& child : children) {
-      child = fork();
-      REQUIRE(child >= 0);
-      if (child == 0) {
-        close(start[1]);
-        PollInChild(path, agent, start[0]);
-      }
-    }
-    close(start[0]);
-    REQUIRE(write(start[1], "gg", 2) == 2);
-    close(start[1]);
     int received = 0;
-    for (pid_t child : children) {
-      int status = 0;
-      REQUIRE(waitpid(child, &status, 0) == child);
-      REQUIRE(WIFEXITED(status));
-      const int code = WEXITSTATUS(status);
+    for (const int code : RunTogether(2, [&](int start) { PollInChild(path, agent, start); })) {
       REQUIRE_MESSAGE((code == 10 || code == 11), "child failed with ", code);
       received += code == 10;
     }
@@ -122,27 +136,10 @@ TEST_CASE("two processes running the fleet's decisions at once queue one switch 
                 .ok());
   }  // closed before forking
 
-  int start[2];
-  REQUIRE(pipe(start) == 0);
-  pid_t children[2];
-  for (pid_t& child : children) {
-    child = fork();
-    REQUIRE(child >= 0);
-    if (child == 0) {
-      close(start[1]);
-      DecideInChild(path, now, start[0]);
-    }
-  }
-  close(start[0]);
-  REQUIRE(write(start[1], "gg", 2) == 2);
-  close(start[1]);
   int acted = 0;
-  for (pid_t child : children) {
-    int status = 0;
-    REQUIRE(waitpid(child, &status, 0) == child);
-    REQUIRE(WIFEXITED(status));
-    REQUIRE_MESSAGE(WEXITSTATUS(status) <= kAgents, "child failed with ", WEXITSTATUS(status));
-    acted += WEXITSTATUS(status);
+  for (const int code : RunTogether(2, [&](int start) { DecideInChild(path, now, start); })) {
+    REQUIRE_MESSAGE(code <= kAgents, "child failed with ", code);
+    acted += code;
   }
   CHECK(acted == kAgents);
   {
