@@ -1,5 +1,6 @@
 #include "spotopt/decision/model.h"
 
+#include <omp.h>
 #include <xgboost/c_api.h>
 
 #include <algorithm>
@@ -197,10 +198,19 @@ absl::StatusOr<std::shared_ptr<const PriceModel>> PriceModel::Load(const ModelMa
         fmt::format("model {} {}: it reads features this build does not compute (this build: {})",
                     manifest.name, manifest.version, fmt::join(ours, ", ")));
   }
+  // XGBoost parses a model on an OpenMP team sized by the caller's thread setting,
+  // threads the library neither owns nor can join (and TSan cannot see synchronize).
+  // One thread for the load (the setting is this thread's only, restored after), and
+  // "nthread" 1 for every prediction.
   auto booster = std::make_unique<Booster>();
-  if (XGBoosterCreate(nullptr, 0, &booster->handle) != 0 ||
-      XGBoosterLoadModelFromBuffer(booster->handle, model_bytes.data(), model_bytes.size()) != 0 ||
-      XGBoosterSetParam(booster->handle, "nthread", "1") != 0) {
+  const int caller_threads = omp_get_max_threads();
+  omp_set_num_threads(1);
+  const bool loaded =
+      XGBoosterCreate(nullptr, 0, &booster->handle) == 0 &&
+      XGBoosterLoadModelFromBuffer(booster->handle, model_bytes.data(), model_bytes.size()) == 0 &&
+      XGBoosterSetParam(booster->handle, "nthread", "1") == 0;
+  omp_set_num_threads(caller_threads);
+  if (!loaded) {
     return absl::DataLossError(fmt::format("model {} {}: XGBoost cannot read it: {}", manifest.name,
                                            manifest.version, XGBGetLastError()));
   }
