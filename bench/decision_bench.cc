@@ -5,8 +5,10 @@
 //
 // The model engine remembers its predictions by feature row, so it is measured twice:
 // BM_Model gives every decision prices never seen before (each one costs XGBoost),
-// BM_ModelFleet decides for 100 agents of one market between price changes, as a
-// fleet run does (one prediction per pool per change).
+// BM_ModelFleet decides for 100 agents of one market between price changes (one
+// prediction per pool per change), and BM_ModelBatch gives every decision prices never
+// seen before but prepares 256 inputs at once, as the fleet run does (Engine::Prepare:
+// one XGBoost call for all of them).
 //
 // Usage: decision_bench [Google Benchmark flags]; reads models/price-24h from the
 // source tree.
@@ -112,10 +114,42 @@ void BM_ModelFleet(benchmark::State& state) {
   if (std::shared_ptr<const Engine> engine = LoadModelEngine(state)) Run(state, *engine, 100);
 }
 
+void BM_ModelBatch(benchmark::State& state) {
+  std::shared_ptr<const Engine> engine = LoadModelEngine(state);
+  if (!engine) return;
+  constexpr size_t kBatch = 256;
+  const DecisionInput base = Input();
+  std::vector<DecisionInput> batch(kBatch, base);
+  size_t next = kBatch;
+  int64_t serial = 0;
+  int64_t moves = 0;
+  for (auto _ : state) {
+    if (next == kBatch) {
+      // Prices no input had before (offsets repeat only after 10,000 inputs, long
+      // after the model's memo of 3,276 inputs' rows forgot them), then one prediction
+      // for the whole batch.
+      for (DecisionInput& in : batch) {
+        const Money offset = Money::FromMicros(1 + serial++ % 10'000);
+        for (size_t i = 0; i < in.pools.size(); ++i) {
+          in.pools[i].spot->price = base.pools[i].spot->price + offset;
+        }
+      }
+      engine->Prepare(batch);
+      next = 0;
+    }
+    absl::StatusOr<Decision> d = engine->Decide(batch[next++]);
+    benchmark::DoNotOptimize(d);
+    moves += d.ok() && d->action != Action::kStay;
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.counters["moves"] = static_cast<double>(moves);
+}
+
 BENCHMARK(BM_Rules);
 BENCHMARK(BM_Scoring);
 BENCHMARK(BM_Model);
 BENCHMARK(BM_ModelFleet);
+BENCHMARK(BM_ModelBatch);
 
 }  // namespace
 }  // namespace spotopt::decision

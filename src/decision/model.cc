@@ -264,6 +264,15 @@ absl::StatusOr<std::vector<double>> PriceModel::Predict(std::span<const FeatureR
   return out;
 }
 
+void PriceModel::Prepare(std::span<const DecisionInput> inputs) const {
+  std::vector<FeatureRow> rows;
+  for (const DecisionInput& in : inputs) {
+    for (const PoolMarket& p : in.pools) rows.push_back(Features(p));
+  }
+  // Only a cache is filled: an error here is met again, and reported, by Forecast.
+  (void)Predict(rows);
+}
+
 absl::StatusOr<std::vector<double>> PriceModel::Forecast(const DecisionInput& in) const {
   std::vector<FeatureRow> rows;
   rows.reserve(in.pools.size());

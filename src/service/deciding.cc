@@ -101,15 +101,19 @@ std::vector<EngineRef> EngineChain(const Tenant& tenant) {
   return chain;
 }
 
-bool ChainNeedsHistory(const decision::EngineRegistry& engines,
-                       const std::vector<EngineRef>& chain) {
+std::shared_ptr<const decision::Engine> FirstEngine(const decision::EngineRegistry& engines,
+                                                    const std::vector<EngineRef>& chain) {
   for (const EngineRef& ref : chain) {
     std::string why;
-    if (std::optional<decision::RegisteredEngine> e = Usable(engines, ref, &why)) {
-      return e->engine->needs_history();
-    }
+    if (std::optional<decision::RegisteredEngine> e = Usable(engines, ref, &why)) return e->engine;
   }
-  return false;
+  return nullptr;
+}
+
+bool ChainNeedsHistory(const decision::EngineRegistry& engines,
+                       const std::vector<EngineRef>& chain) {
+  const std::shared_ptr<const decision::Engine> first = FirstEngine(engines, chain);
+  return first && first->needs_history();
 }
 
 Decided DecideWith(const decision::EngineRegistry& engines, const std::vector<EngineRef>& chain,

@@ -4,6 +4,7 @@
 #ifndef SPOTOPT_SERVICE_DECIDING_H_
 #define SPOTOPT_SERVICE_DECIDING_H_
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -16,7 +17,11 @@ namespace spotopt {
 // The engines a tenant's decisions try, in order: its active engine (the built-in
 // rules when it has none), its previous one, then the rules.
 std::vector<EngineRef> EngineChain(const Tenant& tenant);
-// Whether the first engine of the chain that is registered reads price history.
+// The first engine of the chain that is registered as activated (null if none): the
+// one that answers unless it fails.
+std::shared_ptr<const decision::Engine> FirstEngine(const decision::EngineRegistry& engines,
+                                                    const std::vector<EngineRef>& chain);
+// Whether that engine reads price history.
 bool ChainNeedsHistory(const decision::EngineRegistry& engines,
                        const std::vector<EngineRef>& chain);
 

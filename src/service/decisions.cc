@@ -11,6 +11,9 @@ namespace spotopt {
 namespace {
 
 constexpr size_t kMaxPage = 1000;
+// The fleet run builds this many agents' inputs, lets the engine prepare them at once
+// (engine::Prepare: a model predicts them in one call), then decides each.
+constexpr size_t kPrepareAgents = 256;
 
 absl::Status CheckPage(const DecisionPage& page) {
   if (page.limit == 0 || page.limit > kMaxPage) return Invalid("limit", "must be from 1 to 1000");
@@ -138,28 +141,40 @@ absl::StatusOr<DecisionRunReport> Controller::RunDecisions(Time now, const Decis
         for (Scoped& group : candidates.tenants) {
           ++report.tenants;
           const std::vector<EngineRef> chain = EngineChain(group.tenant);
-          MarketReader markets(tx, options_, advisor_feed(), now,
-                               ChainNeedsHistory(*engines_, chain));
-          for (AgentFacts& f : group.agents) {
-            absl::StatusOr<decision::DecisionInput> in =
-                BuildInput(f, markets, decision::Trigger::kSchedule, now, options_);
-            if (absl::IsFailedPrecondition(in.status())) {
-              ++report.skipped;
-              continue;
+          const std::shared_ptr<const decision::Engine> first = FirstEngine(*engines_, chain);
+          MarketReader markets(tx, options_, advisor_feed(), now, first && first->needs_history());
+          std::vector<decision::DecisionInput> inputs;
+          std::vector<const AgentFacts*> whose;
+          for (size_t start = 0; start < group.agents.size(); start += kPrepareAgents) {
+            inputs.clear();
+            whose.clear();
+            const size_t end = std::min(group.agents.size(), start + kPrepareAgents);
+            for (size_t k = start; k < end; ++k) {
+              absl::StatusOr<decision::DecisionInput> in =
+                  BuildInput(group.agents[k], markets, decision::Trigger::kSchedule, now, options_);
+              if (absl::IsFailedPrecondition(in.status())) {
+                ++report.skipped;
+                continue;
+              }
+              if (!in.ok()) return in.status();
+              inputs.push_back(*std::move(in));
+              whose.push_back(&group.agents[k]);
             }
-            if (!in.ok()) return in.status();
-            AgentDecision d{*std::move(in), {}};
-            d.decided = DecideWith(*engines_, chain, d.input);
-            ++report.agents;
-            report.held += d.decided.decision.guard != decision::Guard::kNone;
-            report.fallbacks += !d.decided.fallback.empty();
-            const bool act = d.decided.decision.action != decision::Action::kStay;
-            const auto head = candidates.latest.find(f.agent.id);
-            if (!act && head != candidates.latest.end() &&
-                head->second == decision::DecisionKey(d.decided.decision)) {
-              continue;  // the same as the agent's latest entry
+            if (first) first->Prepare(inputs);
+            for (size_t k = 0; k < inputs.size(); ++k) {
+              AgentDecision d{std::move(inputs[k]), {}};
+              d.decided = DecideWith(*engines_, chain, d.input);
+              ++report.agents;
+              report.held += d.decided.decision.guard != decision::Guard::kNone;
+              report.fallbacks += !d.decided.fallback.empty();
+              const bool act = d.decided.decision.action != decision::Action::kStay;
+              const auto head = candidates.latest.find(whose[k]->agent.id);
+              if (!act && head != candidates.latest.end() &&
+                  head->second == decision::DecisionKey(d.decided.decision)) {
+                continue;  // the same as the agent's latest entry
+              }
+              pending.push_back(Pending{whose[k]->agent, std::move(d)});
             }
-            pending.push_back(Pending{f.agent, std::move(d)});
           }
         }
         return absl::OkStatus();

@@ -12,6 +12,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -283,15 +284,10 @@ TEST_CASE("malformed manifests are refused with InvalidArgument") {
   CHECK(absl::IsInvalidArgument(ParseManifest("").status()));
 }
 
-TEST_CASE("the model engine decides on a market with price history, the same way twice") {
-  const std::shared_ptr<const PriceModel> model = Committed();
-  const std::shared_ptr<const Engine> engine = ModelEngine(model);
-  CHECK(engine->name() == "model");
-  CHECK(engine->version() == model->manifest().version);
-  CHECK(engine->needs_history());
-
-  // The week behind each pool's current price (testing::Market): a runs flat, b has
-  // climbed, c spiked six hours ago, d dropped yesterday.
+// testing::Market with the week behind each pool's current price: a runs flat, b has
+// climbed, c spiked six hours ago, d dropped yesterday. A `last_step` other than zero
+// moves the agent's own pool (a) by that many micro-dollars ten minutes ago.
+DecisionInput MarketWithWeek(int64_t last_step = 0) {
   DecisionInput in = testing::Market();
   const Time now = in.now;
   const std::map<std::string, std::vector<ledger::PriceStep>> weeks = {
@@ -307,11 +303,25 @@ TEST_CASE("the model engine decides on a market with price history, the same way
        {{now - absl::Hours(24 * 8), Usd("0.050")}, {now - absl::Hours(20), Usd("0.042")}}},
   };
   for (PoolMarket& p : in.pools) {
-    const std::vector<ledger::PriceStep>& steps = weeks.at(p.pool.az);
+    std::vector<ledger::PriceStep> steps = weeks.at(p.pool.az);
     REQUIRE(steps.back().price == p.spot->price);
+    if (last_step != 0 && p.pool.az == in.placement.az) {
+      p.spot->price = Money::FromMicros(p.spot->price.micros() + last_step);
+      steps.push_back({now - absl::Minutes(10), p.spot->price});
+    }
     p.history = Summarize(steps, now);
   }
+  return in;
+}
 
+TEST_CASE("the model engine decides on a market with price history, the same way twice") {
+  const std::shared_ptr<const PriceModel> model = Committed();
+  const std::shared_ptr<const Engine> engine = ModelEngine(model);
+  CHECK(engine->name() == "model");
+  CHECK(engine->version() == model->manifest().version);
+  CHECK(engine->needs_history());
+
+  DecisionInput in = MarketWithWeek();
   absl::StatusOr<std::vector<double>> factors = model->Forecast(in);
   REQUIRE_MESSAGE(factors.ok(), factors.status().ToString());
   for (double f : *factors) {
@@ -339,6 +349,32 @@ TEST_CASE("the model engine decides on a market with price history, the same way
   absl::StatusOr<Decision> with_unpriced = engine->Decide(in);
   REQUIRE_MESSAGE(with_unpriced.ok(), with_unpriced.status().ToString());
   CHECK(Validate(in, *with_unpriced).ok());
+}
+
+TEST_CASE("preparing a batch of inputs changes no forecast and no decision") {
+  // Two loads of the model, so that neither remembers what the other predicted.
+  const std::shared_ptr<const PriceModel> plain = Committed();
+  const std::shared_ptr<const PriceModel> prepared = Committed();
+  std::vector<DecisionInput> batch;
+  for (int k = 0; k < 40; ++k) batch.push_back(MarketWithWeek(((k % 7) - 3) * 6'000 + k));
+  prepared->Prepare(batch);
+  const std::shared_ptr<const Engine> lazy = ModelEngine(plain);
+  const std::shared_ptr<const Engine> eager = ModelEngine(prepared);
+  std::set<Action> actions;
+  for (const DecisionInput& in : batch) {
+    absl::StatusOr<std::vector<double>> a = plain->Forecast(in);
+    absl::StatusOr<std::vector<double>> b = prepared->Forecast(in);
+    REQUIRE(a.ok());
+    REQUIRE(b.ok());
+    CHECK(*a == *b);
+    absl::StatusOr<Decision> da = lazy->Decide(in);
+    absl::StatusOr<Decision> db = eager->Decide(in);
+    REQUIRE(da.ok());
+    REQUIRE(db.ok());
+    CHECK(*da == *db);
+    actions.insert(da->action);
+  }
+  CHECK(actions.size() >= 2);  // some stay, some move: not one decision forty times
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #define SPOTOPT_DECISION_DECISION_H_
 
 #include <optional>
+#include <span>
 #include <string>
 
 #include "spotopt/decision/input.h"
@@ -97,6 +98,9 @@ class SPOTOPT_EXPORT Engine {
   virtual bool needs_history() const { return false; }
   // A decision, or an error (the service falls back to another engine).
   virtual absl::StatusOr<Decision> Decide(const DecisionInput& input) const = 0;
+  // Inputs about to be decided, all at once: an engine whose work has a cost per call
+  // (a model) may do it here for all of them. Decide answers the same without it.
+  virtual void Prepare(std::span<const DecisionInput> inputs) const { (void)inputs; }
 };
 
 // InvalidArgument unless `d` is a decision the agent could act on from `in`: known

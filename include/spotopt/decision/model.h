@@ -64,6 +64,9 @@ class SPOTOPT_EXPORT PriceModel final : public Forecaster {
   // One prediction per row (log of the forecast factor).
   absl::StatusOr<std::vector<double>> Predict(std::span<const FeatureRow> rows) const;
   absl::StatusOr<std::vector<double>> Forecast(const DecisionInput& in) const override;
+  // Predicts every pool of every input in one XGBoost call (each call has a fixed cost
+  // of tens of microseconds), so that Forecast finds them remembered.
+  void Prepare(std::span<const DecisionInput> inputs) const override;
   bool needs_history() const override { return true; }
   const ModelManifest& manifest() const { return manifest_; }
 

@@ -49,6 +49,8 @@ class SPOTOPT_EXPORT Forecaster {
   // One factor per in.pools entry (NaN where the pool has no price).
   virtual absl::StatusOr<std::vector<double>> Forecast(const DecisionInput& in) const = 0;
   virtual bool needs_history() const = 0;
+  // Engine::Prepare, for the forecasts of these inputs.
+  virtual void Prepare(std::span<const DecisionInput> inputs) const { (void)inputs; }
 };
 
 class SPOTOPT_EXPORT ScoringEngine final : public Engine {
@@ -64,6 +66,9 @@ class SPOTOPT_EXPORT ScoringEngine final : public Engine {
   std::string_view version() const override { return version_; }
   bool needs_history() const override { return forecaster_ && forecaster_->needs_history(); }
   absl::StatusOr<Decision> Decide(const DecisionInput& in) const override;
+  void Prepare(std::span<const DecisionInput> inputs) const override {
+    if (forecaster_) forecaster_->Prepare(inputs);
+  }
 
  private:
   ScoringParams params_;
