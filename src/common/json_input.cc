@@ -140,14 +140,8 @@ absl::StatusOr<std::optional<bool>> OptBool(const boost::json::object& o, std::s
 absl::StatusOr<std::optional<int64_t>> OptInt(const boost::json::object& o, std::string_view key) {
   const boost::json::value* v = Present(o, key);
   if (!v) return std::optional<int64_t>();
-  if (v->is_int64()) return std::optional<int64_t>(v->get_int64());
-  if (v->is_double()) {
-    const double d = v->get_double();
-    // 300.0 is an integer; 300.5 is not.
-    if (d == static_cast<double>(static_cast<int64_t>(d)) && d > -9e15 && d < 9e15) {
-      return std::optional<int64_t>(static_cast<int64_t>(d));
-    }
-  }
+  // 300.0 is an integer; 300.5 is not.
+  if (std::optional<int64_t> i = ExactInt(*v)) return i;
   return Invalid(key, "must be an integer");
 }
 
@@ -191,6 +185,19 @@ absl::StatusOr<const boost::json::object*> OptObject(const boost::json::object& 
   if (!v) return static_cast<const boost::json::object*>(nullptr);
   if (!v->is_object()) return Invalid(key, "must be an object");
   return &v->get_object();
+}
+
+std::optional<int64_t> ExactInt(const boost::json::value& v) {
+  if (v.is_int64()) return v.get_int64();
+  if (v.is_uint64() && v.get_uint64() <= static_cast<uint64_t>(INT64_MAX)) {
+    return static_cast<int64_t>(v.get_uint64());
+  }
+  constexpr double kExact = 9007199254740992.0;  // 2^53
+  if (v.is_double() && std::abs(v.get_double()) <= kExact &&
+      v.get_double() == std::trunc(v.get_double())) {
+    return static_cast<int64_t>(v.get_double());
+  }
+  return std::nullopt;
 }
 
 std::string_view FirstPresent(const boost::json::object& o,
