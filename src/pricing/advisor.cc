@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 
 #include "absl/container/flat_hash_set.h"
+#include "common/json_input.h"
 
 namespace spotopt {
 namespace {
@@ -25,13 +26,7 @@ absl::Status Bad(std::string_view path, std::string_view why) {
 
 std::optional<int64_t> IntOf(const boost::json::value* v) {
   if (v == nullptr) return std::nullopt;
-  if (v->is_int64()) return v->get_int64();
-  if (v->is_uint64() && v->get_uint64() <= INT64_MAX) return static_cast<int64_t>(v->get_uint64());
-  if (v->is_double() &&
-      v->get_double() == static_cast<double>(static_cast<int64_t>(v->get_double()))) {
-    return static_cast<int64_t>(v->get_double());
-  }
-  return std::nullopt;
+  return json::ExactInt(*v);
 }
 
 }  // namespace

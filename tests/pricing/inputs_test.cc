@@ -48,6 +48,12 @@ TEST_CASE("a malformed Advisor feed is refused with the path of the problem") {
   refused(R"({"ranges": [{"index": 0, "label": "x", "max": 5}],
               "spot_advisor": {"r": {"Linux": {"t": {"s": "5", "r": 0}}}}})",
           "spot_advisor.r.Linux.t.s");
+  // Numbers far outside int64 are refused, not converted (that was undefined).
+  refused(R"({"ranges": [{"index": 1e300, "label": "x", "max": 5}], "spot_advisor": {}})",
+          "ranges[0].index");
+  refused(R"({"ranges": [{"index": 0, "label": "x", "max": 5}],
+              "spot_advisor": {"r": {"Linux": {"t": {"s": -1e300, "r": 0}}}}})",
+          "spot_advisor.r.Linux.t.s");
 }
 
 TEST_CASE("spot price history lines, offsets with or without a colon") {
