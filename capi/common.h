@@ -45,7 +45,8 @@ struct spotopt_controller {
 namespace spotopt::capi {
 
 // Sets the calling thread's last error (spotopt_last_error) and returns `status`.
-spotopt_status Fail(spotopt_status status, std::string message);
+// Messages longer than 1023 bytes are cut at a character boundary.
+spotopt_status Fail(spotopt_status status, std::string_view message);
 spotopt_status Fail(const absl::Status& status);
 void ClearLastError();
 

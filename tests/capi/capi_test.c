@@ -39,6 +39,26 @@ static void TestReleaseNullIsNoOp(void) {
   spotopt_free(NULL);
 }
 
+/* A host may close its controller from an atexit handler (or a C++ static
+ * destructor): by then the thread's thread-local objects are gone, and the library's
+ * last-error message must not be one of them. ASan caught the use after free. */
+static spotopt_controller* closed_at_exit = NULL;
+
+static void CloseAtExit(void) {
+  char* out = NULL;
+  spotopt_controller_close(closed_at_exit);
+  if (spotopt_tenant_list(NULL, &out) != SPOTOPT_INVALID_ARGUMENT ||
+      strstr(spotopt_last_error(), "controller") == NULL) {
+    fprintf(stderr, "capi_test: no error message at exit\n");
+    _exit(EXIT_FAILURE);
+  }
+}
+
+static void TestCloseAtExit(void) {
+  CHECK(spotopt_controller_open("memory:", &closed_at_exit) == SPOTOPT_OK);
+  CHECK(atexit(CloseAtExit) == 0);
+}
+
 static void TestBadUris(void) {
   const char* bad[] = {"", "memory", "sqlite:", "postgres://localhost/spot", "MEMORY:"};
   size_t i;
@@ -1002,6 +1022,7 @@ static void TestSqlite(void) {
 int main(void) {
   TestVersion();
   TestReleaseNullIsNoOp();
+  TestCloseAtExit();
   TestBadUris();
   TestClocks();
   TestNullArguments();
