@@ -64,12 +64,23 @@ spotopt_status ToStatus(absl::StatusCode code) {
 }  // namespace
 
 spotopt_status Fail(spotopt_status status, std::string_view message) {
-  size_t n = std::min(message.size(), kMaxLastError - 1);
-  // Never end inside a UTF-8 sequence: back up over continuation bytes.
-  while (n < message.size() && n > 0 && (static_cast<unsigned char>(message[n]) & 0xC0) == 0x80) {
+  // A C string ends at its first NUL, and a message may quote input that holds one
+  // (a JSON key "\u0000..."): it is written as \0, so the message is read whole.
+  constexpr size_t kRoom = kMaxLastError - 1;
+  size_t n = 0;
+  size_t i = 0;
+  for (; i < message.size(); ++i) {
+    const bool nul = message[i] == '\0';
+    if (n + (nul ? 2 : 1) > kRoom) break;
+    if (nul) last_error[n++] = '\\';
+    last_error[n++] = nul ? '0' : message[i];
+  }
+  // Cut where a character starts: drop a UTF-8 sequence the buffer could not hold.
+  const auto continuation = [](char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; };
+  while (i < message.size() && n > 0 && continuation(message[i])) {
+    --i;
     --n;
   }
-  std::memcpy(last_error, message.data(), n);
   last_error[n] = '\0';
   return status;
 }

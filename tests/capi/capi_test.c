@@ -514,6 +514,9 @@ static void TestAgentsAndConfig(struct Fleet* f) {
       SPOTOPT_FAILED_PRECONDITION, "version");
   CHECK_FAILS(spotopt_config_update(f->c, f->tenant, f->agent_a, "{\"no_such_key\": 1}", 0, &json),
               SPOTOPT_INVALID_ARGUMENT, "no_such_key");
+  /* A message quoting input with a NUL in it must not end there. */
+  CHECK_FAILS(spotopt_config_update(f->c, f->tenant, f->agent_a, "{\"\\u0000key\": 1}", 0, &json),
+              SPOTOPT_INVALID_ARGUMENT, "\\0key: unknown config field");
   CHECK(spotopt_config_update(f->c, f->tenant, f->agent_a, "{not json", 0, &json) ==
         SPOTOPT_INVALID_ARGUMENT);
   CHECK_FAILS(spotopt_config_update(f->c, f->tenant, f->agent_a, "{}", -1, &json),
