@@ -39,7 +39,7 @@ namespace spotopt::fuzz {
 namespace {
 
 constexpr size_t kMaxRequests = 8;
-constexpr int kInputsPerFixture = 100;
+constexpr int kInputsPerFixture = 20;
 
 Time Epoch() {
   return absl::FromCivil(absl::CivilSecond(2025, 11, 23, 10, 0, 0), absl::UTCTimeZone());
