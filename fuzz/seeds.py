@@ -11,8 +11,10 @@ writes each input a target can use as a file of OUT/<target>/, named by its hash
   advisor feeds         advisor, capi (advisor_load); the real feed cut to a few entries
   price file lines      price_files, with a few lines of each real file
 
-The committed seeds (fuzz/corpus/) cover what the tests cannot give, such as the
-records of a database (codec) and the GET routes.
+The committed seeds (fuzz/corpus/) cover what the tests cannot give: whole protocol
+sessions and the GET routes, and the records of a database (codec: a row of each
+table of the database examples/fleet_sim's smoke test writes, plus the record kinds
+it does not write).
 
 Usage: seeds.py OUT
 """

@@ -18,7 +18,7 @@ targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(protocol capi config_patch price_files advisor codec)
 
 cmake --preset fuzz >/dev/null
-cmake --build --preset fuzz -j"$(nproc)"
+cmake --build --preset fuzz -j"$(nproc)" --target "${targets[@]/%/_fuzzer}"
 
 out=build/fuzz
 rm -rf "$out/seeds"

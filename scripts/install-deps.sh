@@ -8,6 +8,8 @@ packages=(
   libboost-json1.81-dev libsqlite3-dev libfmt-dev libabsl-dev libssl-dev zlib1g-dev
   doctest-dev libbenchmark-dev sqlite3 libxgboost-dev
   python3 python3-requests python3-pytest
+  # The fuzz preset (scripts/fuzz.sh): clang 14 and its sanitizer and libFuzzer runtimes.
+  clang-14 libclang-rt-14-dev
 )
 
 missing=()
