@@ -3,9 +3,10 @@
 #include <fmt/format.h>
 #include <boost/json/basic_parser_impl.hpp>
 
-#include <algorithm>
 #include <cmath>
 #include <vector>
+
+#include "absl/container/flat_hash_set.h"
 
 namespace spotopt::json {
 namespace {
@@ -15,7 +16,8 @@ absl::Status Invalid(std::string_view field, std::string_view why) {
 }
 
 // A validating pass over the text that refuses duplicate keys, which Boost.JSON's
-// value parser silently merges. Keeps one key list per open object.
+// value parser silently merges. Keeps one key set per open object: it runs before
+// authentication, and a list made a 256 KiB body of 27,000 keys cost 2 s of CPU.
 class DuplicateKeyCheck {
  public:
   constexpr static std::size_t max_object_size = std::size_t(-1);
@@ -47,13 +49,12 @@ class DuplicateKeyCheck {
   }
   bool on_key(boost::json::string_view s, std::size_t, boost::system::error_code& ec) {
     key_.append(s.data(), s.size());
-    std::vector<std::string>& keys = open_.back();
-    if (std::find(keys.begin(), keys.end(), key_) != keys.end()) {
-      duplicate = key_;
+    const auto [at, inserted] = open_.back().insert(std::move(key_));
+    if (!inserted) {
+      duplicate = *at;
       ec = boost::json::error::syntax;
       return false;
     }
-    keys.push_back(std::move(key_));
     key_.clear();
     return true;
   }
@@ -67,7 +68,7 @@ class DuplicateKeyCheck {
   bool on_comment(boost::json::string_view, boost::system::error_code&) { return true; }
 
  private:
-  std::vector<std::vector<std::string>> open_;
+  std::vector<absl::flat_hash_set<std::string>> open_;
   std::string key_;
 };
 
