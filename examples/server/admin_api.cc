@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "common/json_input.h"
+#include "common/json_output.h"
 #include "log.h"
 #include "protocol/json_views.h"
 
@@ -27,7 +28,7 @@ using protocol::Response;
 using protocol::TenantJson;
 
 Response JsonResponse(int status, const boost::json::value& body) {
-  return protocol::JsonResponse(status, boost::json::serialize(body));
+  return protocol::JsonResponse(status, json::Serialize(body));
 }
 
 #define SPOTOPT_ADMIN_TRY(lhs, expr)                           \
