@@ -57,7 +57,8 @@ T Must(absl::StatusOr<T> v, std::string_view step) {
   return *std::move(v);
 }
 
-// The state every session starts from, and the placeholders naming it.
+// What the sessions of kInputsPerFixture inputs run against, and the placeholders
+// naming what it was built with.
 struct Fixture {
   std::shared_ptr<MemoryStore> store = std::make_shared<MemoryStore>();
   std::shared_ptr<ManualClock> clock = std::make_shared<ManualClock>(Epoch());
