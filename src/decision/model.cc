@@ -236,8 +236,9 @@ absl::StatusOr<std::vector<double>> PriceModel::Forecast(const DecisionInput& in
 
 std::shared_ptr<const Engine> ModelEngine(std::shared_ptr<const PriceModel> model,
                                           ScoringParams params) {
+  // The manifest lives in the model, which the engine keeps alive.
   const ModelManifest& m = model->manifest();
-  return std::make_shared<ScoringEngine>(params, model, m.name, m.version);
+  return std::make_shared<ScoringEngine>(params, std::move(model), m.name, m.version);
 }
 
 }  // namespace spotopt::decision

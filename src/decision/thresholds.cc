@@ -18,7 +18,9 @@ int64_t Round(double value, double scale) {
 }  // namespace
 
 Fraction Fraction::FromRatio(double ratio) { return Fraction(Round(ratio, kOne)); }
-Fraction Fraction::FromPercent(double percent) { return Fraction(Round(percent, kOne / 100)); }
+Fraction Fraction::FromPercent(double percent) {
+  return Fraction(Round(percent, static_cast<double>(kOne) / 100));
+}
 
 bool AtLeast(Money a, Fraction f, Money b) {
   return absl::int128(a.micros()) * Fraction::kOne >= absl::int128(f.ppm()) * b.micros();
