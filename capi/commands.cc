@@ -60,8 +60,9 @@ spotopt_status spotopt_command_poll(spotopt_controller* controller, const char* 
     auto command = controller->controller.PollCommand(tenant_id, registration_id);
     if (!command.ok()) return Fail(command.status());
     *command_json_out =
-        *command ? CopyOut(json::serialize(spotopt::protocol::CommandJson(**command))).release()
-                 : nullptr;
+        *command
+            ? CopyOut(spotopt::json::Serialize(spotopt::protocol::CommandJson(**command))).release()
+            : nullptr;
     return SPOTOPT_OK;
   });
 }

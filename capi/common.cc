@@ -3,6 +3,7 @@
 // survive a C++ exception.
 #include "common.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -28,7 +29,11 @@ static_assert(SPOTOPT_VERSION_MAJOR == SPOTOPT_PROJECT_VERSION_MAJOR &&
 namespace spotopt::capi {
 namespace {
 
-thread_local std::string last_error;
+// A buffer, not a std::string: the main thread's thread_local objects are destroyed
+// before atexit handlers and static destructors run, and a host may well close its
+// controller from one of those (a std::string here was then used after its free).
+constexpr size_t kMaxLastError = 1024;
+thread_local char last_error[kMaxLastError];
 
 spotopt_status ToStatus(absl::StatusCode code) {
   switch (code) {
@@ -58,16 +63,34 @@ spotopt_status ToStatus(absl::StatusCode code) {
 
 }  // namespace
 
-spotopt_status Fail(spotopt_status status, std::string message) {
-  last_error = std::move(message);
+spotopt_status Fail(spotopt_status status, std::string_view message) {
+  // A C string ends at its first NUL, and a message may quote input that holds one
+  // (a JSON key "\u0000..."): it is written as \0, so the message is read whole.
+  constexpr size_t kRoom = kMaxLastError - 1;
+  size_t n = 0;
+  size_t i = 0;
+  for (; i < message.size(); ++i) {
+    const bool nul = message[i] == '\0';
+    if (n + (nul ? 2 : 1) > kRoom) break;
+    if (nul) last_error[n++] = '\\';
+    last_error[n++] = nul ? '0' : message[i];
+  }
+  // Cut where a character starts: drop a UTF-8 sequence the buffer could not hold.
+  const auto continuation = [](char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; };
+  while (i < message.size() && n > 0 && continuation(message[i])) {
+    --i;
+    --n;
+  }
+  last_error[n] = '\0';
   return status;
 }
 
 spotopt_status Fail(const absl::Status& status) {
-  return Fail(ToStatus(status.code()), std::string(status.message()));
+  return Fail(ToStatus(status.code()),
+              std::string_view(status.message().data(), status.message().size()));
 }
 
-void ClearLastError() { last_error.clear(); }
+void ClearLastError() { last_error[0] = '\0'; }
 
 OutString CopyOut(std::string_view s) {
   OutString p(static_cast<char*>(std::malloc(s.size() + 1)));
@@ -119,7 +142,7 @@ const char* spotopt_version(void) {
 #undef SPOTOPT_STR_
 }
 
-const char* spotopt_last_error(void) { return spotopt::capi::last_error.c_str(); }
+const char* spotopt_last_error(void) { return spotopt::capi::last_error; }
 
 void spotopt_free(void* p) { std::free(p); }
 

@@ -20,6 +20,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "common/json_output.h"
 #include "protocol/json_views.h"
 #include "spotopt/clock.h"
 #include "spotopt/protocol/handler.h"
@@ -45,7 +46,8 @@ struct spotopt_controller {
 namespace spotopt::capi {
 
 // Sets the calling thread's last error (spotopt_last_error) and returns `status`.
-spotopt_status Fail(spotopt_status status, std::string message);
+// Messages longer than 1023 bytes are cut at a character boundary.
+spotopt_status Fail(spotopt_status status, std::string_view message);
 spotopt_status Fail(const absl::Status& status);
 void ClearLastError();
 
@@ -85,7 +87,7 @@ spotopt_status Require(const char* function, std::initializer_list<Arg> args);
 template <typename T, typename Render>
 spotopt_status JsonOut(const absl::StatusOr<T>& result, Render render, char** out) {
   if (!result.ok()) return Fail(result.status());
-  *out = CopyOut(boost::json::serialize(render(*result))).release();
+  *out = CopyOut(json::Serialize(render(*result))).release();
   return SPOTOPT_OK;
 }
 

@@ -61,7 +61,7 @@ class HostEngine final : public spotopt::decision::Engine {
 template <typename T, typename Render>
 spotopt_status OptionalJsonOut(const absl::StatusOr<T>& result, Render render, char** out) {
   if (!result.ok()) return Fail(result.status());
-  if (out != nullptr) *out = CopyOut(boost::json::serialize(render(*result))).release();
+  if (out != nullptr) *out = CopyOut(spotopt::json::Serialize(render(*result))).release();
   return SPOTOPT_OK;
 }
 

@@ -10,6 +10,8 @@ packages=(
   python3 python3-requests python3-pytest python3-matplotlib
   # The dashboard's browser test: Debian's Chromium and a font to render text with.
   chromium fonts-dejavu-core
+  # The fuzz preset (scripts/fuzz.sh): clang 14 and its sanitizer and libFuzzer runtimes.
+  clang-14 libclang-rt-14-dev
 )
 # The dashboard is built with npm packages (esbuild, from its lockfile): Debian's
 # Node.js and npm, unless a Node.js with its own npm is installed already.

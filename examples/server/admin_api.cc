@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "common/json_input.h"
+#include "common/json_output.h"
 #include "fleet_query.h"
 #include "headers.h"
 #include "log.h"
@@ -33,7 +34,7 @@ using protocol::Response;
 using protocol::TenantJson;
 
 Response JsonResponse(int status, const boost::json::value& body) {
-  return protocol::JsonResponse(status, boost::json::serialize(body));
+  return protocol::JsonResponse(status, json::Serialize(body));
 }
 
 #define SPOTOPT_ADMIN_TRY(lhs, expr)                           \

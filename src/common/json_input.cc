@@ -3,9 +3,10 @@
 #include <fmt/format.h>
 #include <boost/json/basic_parser_impl.hpp>
 
-#include <algorithm>
 #include <cmath>
 #include <vector>
+
+#include "absl/container/flat_hash_set.h"
 
 namespace spotopt::json {
 namespace {
@@ -15,7 +16,8 @@ absl::Status Invalid(std::string_view field, std::string_view why) {
 }
 
 // A validating pass over the text that refuses duplicate keys, which Boost.JSON's
-// value parser silently merges. Keeps one key list per open object.
+// value parser silently merges. Keeps one key set per open object: it runs before
+// authentication, and a list made a 256 KiB body of 27,000 keys cost 2 s of CPU.
 class DuplicateKeyCheck {
  public:
   constexpr static std::size_t max_object_size = std::size_t(-1);
@@ -47,13 +49,12 @@ class DuplicateKeyCheck {
   }
   bool on_key(boost::json::string_view s, std::size_t, boost::system::error_code& ec) {
     key_.append(s.data(), s.size());
-    std::vector<std::string>& keys = open_.back();
-    if (std::find(keys.begin(), keys.end(), key_) != keys.end()) {
-      duplicate = key_;
+    const auto [at, inserted] = open_.back().insert(std::move(key_));
+    if (!inserted) {
+      duplicate = *at;
       ec = boost::json::error::syntax;
       return false;
     }
-    keys.push_back(std::move(key_));
     key_.clear();
     return true;
   }
@@ -67,7 +68,7 @@ class DuplicateKeyCheck {
   bool on_comment(boost::json::string_view, boost::system::error_code&) { return true; }
 
  private:
-  std::vector<std::vector<std::string>> open_;
+  std::vector<absl::flat_hash_set<std::string>> open_;
   std::string key_;
 };
 
@@ -140,14 +141,8 @@ absl::StatusOr<std::optional<bool>> OptBool(const boost::json::object& o, std::s
 absl::StatusOr<std::optional<int64_t>> OptInt(const boost::json::object& o, std::string_view key) {
   const boost::json::value* v = Present(o, key);
   if (!v) return std::optional<int64_t>();
-  if (v->is_int64()) return std::optional<int64_t>(v->get_int64());
-  if (v->is_double()) {
-    const double d = v->get_double();
-    // 300.0 is an integer; 300.5 is not.
-    if (d == static_cast<double>(static_cast<int64_t>(d)) && d > -9e15 && d < 9e15) {
-      return std::optional<int64_t>(static_cast<int64_t>(d));
-    }
-  }
+  // 300.0 is an integer; 300.5 is not.
+  if (std::optional<int64_t> i = ExactInt(*v)) return i;
   return Invalid(key, "must be an integer");
 }
 
@@ -191,6 +186,19 @@ absl::StatusOr<const boost::json::object*> OptObject(const boost::json::object& 
   if (!v) return static_cast<const boost::json::object*>(nullptr);
   if (!v->is_object()) return Invalid(key, "must be an object");
   return &v->get_object();
+}
+
+std::optional<int64_t> ExactInt(const boost::json::value& v) {
+  if (v.is_int64()) return v.get_int64();
+  if (v.is_uint64() && v.get_uint64() <= static_cast<uint64_t>(INT64_MAX)) {
+    return static_cast<int64_t>(v.get_uint64());
+  }
+  constexpr double kExact = 9007199254740992.0;  // 2^53
+  if (v.is_double() && std::abs(v.get_double()) <= kExact &&
+      v.get_double() == std::trunc(v.get_double())) {
+    return static_cast<int64_t>(v.get_double());
+  }
+  return std::nullopt;
 }
 
 std::string_view FirstPresent(const boost::json::object& o,

@@ -39,6 +39,11 @@ absl::StatusOr<std::optional<Time>> OptTime(const boost::json::object& o, std::s
 absl::StatusOr<const boost::json::object*> OptObject(const boost::json::object& o,
                                                      std::string_view key);
 
+// The value as an int64 when it holds one exactly: an integer, or a double without
+// a fraction within +-2^53 (where every integer is exact). Converting a double out of
+// int64's range is undefined, so range comes before the cast.
+std::optional<int64_t> ExactInt(const boost::json::value& v);
+
 // The first key of `keys` that is present and not null (the agent's spelling
 // first, then the aliases of section 9).
 std::string_view FirstPresent(const boost::json::object& o,

@@ -7,6 +7,7 @@
 
 #include "common/enum_text.h"
 #include "common/json_input.h"
+#include "common/json_output.h"
 #include "decision/json_objects.h"
 #include "domain/config_json.h"
 #include "spotopt/decision/guards.h"
@@ -150,9 +151,13 @@ bj::object DecisionObject(const Decision& d) {
   return o;
 }
 
-std::string InputToJson(const DecisionInput& in) { return bj::serialize(InputObject(in)); }
+std::string InputToJson(const DecisionInput& in) {
+  return spotopt::json::Serialize(InputObject(in));
+}
 
-std::string DecisionToJson(const Decision& d) { return bj::serialize(DecisionObject(d)); }
+std::string DecisionToJson(const Decision& d) {
+  return spotopt::json::Serialize(DecisionObject(d));
+}
 
 absl::StatusOr<Decision> DecisionFromJson(std::string_view text, const DecisionInput& in) {
   absl::StatusOr<bj::object> doc = json::ParseObject(text);

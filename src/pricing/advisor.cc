@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 
 #include "absl/container/flat_hash_set.h"
+#include "common/json_input.h"
 
 namespace spotopt {
 namespace {
@@ -23,15 +24,17 @@ absl::Status Bad(std::string_view path, std::string_view why) {
   return absl::InvalidArgumentError(fmt::format("advisor feed: {}: {}", path, why));
 }
 
+// Region, OS and instance type names are keys of the lookup (Key joins them with
+// NULs) and come from outside: short strings without control characters, so two
+// different triples can never make one key.
+absl::Status CheckName(std::string_view parent, boost::json::string_view name) {
+  absl::Status s = ValidateShortString(std::string_view(name.data(), name.size()), "a name");
+  return s.ok() ? s : Bad(parent, std::string_view(s.message().data(), s.message().size()));
+}
+
 std::optional<int64_t> IntOf(const boost::json::value* v) {
   if (v == nullptr) return std::nullopt;
-  if (v->is_int64()) return v->get_int64();
-  if (v->is_uint64() && v->get_uint64() <= INT64_MAX) return static_cast<int64_t>(v->get_uint64());
-  if (v->is_double() &&
-      v->get_double() == static_cast<double>(static_cast<int64_t>(v->get_double()))) {
-    return static_cast<int64_t>(v->get_double());
-  }
-  return std::nullopt;
+  return json::ExactInt(*v);
 }
 
 }  // namespace
@@ -69,15 +72,17 @@ absl::StatusOr<AdvisorFeed> AdvisorFeed::Parse(std::string_view json_text) {
       root->contains("spot_advisor") ? root->at("spot_advisor").if_object() : nullptr;
   if (advisor == nullptr) return Bad("spot_advisor", "an object is required");
   for (const auto& [region, by_os] : *advisor) {
+    if (absl::Status s = CheckName("spot_advisor", region); !s.ok()) return s;
+    const std::string region_path = fmt::format("spot_advisor.{}", std::string_view(region));
     const boost::json::object* oses = by_os.if_object();
-    if (oses == nullptr)
-      return Bad(fmt::format("spot_advisor.{}", std::string_view(region)), "not an object");
+    if (oses == nullptr) return Bad(region_path, "not an object");
     for (const auto& [os, by_type] : *oses) {
+      if (absl::Status s = CheckName(region_path, os); !s.ok()) return s;
       const boost::json::object* types = by_type.if_object();
-      const std::string os_path =
-          fmt::format("spot_advisor.{}.{}", std::string_view(region), std::string_view(os));
+      const std::string os_path = fmt::format("{}.{}", region_path, std::string_view(os));
       if (types == nullptr) return Bad(os_path, "not an object");
       for (const auto& [type, entry] : *types) {
+        if (absl::Status s = CheckName(os_path, type); !s.ok()) return s;
         const std::string path = fmt::format("{}.{}", os_path, std::string_view(type));
         const boost::json::object* e = entry.if_object();
         if (e == nullptr) return Bad(path, "not an object");

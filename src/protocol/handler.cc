@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "common/json_input.h"
+#include "common/json_output.h"
 #include "protocol/wire.h"
 
 namespace spotopt::protocol {
@@ -20,7 +21,7 @@ using json::ParseObject;
 // ---- Responses -------------------------------------------------------------
 
 Response Json(int status, const boost::json::value& body) {
-  return JsonResponse(status, boost::json::serialize(body));
+  return JsonResponse(status, json::Serialize(body));
 }
 
 Response Error(const absl::Status& s) { return ErrorResponse(s); }
@@ -700,8 +701,8 @@ Response JsonResponse(int status, std::string body) {
 }
 
 Response ErrorResponse(int http_status, std::string_view code, std::string_view message) {
-  Response r = JsonResponse(http_status, boost::json::serialize(boost::json::object{
-                                             {"error", code}, {"message", message}}));
+  Response r = JsonResponse(
+      http_status, json::Serialize(boost::json::object{{"error", code}, {"message", message}}));
   if (http_status == 503) r.headers.emplace_back("Retry-After", "1");
   return r;
 }

@@ -4,6 +4,7 @@
 
 #include <boost/json.hpp>
 
+#include "common/json_output.h"
 #include "service/use_case.h"
 #include "spotopt/decision/guards.h"
 #include "spotopt/decision/risk.h"
@@ -102,7 +103,7 @@ std::string SummarizeInputs(const decision::DecisionInput& in) {
                                : bj::value(nullptr)},
         {"risk", decision::Risk(p)}});
   }
-  return bj::serialize(bj::object{
+  return json::Serialize(bj::object{
       {"trigger", decision::ToString(in.trigger)},
       {"mode", ToString(in.placement.mode)},
       {"pool_id", in.placement.pool() ? bj::value(in.placement.pool()->id()) : bj::value(nullptr)},

@@ -1,6 +1,7 @@
 #include "store/codec.h"
 
 #include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <optional>
@@ -109,8 +110,11 @@ class Fields {
     } else if (v->is_number()) {
       *out = v->to_number<double>();
     } else {
-      Fail(key, "expected a number");
+      return Fail(key, "expected a number");
     }
+    // Never written (config values are validated), and a NaN would pass every range
+    // check and compare unequal to itself.
+    if (status_.ok() && !std::isfinite(*out)) Fail(key, "expected a finite number");
   }
 
   void At(std::string_view key, Time* out) {

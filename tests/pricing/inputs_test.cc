@@ -48,6 +48,21 @@ TEST_CASE("a malformed Advisor feed is refused with the path of the problem") {
   refused(R"({"ranges": [{"index": 0, "label": "x", "max": 5}],
               "spot_advisor": {"r": {"Linux": {"t": {"s": "5", "r": 0}}}}})",
           "spot_advisor.r.Linux.t.s");
+  // Names are short strings: a NUL would let two (region, OS, type) triples share a
+  // lookup key ("a\0b"/"c" and "a"/"b\0c").
+  refused(R"({"ranges": [{"index": 0, "label": "x", "max": 5}],
+              "spot_advisor": {"a\u0000b": {"c": {"t": {"s": 1, "r": 0}}},
+                               "a": {"b\u0000c": {"t": {"s": 2, "r": 0}}}}})",
+          "spot_advisor: a name: contains a control character");
+  refused(R"({"ranges": [{"index": 0, "label": "x", "max": 5}],
+              "spot_advisor": {"r": {"": {"t": {"s": 1, "r": 0}}}}})",
+          "spot_advisor.r: a name: must not be empty");
+  // Numbers far outside int64 are refused, not converted (that was undefined).
+  refused(R"({"ranges": [{"index": 1e300, "label": "x", "max": 5}], "spot_advisor": {}})",
+          "ranges[0].index");
+  refused(R"({"ranges": [{"index": 0, "label": "x", "max": 5}],
+              "spot_advisor": {"r": {"Linux": {"t": {"s": -1e300, "r": 0}}}}})",
+          "spot_advisor.r.Linux.t.s");
 }
 
 TEST_CASE("spot price history lines, offsets with or without a colon") {

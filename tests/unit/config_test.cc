@@ -135,7 +135,8 @@ TEST_CASE("config JSON: protocol names, dashboard aliases, exact refusal") {
   for (const char* bad :
        {R"({"enabled": "yes"})", R"({"enabled": 2})", R"({"bogus": 1})", R"({"enabled": null})",
         R"({"config_version": 9})", R"({"replica_mode": "both"})",
-        R"({"max_switches_per_day": 2.5})", R"([1, 2])", R"({"enabled": true)", "",
+        R"({"max_switches_per_day": 2.5})", R"({"max_switches_per_day": 1e30})",
+        R"({"terminateWaitMinutes": -1e300})", R"([1, 2])", R"({"enabled": true)", "",
         R"({"terminate_wait_seconds": {"a": [1]}})"}) {
     CAPTURE(bad);
     CHECK(absl::IsInvalidArgument(ParseConfigPatchJson(bad).status()));
