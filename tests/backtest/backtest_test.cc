@@ -237,6 +237,58 @@ TEST_CASE("no strategy beats the oracle on random small markets") {
   }
 }
 
+TEST_CASE("an engine's emergency replica takes over on the notice: no deadline missed") {
+  Toy toy(1, {{"m5.large", {{"eu-west-1a", {{0, 30000}}}, {"eu-west-1b", {{0, 40000}}}}}});
+  const Sec at = kStart + 6 * 3600 + 7;
+  toy.interruptions().Add(1, Interruption{at - 900, at - 120, at});  // pool a
+  const auto runs = toy.RunAll({"spotopt-rules", "spotopt-scoring", "stay-put"});
+  CHECK(runs.at("stay-put").agents[0].outcome.deadlines_missed == 1);
+  for (const char* name : {"spotopt-rules", "spotopt-scoring"}) {
+    CAPTURE(name);
+    const StrategyRun& run = runs.at(name);
+    const AgentOutcome& o = run.agents[0].outcome;
+    // The rebalance recommendation launched a replica in b; the notice promoted it.
+    CHECK(o.deadlines_missed == 0);
+    CHECK(o.interruptions == 0);
+    CHECK(o.downtime == 0);
+    CHECK(o.promotions == 1);
+    REQUIRE(o.moves.size() == 1);
+    CHECK(o.moves[0].at == at - 120);
+    CHECK(o.moves[0].to == 2);
+    // The replica is billed until its promotion, the old primary until it is reclaimed.
+    CHECK(run.Total().replica_cost > 0);
+    CHECK(run.Total().cost - run.Total().replica_cost ==
+          Micros(30000 * (at - kStart) + 40000 * (kStart + kDay - (at - 120))));
+  }
+}
+
+TEST_CASE("the engines move to a pool that became much cheaper, and stay when it is not") {
+  Toy toy(1, {{"m5.large",
+               {{"eu-west-1a", {{0, 30000}}}, {"eu-west-1b", {{0, 40000}, {6 * 3600, 10000}}}}},
+              {"c5.large",
+               {{"eu-west-1a", {{0, 30000}}}, {"eu-west-1b", {{0, 40000}, {6 * 3600, 29900}}}}}});
+  const auto runs = toy.RunAll({"spotopt-rules", "spotopt-scoring", "stay-put"});
+  const size_t m5 = toy.scenario().fleet[0].instance_type == "m5.large" ? 0 : 1;
+  const size_t c5 = 1 - m5;
+  for (const char* name : {"spotopt-rules", "spotopt-scoring"}) {
+    CAPTURE(name);
+    const StrategyRun& run = runs.at(name);
+    // m5.large: b at a third of a's price is worth the drain and the cutover.
+    // (The rules later leave b again: a pool whose price just fell by three quarters
+    // scores as volatile, so risky, in the rules' ranking.)
+    const std::vector<MoveRecord>& moves = run.agents[m5].outcome.moves;
+    REQUIRE(!moves.empty());
+    CHECK(moves[0].at > kStart + 6 * 3600);
+    CHECK(moves[0].at < kStart + 6 * 3600 + 300 + 180 + 60);
+    CHECK(moves[0].to == toy.scenario().fleet[m5].places[1]);
+    CHECK(run.agents[m5].ledger.cost < runs.at("stay-put").agents[m5].ledger.cost);
+    if (std::string(name) == "spotopt-scoring") CHECK(moves.size() == 1);
+    // c5.large: a third of a percent is not.
+    CHECK(run.agents[c5].outcome.switches == 0);
+    CHECK(run.agents[c5].ledger.cost == runs.at("stay-put").agents[c5].ledger.cost);
+  }
+}
+
 TEST_CASE("the oracle takes a switch that lands before a price change it knows of") {
   // b drops far below a at the start of the second hour: landing there before the
   // drop costs a little more for a few minutes and saves a lot after it.
