@@ -604,7 +604,7 @@ void SimAgent::ScheduleGuardEnds(World& w, Sec now, bool switched) {
   // The cooldown after a placement moves, and the day and week caps a switch counts in.
   const auto hours = w.strategy().Config().min_pool_duration_hours.value_or(0);
   std::vector<Sec> ends = {now + static_cast<Sec>(std::ceil(hours * 3600))};
-  if (switched) ends.insert(ends.end(), {now + 86400, now + 7 * 86400});
+  if (switched) ends.insert(ends.end(), {now + 86400, now + Sec{7} * 86400});
   for (Sec at : ends) w.Schedule(Event{.at = at, .kind = EventKind::kWakeup, .agent = index_});
 }
 

@@ -14,7 +14,7 @@ constexpr Sec kGrid = 300;  // the decision grid: the SEF bucket, agents' price 
 
 // A model backtested on its training history would be judged on what it learnt by
 // heart; how far back it reads prices (features.h: kHistoryLookback).
-constexpr Sec kLookback = 9 * 86400;
+constexpr Sec kLookback = Sec{9} * 86400;
 
 struct SectionPlan {
   std::string name;
