@@ -1,6 +1,7 @@
 #include "agent.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include <fmt/format.h>
 
@@ -15,7 +16,9 @@ World::World(Controller& controller, ManualClock& clock, std::string tenant,
       strategy_(strategy),
       queue_(queue),
       residents_(scenario.market.size()),
-      is_dirty_(scenario.fleet.size(), 0) {}
+      replica_residents_(scenario.market.size()),
+      is_dirty_(scenario.fleet.size(), 0),
+      refreshed_(scenario.market.size(), INT64_MIN) {}
 
 std::span<const SeriesId> World::PlacesOf(const AgentSpec& spec) const {
   return strategy_.flexible() ? spec.flex_places : spec.places;
@@ -30,8 +33,12 @@ Decision World::Ask(const SimAgent& agent, Sec now) const {
                   scenario_};
 }
 
-void World::Leave(int32_t agent, SeriesId pool) {
-  std::vector<int32_t>& r = residents_[pool];
+void World::Arrive(int32_t agent, SeriesId pool, bool replica) {
+  (replica ? replica_residents_ : residents_)[pool].push_back(agent);
+}
+
+void World::Leave(int32_t agent, SeriesId pool, bool replica) {
+  std::vector<int32_t>& r = (replica ? replica_residents_ : residents_)[pool];
   r.erase(std::find(r.begin(), r.end(), agent));
 }
 
@@ -46,6 +53,22 @@ std::vector<int32_t> World::TakeDirty() {
   out.swap(dirty_);
   for (int32_t a : out) is_dirty_[a] = 0;
   return out;
+}
+
+absl::Status World::Refresh(std::span<const SeriesId> places, Sec now) {
+  const Market& m = scenario_.market;
+  std::vector<CatalogPrice> batch;
+  for (SeriesId s : places) {
+    const Series& x = m.series(s);
+    const std::optional<int64_t> price = m.PriceAt(s, now);
+    if (x.on_demand() || !price || refreshed_[s] == now) continue;
+    refreshed_[s] = now;
+    batch.push_back(CatalogPrice{Pool{m.region(), x.az, x.instance_type}, Money::FromMicros(*price),
+                                 ToTime(now)});
+  }
+  if (batch.empty()) return absl::OkStatus();
+  SetNow(now);
+  return controller_.ImportPrices(tenant_, batch).status();
 }
 
 absl::Status SimAgent::Fail(std::string_view step, const absl::Status& s) const {
@@ -83,6 +106,8 @@ SwitchInstance SimAgent::Describe(const World& w, const std::string& instance,
   return out;
 }
 
+bool SimAgent::Deciding(const World& w) const { return w.strategy().decides_in_controller(); }
+
 absl::Status SimAgent::Launch(World& w, Sec now) {
   const SeriesId where = w.strategy().Initial(w.Ask(*this, now));
   instance_ = w.NewInstanceId();
@@ -93,6 +118,7 @@ absl::Status SimAgent::Launch(World& w, Sec now) {
   agent_id_ = r->agent.id;
   registration_ = r->registration.registration.id;
   AgentConfigPatch config = w.strategy().Config();
+  if (w.strategy().flexible()) config.compatible_instance_types = spec_.flex_types;
   config.auto_terminate = true;
   config.terminate_wait_seconds = w.scenario().costs.timing().terminate_wait;
   if (absl::StatusOr<AgentConfig> c = w.controller().UpdateConfig(w.tenant(), agent_id_, config);
@@ -102,6 +128,10 @@ absl::Status SimAgent::Launch(World& w, Sec now) {
   at_ = where;
   if (!w.scenario().market.series(where).on_demand()) w.Arrive(index_, where);
   out_.path.legs.push_back(Leg{now, where});
+  if (Deciding(w)) {
+    w.MarkDirty(index_);
+    ScheduleGuardEnds(w, now, false);
+  }
   return absl::OkStatus();
 }
 
@@ -117,23 +147,35 @@ absl::Status SimAgent::Move(World& w, Sec now, SeriesId target) {
   w.SetNow(now);
   absl::StatusOr<Command> c = w.controller().EnqueueSwitch(w.tenant(), agent_id_, req);
   if (!c.ok()) return Fail("enqueue switch", c.status());
+  Queued(w, now);
   command_id_ = c->id;
-  target_ = target;
+  return absl::OkStatus();
+}
+
+void SimAgent::Queued(World& w, Sec now) {
+  command_id_.clear();
   phase_ = Phase::kPending;
   w.Schedule(Event{.at = w.scenario().costs.NextPoll(spec_.key, now),
                    .kind = EventKind::kPoll,
                    .agent = index_,
                    .epoch = epoch_});
-  return absl::OkStatus();
 }
 
 absl::Status SimAgent::OnPoll(World& w, const Event& e) {
   if (e.epoch != epoch_ || phase_ != Phase::kPending) return absl::OkStatus();  // reclaimed
+  // A promoted replica's agent polls once its instance runs and it registered.
+  if (registration_.empty()) return absl::OkStatus();
   w.SetNow(e.at);
   absl::StatusOr<std::optional<Command>> c = w.controller().PollCommand(w.tenant(), registration_);
   if (!c.ok()) return Fail("poll", c.status());
-  if (!*c || (*c)->id != command_id_) {
+  if (!command_id_.empty() && (!*c || (*c)->id != command_id_)) {
     return Fail("poll", absl::InternalError("the switch it was sent is not what it polled"));
+  }
+  if (!*c || !(*c)->is_placement()) {
+    // What the Controller queued was superseded meanwhile: decide again.
+    phase_ = Phase::kIdle;
+    w.MarkDirty(index_);
+    return absl::OkStatus();
   }
   // Agent v4 acts on the command as delivered: its target mode and pool.
   const Market& m = w.scenario().market;
@@ -155,8 +197,10 @@ absl::Status SimAgent::OnPoll(World& w, const Event& e) {
   timings_.traffic_switched_at = ToTime(ready + costs.timing().cutover);
   new_instance_ = w.NewInstanceId();
   phase_ = Phase::kInFlight;
-  w.Schedule(
-      Event{.at = ready + costs.timing().cutover, .kind = EventKind::kLanding, .agent = index_});
+  w.Schedule(Event{.at = ready + costs.timing().cutover,
+                   .kind = EventKind::kLanding,
+                   .agent = index_,
+                   .index = ++launches_});
   return absl::OkStatus();
 }
 
@@ -170,6 +214,8 @@ absl::Status SimAgent::TakeOver(World& w, Sec now, SeriesId where) {
                 absl::InternalError("the Controller did not move the placement to it"));
   }
   if (alive_ && !w.scenario().market.series(at_).on_demand()) w.Leave(index_, at_);
+  // A primary reclaimed at the deadline of its notice stopped costing there.
+  if (!alive_ && noticed_) out_.path.legs.back().until = down_since_;
   out_.moves.push_back(MoveRecord{now, at_, where, phase_ == Phase::kRelaunching});
   out_.path.legs.push_back(Leg{now, where});
   registration_ = r->registration.registration.id;
@@ -179,21 +225,43 @@ absl::Status SimAgent::TakeOver(World& w, Sec now, SeriesId where) {
   noticed_ = false;
   ++epoch_;
   if (!w.scenario().market.series(where).on_demand()) w.Arrive(index_, where);
+  // A replica requested for the old primary and never launched: the new one's replica
+  // poll picks it up.
+  if (replica_ && replica_->instance.empty()) {
+    w.Schedule(Event{.at = w.scenario().costs.NextReplicaPoll(spec_.key, now),
+                     .kind = EventKind::kReplicaPoll,
+                     .agent = index_});
+  }
   return absl::OkStatus();
 }
 
 absl::Status SimAgent::OnLanding(World& w, const Event& e) {
+  // A replica took over while this instance launched: its agent finds another primary
+  // (an identity conflict, which nothing bills or reads).
+  if (e.index != launches_) return absl::OkStatus();
   const CostModel& costs = w.scenario().costs;
-  if (phase_ == Phase::kInFlight) {
+  const bool switched = phase_ == Phase::kInFlight;
+  if (switched) {
     const bool drains = alive_;
     Draining d{registration_, instance_, at_, target_, new_instance_, timings_};
+    const Market& m = w.scenario().market;
+    const bool cross = m.series(target_).instance_type != m.series(at_).instance_type;
+    // The Controller does not recognise a successor of another instance type when it
+    // registers (README: "What the library gets wrong"), so an agent that changes type
+    // reports the switch before its successor registers, which moves the placement
+    // the same way. Reclaimed meanwhile, it cannot: its successor re-homes the agent.
+    if (cross && drains) {
+      if (absl::Status s = Report(w, d, e.at); !s.ok()) return s;
+    }
     if (absl::Status s = TakeOver(w, e.at, target_); !s.ok()) return s;
     ++out_.switches;
+    // The successor's registration (or the report) bills the old primary's terminate
+    // wait as a drain, even when it was reclaimed while the new one launched.
+    if (!cross || drains) out_.path.drains.push_back(costs.DrainOf(d.at, e.at));
     if (drains) {
       // Agent v4 with a terminate wait: the old instance runs on, terminates itself,
       // and (when its process outlives the wait) reports the switch.
       out_.downtime += costs.timing().cutover;
-      out_.path.drains.push_back(costs.DrainOf(d.at, e.at));
       d.timings.old_terminated_at = ToTime(e.at + costs.timing().terminate_wait);
       draining_.push_back(std::move(d));
       w.Schedule(Event{.at = e.at + costs.timing().terminate_wait,
@@ -208,12 +276,17 @@ absl::Status SimAgent::OnLanding(World& w, const Event& e) {
   }
   phase_ = Phase::kIdle;
   w.MarkDirty(index_);
+  if (Deciding(w)) ScheduleGuardEnds(w, e.at, switched);
   return absl::OkStatus();
 }
 
 absl::Status SimAgent::OnDrainEnd(World& w, const Event& e) {
   const Draining d = std::move(draining_.front());
   draining_.pop_front();
+  return Report(w, d, e.at);
+}
+
+absl::Status SimAgent::Report(World& w, const Draining& d, Sec now) {
   const Market& m = w.scenario().market;
   const auto price = [&](SeriesId s, Sec at) -> ReportedPrice {
     return Money::FromMicros(*m.PriceAt(s, at)).ToString();
@@ -227,7 +300,7 @@ absl::Status SimAgent::OnDrainEnd(World& w, const Event& e) {
   if (!m.series(d.target).on_demand()) report.new_spot_price = price(d.target, switched);
   report.timings = d.timings;
   report.trigger = "manual";  // agent v4's label for priority >= 50
-  w.SetNow(e.at);
+  w.SetNow(now);
   absl::StatusOr<SwitchRecord> r = w.controller().ReportSwitch(w.tenant(), d.registration, report);
   if (!r.ok()) return Fail("switch report", r.status());
   return absl::OkStatus();
@@ -238,19 +311,24 @@ absl::Status SimAgent::OnRebalance(World& w, const Event& e) {
   signal.signal = Signal::kRebalanceRecommendation;
   signal.instance_id = instance_;
   signal.detected_at = ToTime(e.at);
+  // The engine decides on what the agents reported up to now.
+  if (Deciding(w)) {
+    if (absl::Status s = w.Refresh(w.PlacesOf(spec_), e.at); !s.ok()) return s;
+  }
   w.SetNow(e.at);
   // Agent v4 asks for an emergency replica first, then reports the recommendation.
-  if (absl::StatusOr<EmergencyReplicaResult> r =
-          w.controller().CreateEmergencyReplica(w.tenant(), registration_, signal);
-      !r.ok()) {
-    return Fail("create-emergency-replica", r.status());
-  }
-  if (absl::StatusOr<RebalanceResult> r =
-          w.controller().RebalanceRecommendation(w.tenant(), registration_, signal);
-      !r.ok()) {
-    return Fail("rebalance-recommendation", r.status());
-  }
+  absl::StatusOr<EmergencyReplicaResult> replica =
+      w.controller().CreateEmergencyReplica(w.tenant(), registration_, signal);
+  if (!replica.ok()) return Fail("create-emergency-replica", replica.status());
+  if (replica->created && replica->replica) Requested(w, e.at, replica->replica->id);
+  absl::StatusOr<RebalanceResult> r =
+      w.controller().RebalanceRecommendation(w.tenant(), registration_, signal);
+  if (!r.ok()) return Fail("rebalance-recommendation", r.status());
   if (!idle()) return absl::OkStatus();
+  if (Deciding(w)) {
+    if (r->action == "switch") Queued(w, e.at);
+    return absl::OkStatus();
+  }
   const std::optional<SeriesId> target = w.strategy().OnRebalance(w.Ask(*this, e.at));
   if (target && *target != at_) return Move(w, e.at, *target);
   return absl::OkStatus();
@@ -258,29 +336,54 @@ absl::Status SimAgent::OnRebalance(World& w, const Event& e) {
 
 absl::Status SimAgent::OnNotice(World& w, const Event& e, const Interruption& i) {
   noticed_ = true;
+  deadline_ = i.at;
   SignalReport signal;
   signal.signal = Signal::kTerminationNotice;
   signal.instance_id = instance_;
   signal.notice_time = ToTime(i.at);
   signal.detected_at = ToTime(e.at);
-  w.SetNow(e.at);
-  if (absl::StatusOr<EmergencyReplicaResult> r =
-          w.controller().CreateEmergencyReplica(w.tenant(), registration_, signal);
-      !r.ok()) {
-    return Fail("create-emergency-replica", r.status());
+  if (Deciding(w)) {
+    if (absl::Status s = w.Refresh(w.PlacesOf(spec_), e.at); !s.ok()) return s;
   }
-  if (absl::StatusOr<TerminationResult> r =
-          w.controller().TerminationImminent(w.tenant(), registration_, signal);
-      !r.ok()) {
-    return Fail("termination-imminent", r.status());
+  w.SetNow(e.at);
+  absl::StatusOr<EmergencyReplicaResult> replica =
+      w.controller().CreateEmergencyReplica(w.tenant(), registration_, signal);
+  if (!replica.ok()) return Fail("create-emergency-replica", replica.status());
+  if (replica->created && replica->replica) Requested(w, e.at, replica->replica->id);
+  absl::StatusOr<TerminationResult> r =
+      w.controller().TerminationImminent(w.tenant(), registration_, signal);
+  if (!r.ok()) return Fail("termination-imminent", r.status());
+  if (r->success) {
+    // The replica took over; agent v4 says goodbye and exits (AWS reclaims the
+    // instance at the deadline).
+    HeartbeatReport beat;
+    beat.status = HeartbeatStatus::kOffline;
+    beat.instance_id = instance_;
+    if (absl::StatusOr<AgentConfig> c = w.controller().Heartbeat(w.tenant(), registration_, beat);
+        !c.ok()) {
+      return Fail("offline heartbeat", c.status());
+    }
+    return Promoted(w, e.at);
+  }
+  if (!Deciding(w) || !idle()) return absl::OkStatus();
+  // Nothing to promote: the engine may have queued an emergency switch instead.
+  absl::StatusOr<std::vector<Command>> commands =
+      w.controller().ListCommands(w.tenant(), agent_id_);
+  if (!commands.ok()) return Fail("list commands", commands.status());
+  if (std::any_of(commands->begin(), commands->end(), [](const Command& c) {
+        return c.is_placement() && c.state == CommandState::kPending;
+      })) {
+    Queued(w, e.at);
   }
   return absl::OkStatus();
 }
 
 absl::Status SimAgent::OnInterruption(World& w, const Event& e) {
   ++out_.interruptions;
-  // Nothing can take over within the deadline: replicas are off.
-  if (noticed_) ++out_.deadlines_missed;
+  // A READY replica is promoted by the Tick that runs at this deadline; anything else
+  // takes over after it, if at all.
+  const bool covered = replica_ && replica_->ready;
+  if (noticed_ && !covered) ++out_.deadlines_missed;
   alive_ = false;
   down_since_ = e.at;
   w.Leave(index_, at_);
@@ -295,15 +398,214 @@ absl::Status SimAgent::OnInterruption(World& w, const Event& e) {
     return Fail("offline heartbeat", c.status());
   }
   if (phase_ == Phase::kInFlight) return absl::OkStatus();  // the new instance takes over
+  // A launched replica of a noticed primary is promoted by the post-deadline recovery.
+  if (noticed_ && replica_ && !replica_->instance.empty()) {
+    phase_ = Phase::kAwaitingReplica;
+    return absl::OkStatus();
+  }
+  Relaunch(w, e.at);
+  return absl::OkStatus();
+}
+
+void SimAgent::Relaunch(World& w, Sec now) {
   // No move under way (or one never delivered): the workload relaunches where the
   // strategy says, and the new instance re-homes the agent when it registers.
-  target_ = w.strategy().Relaunch(w.Ask(*this, e.at));
+  target_ = w.strategy().Relaunch(w.Ask(*this, now));
   new_instance_ = w.NewInstanceId();
   phase_ = Phase::kRelaunching;
-  w.Schedule(Event{.at = w.scenario().costs.RelaunchAt(spec_.key, target_, e.at),
+  w.Schedule(Event{.at = w.scenario().costs.RelaunchAt(spec_.key, target_, now),
                    .kind = EventKind::kLanding,
+                   .agent = index_,
+                   .index = ++launches_});
+}
+
+void SimAgent::Requested(World& w, Sec now, const std::string& replica_id) {
+  if (replica_) return;
+  replica_ = Standby{.id = replica_id};
+  w.Schedule(Event{.at = w.scenario().costs.NextReplicaPoll(spec_.key, now),
+                   .kind = EventKind::kReplicaPoll,
                    .agent = index_});
+}
+
+absl::Status SimAgent::OnReplicaPoll(World& w, const Event& e) {
+  // A dead primary polls nothing; its successor's poll is scheduled when it registers.
+  if (!replica_ || !replica_->instance.empty() || !alive_ || registration_.empty()) {
+    return absl::OkStatus();
+  }
+  w.SetNow(e.at);
+  absl::StatusOr<std::vector<Replica>> work =
+      w.controller().LeaseReplicaLaunches(w.tenant(), registration_);
+  if (!work.ok()) return Fail("replica poll", work.status());
+  if (work->empty()) {
+    replica_.reset();  // failed or timed out meanwhile
+    return absl::OkStatus();
+  }
+  // Agent v4 launches a spot instance of its own type in the listed AZ and reports it
+  // right away; it runs after the launch latency.
+  const Replica& r = work->front();
+  const std::optional<SeriesId> pool =
+      w.scenario().market.Find(w.scenario().market.series(at_).instance_type, r.pool.az);
+  if (!pool) return Fail("replica poll", absl::InternalError("a replica pool outside the market"));
+  const std::string instance = w.NewInstanceId();
+  if (absl::StatusOr<Replica> put = w.controller().ReportReplicaInstance(
+          w.tenant(), registration_, r.id, instance, ReplicaReport::kSyncing);
+      !put.ok()) {
+    return Fail("PUT replica", put.status());
+  }
+  const Sec ready = e.at + w.scenario().costs.Launch(spec_.key, *pool, e.at);
+  replica_ = Standby{
+      .id = r.id, .pool = *pool, .instance = instance, .syncing_at = e.at, .ready_at = ready};
+  w.Arrive(index_, *pool, /*replica=*/true);
+  w.Schedule(Event{.at = ready, .kind = EventKind::kReplicaReady, .agent = index_});
   return absl::OkStatus();
+}
+
+absl::Status SimAgent::OnReplicaReady(World& w, const Event& e) {
+  w.SetNow(e.at);
+  if (!replica_ || replica_->ready || replica_->ready_at != e.at) {
+    // Promoted before it ran (forced, on a notice): its agent starts now, as primary.
+    if (replica_ || !registration_.empty() || ready_at_ != e.at) return absl::OkStatus();
+    absl::StatusOr<RegisterResult> r =
+        w.controller().Register(w.tenant(), Registration(w, instance_, at_));
+    if (!r.ok()) return Fail("register the promoted replica", r.status());
+    registration_ = r->registration.registration.id;
+    if (phase_ == Phase::kPending) Queued(w, e.at);
+    return absl::OkStatus();
+  }
+  if (absl::StatusOr<Replica> r = w.controller().ReportReplicaStatus(
+          w.tenant(), registration_, replica_->id, ReplicaReport::kReady, ToTime(e.at), "");
+      !r.ok()) {
+    return Fail("replica ready", r.status());
+  }
+  replica_->ready = true;
+  // Its agent starts with the instance, as the standby.
+  absl::StatusOr<RegisterResult> r =
+      w.controller().Register(w.tenant(), Registration(w, replica_->instance, replica_->pool));
+  if (!r.ok()) return Fail("register the replica", r.status());
+  replica_->registration = r->registration.registration.id;
+  if (phase_ != Phase::kAwaitingReplica) return absl::OkStatus();
+  // The primary is gone: the post-deadline recovery promotes it now.
+  if (absl::StatusOr<TickReport> t = w.controller().Tick(ToTime(e.at)); !t.ok()) {
+    return Fail("tick", t.status());
+  }
+  return AfterTick(w, e.at);
+}
+
+absl::Status SimAgent::Promoted(World& w, Sec now) {
+  const Standby r = *replica_;
+  EndReplica(w, now);
+  const Sec deadline = deadline_;
+  if (alive_) {
+    // Promoted inside the deadline: the old primary runs (and costs, as a drain) until
+    // AWS reclaims it, and is no longer the agent's.
+    out_.path.drains.push_back(Extra{at_, now, deadline});
+    w.Leave(index_, at_);
+    // A replica forced while it still launched runs from its ready time.
+    if (r.ready_at > deadline) {
+      out_.downtime += r.ready_at - deadline;
+      ++out_.deadlines_missed;
+    }
+  } else {
+    // Promoted by the post-deadline recovery: the old primary's run ended at the deadline.
+    out_.path.legs.back().until = deadline;
+    out_.downtime += now - down_since_;
+  }
+  out_.moves.push_back(MoveRecord{now, at_, r.pool, false});
+  out_.path.legs.push_back(Leg{now, r.pool});
+  ++out_.promotions;
+  ++launches_;  // a switch under way is abandoned
+  instance_ = r.instance;
+  registration_ = r.registration;  // empty until its agent starts
+  ready_at_ = r.ready_at;
+  at_ = r.pool;
+  alive_ = true;
+  noticed_ = false;
+  ++epoch_;
+  w.Arrive(index_, r.pool);
+  // Commands issued for the old primary were cancelled with the promotion.
+  phase_ = Phase::kIdle;
+  w.MarkDirty(index_);
+  ScheduleGuardEnds(w, now, false);
+  return absl::OkStatus();
+}
+
+void SimAgent::EndReplica(World& w, Sec now) {
+  out_.path.replicas.push_back(Extra{replica_->pool, replica_->syncing_at, now});
+  w.Leave(index_, replica_->pool, /*replica=*/true);
+  replica_.reset();
+}
+
+absl::Status SimAgent::OnReplicaSignal(World& w, const Event& e) {
+  if (!replica_ || replica_->instance.empty()) return absl::OkStatus();
+  w.SetNow(e.at);
+  if (!replica_->registration.empty() && e.kind != EventKind::kInterruption) {
+    // The standby's own agent reports the signal first thing; the Controller marks
+    // the standby lost.
+    SignalReport signal;
+    signal.signal = e.kind == EventKind::kNotice ? Signal::kTerminationNotice
+                                                 : Signal::kRebalanceRecommendation;
+    signal.instance_id = replica_->instance;
+    if (absl::StatusOr<EmergencyReplicaResult> r =
+            w.controller().CreateEmergencyReplica(w.tenant(), replica_->registration, signal);
+        !r.ok()) {
+      return Fail("create-emergency-replica from the replica", r.status());
+    }
+  } else if (e.kind == EventKind::kInterruption) {
+    // Reclaimed while it launched: the primary's agent, waiting for it, reports it failed.
+    if (absl::StatusOr<Replica> r =
+            w.controller().ReportReplicaStatus(w.tenant(), registration_, replica_->id,
+                                               ReplicaReport::kFailed, ToTime(e.at), "reclaimed");
+        !r.ok()) {
+      return Fail("replica failed", r.status());
+    }
+  } else {
+    return absl::OkStatus();  // nobody on the instance to hear it yet
+  }
+  EndReplica(w, e.at);
+  if (phase_ == Phase::kAwaitingReplica) Relaunch(w, e.at);
+  return absl::OkStatus();
+}
+
+absl::Status SimAgent::AfterTick(World& w, Sec now) {
+  if (!replica_) return absl::OkStatus();
+  if (phase_ == Phase::kAwaitingReplica) {
+    absl::StatusOr<AgentView> view = w.controller().GetAgent(w.tenant(), agent_id_);
+    if (!view.ok()) return Fail("get agent", view.status());
+    if (view->agent.placement.instance_id == replica_->instance) return Promoted(w, now);
+    return absl::OkStatus();
+  }
+  if (!replica_->ready || !alive_ || noticed_) return absl::OkStatus();
+  // The emergency is over (its incident closed after 2 h of quiet) and the standby
+  // runs on: the host retires it, terminates the instance and says so (protocol 11.4:
+  // the server retires it; the library leaves it live, so the host does).
+  absl::StatusOr<std::vector<Incident>> incidents =
+      w.controller().ListIncidents(w.tenant(), agent_id_);
+  if (!incidents.ok()) return Fail("list incidents", incidents.status());
+  if (std::any_of(incidents->begin(), incidents->end(),
+                  [](const Incident& i) { return !i.closed_at; })) {
+    return absl::OkStatus();
+  }
+  w.SetNow(now);
+  if (absl::StatusOr<Replica> r =
+          w.controller().TerminateReplica(w.tenant(), agent_id_, replica_->id);
+      !r.ok()) {
+    return Fail("retire the replica", r.status());
+  }
+  if (absl::StatusOr<Replica> r = w.controller().ReportReplicaStatus(
+          w.tenant(), registration_, replica_->id, ReplicaReport::kTerminated, ToTime(now), "");
+      !r.ok()) {
+    return Fail("replica terminated", r.status());
+  }
+  EndReplica(w, now);
+  return absl::OkStatus();
+}
+
+void SimAgent::ScheduleGuardEnds(World& w, Sec now, bool switched) {
+  // The cooldown after a placement moves, and the day and week caps a switch counts in.
+  const auto hours = w.strategy().Config().min_pool_duration_hours.value_or(0);
+  std::vector<Sec> ends = {now + static_cast<Sec>(std::ceil(hours * 3600))};
+  if (switched) ends.insert(ends.end(), {now + 86400, now + Sec{7} * 86400});
+  for (Sec at : ends) w.Schedule(Event{.at = at, .kind = EventKind::kWakeup, .agent = index_});
 }
 
 }  // namespace spotopt::backtest

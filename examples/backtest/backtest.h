@@ -3,8 +3,11 @@
 //
 // Two sections: "types" (the configured fleet, each agent within its own instance
 // type) and "family" (the agents of a family of compatible types, where the -flex
-// strategies may also move across types). Every strategy of a section faces the same
-// fleet, the same prices and the same interruption draw.
+// strategies may also move across types), over the configured period; and the same two
+// again, "evaluation" and "evaluation-family", over the price model's evaluation window
+// (the history it did not learn from), where the model engine runs beside every other
+// strategy. Every strategy of a section faces the same fleet, the same prices and the
+// same interruption draw.
 #ifndef SPOTOPT_EXAMPLES_BACKTEST_BACKTEST_H_
 #define SPOTOPT_EXAMPLES_BACKTEST_BACKTEST_H_
 
@@ -18,6 +21,7 @@ namespace spotopt::backtest {
 
 struct SectionResult {
   std::string name;
+  Sec start = 0, end = 0;  // its period
   std::vector<std::string> types;
   std::vector<std::string> agents;  // logical ids, in fleet order
   std::vector<std::string> series;  // names of the market's series, by SeriesId

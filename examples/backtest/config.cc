@@ -180,6 +180,17 @@ const std::map<std::string, Reader, std::less<>>& Readers() {
          c.progress = v.as_bool();
          return absl::OkStatus();
        }},
+      {"model",
+       [](auto k, auto& v, Config& c) {
+         if (v.is_null()) return (c.model.clear(), absl::OkStatus());
+         return Store(String(k, v), [&](auto x) { c.model = x; });
+       }},
+      {"evaluation",
+       [](auto k, auto& v, Config& c) -> absl::Status {
+         if (!v.is_bool()) return Bad(k, "want true or false");
+         c.evaluation = v.as_bool();
+         return absl::OkStatus();
+       }},
   };
   return *readers;
 }
@@ -235,6 +246,8 @@ std::string ConfigJson(const Config& c) {
   o["rebalance_lead_seconds"] =
       json::array{c.interruptions.rebalance_lead_min, c.interruptions.rebalance_lead_max};
   o["progress"] = c.progress;
+  o["model"] = c.model.empty() ? json::value(nullptr) : json::value(c.model);
+  o["evaluation"] = c.evaluation;
   return json::serialize(o);
 }
 

@@ -29,12 +29,12 @@ struct Config {
   std::vector<std::string> strategies;  // empty: all of StrategyNames()
   InterruptionOptions interruptions;
   Timing timing;
-  // What the ledger bills; not configurable: the cost model must match the ledger
-  // this is built with (the harness checks it), and today's ledger does not bill the
-  // overlap while an old primary drains.
-  Billing billing;
   std::optional<Time> start, end;  // default: DefaultPeriod of the data
-  bool progress = false;           // a progress bar on stderr
+  // The model engine's manifest (the model file beside it); empty: no model engine.
+  std::string model = "models/price-24h/manifest.json";
+  // The evaluation sections, over the model's evaluation window (needs `model`).
+  bool evaluation = true;
+  bool progress = false;  // a progress bar on stderr
 
   // The strategies to run, in StrategyNames() order.
   std::vector<std::string> Strategies() const;

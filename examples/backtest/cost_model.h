@@ -13,12 +13,23 @@
 // A relaunch after an interruption without a replica: the new instance, in the pool
 // the strategy chose at the interruption, registers (re-home) after the launch latency.
 //
-// Billing follows the ledger: a primary is billed from the moment the placement moves
-// to it until the moment it moves away, at its series' price. The overlap while an old
-// primary drains is billed only with `drain_overlap` (the ledger does not bill it yet).
+// Billing follows the ledger (src/service, "run segments"):
+//   - a primary is billed at its series' price from the moment the placement moves to
+//     it until it moves away, with the on-demand price of its type as the baseline;
+//   - except that a primary reclaimed at the deadline of a termination notice it had
+//     stops costing at the deadline (the re-home, a late promotion or the Tick that
+//     closes the failed incident ends its run there): the downtime until the next
+//     primary costs nothing and has no baseline. A primary reclaimed without a notice
+//     (it arrived in the pool after the notice went out) is billed until the re-home;
+//   - an old primary is billed while it drains after a switch (a `drain` run segment,
+//     from the move to the end of the command's terminate wait), with no baseline, even
+//     when it was reclaimed before its successor registered (the ledger cannot tell);
+//   - a replica is billed from when its instance is reported (SYNCING) until it is
+//     promoted, fails or is terminated, with no baseline.
 #ifndef SPOTOPT_EXAMPLES_BACKTEST_COST_MODEL_H_
 #define SPOTOPT_EXAMPLES_BACKTEST_COST_MODEL_H_
 
+#include <optional>
 #include <vector>
 
 #include "market.h"
@@ -30,42 +41,44 @@ struct Timing {
   Sec poll_interval = 15;
   Sec launch_min = 60;
   Sec launch_max = 180;
-  Sec cutover = 2;           // agent v4 sleeps 2 s between ready and traffic switched
-  Sec terminate_wait = 300;  // the agents' terminate wait (auto-terminate on)
+  Sec cutover = 2;                 // agent v4 sleeps 2 s between ready and traffic switched
+  Sec terminate_wait = 300;        // the agents' terminate wait (auto-terminate on)
+  Sec replica_poll_interval = 30;  // agent v4's replica poll, fixed
 };
 
-struct Billing {
-  bool drain_overlap = false;
-};
-
-// Where an agent's primary ran: `series` from `from` until the next leg (or the end).
+// Where an agent's primary ran: `series` from `from` until the next leg (or the end),
+// or until `until` when the ledger stopped billing it earlier (reclaimed at its
+// deadline).
 struct Leg {
   Sec from = 0;
   SeriesId series = 0;
+  std::optional<Sec> until;
   friend bool operator==(const Leg&, const Leg&) = default;
 };
-// An old primary draining after a switch, [from, to).
-struct Drain {
+// An instance billed beside the primary, without baseline, over [from, to): an old
+// primary draining after a switch, or a replica.
+struct Extra {
   SeriesId series = 0;
   Sec from = 0;
   Sec to = 0;
 };
 struct Path {
   std::vector<Leg> legs;
-  std::vector<Drain> drains;
+  std::vector<Extra> drains;
+  std::vector<Extra> replicas;
 };
 
 class CostModel {
  public:
-  CostModel(const Market& market, Timing timing, Billing billing)
-      : market_(market), timing_(timing), billing_(billing) {}
+  CostModel(const Market& market, Timing timing) : market_(market), timing_(timing) {}
 
   const Market& market() const { return market_; }
   const Timing& timing() const { return timing_; }
-  const Billing& billing() const { return billing_; }
 
   // The agent's first command poll strictly after t.
   Sec NextPoll(uint64_t agent, Sec t) const { return NextPollAt(PollPhase(agent), t); }
+  // The agent's first replica poll strictly after t.
+  Sec NextReplicaPoll(uint64_t agent, Sec t) const;
   // Seconds from launching an instance in `target` at `at` until it runs.
   Sec Launch(uint64_t agent, SeriesId target, Sec at) const {
     return LaunchFrom(LaunchKey(agent, target), at);
@@ -88,22 +101,22 @@ class CostModel {
 
   // What the ledger bills for running `series` as the primary over [a, b).
   Units Run(SeriesId series, Sec a, Sec b) const { return market_.Integral(series, a, b); }
-  // What an old primary's drain adds up to `end` (0 unless drain_overlap).
-  Units DrainCost(const Drain& d, Sec end) const;
+  // What an extra instance costs up to `end`.
+  Units ExtraCost(const Extra& x, Sec end) const;
   // The drain of `old` after a switch that moved the placement away at `moved`.
-  Drain DrainOf(SeriesId old, Sec moved) const {
-    return Drain{old, moved, moved + timing_.terminate_wait};
+  Extra DrainOf(SeriesId old, Sec moved) const {
+    return Extra{old, moved, moved + timing_.terminate_wait};
   }
 
   // What a path costs up to `end`, and what on-demand would have cost over the same
-  // time (the ledger's baseline: the on-demand price of each leg's type).
+  // time (the ledger's baseline: the on-demand price of each leg's type, over the time
+  // the leg is billed).
   Units Cost(const Path& path, Sec end) const;
   Units Baseline(const Path& path, Sec end) const;
 
  private:
   const Market& market_;
   Timing timing_;
-  Billing billing_;
 };
 
 }  // namespace spotopt::backtest

@@ -173,4 +173,27 @@ absl::StatusOr<Dataset> LoadDataset(const std::string& dir, std::string_view reg
   return out;
 }
 
+absl::StatusOr<ModelFiles> LoadModel(const std::string& manifest_path) {
+  ModelFiles out;
+  absl::StatusOr<std::string> manifest = ReadText(manifest_path);
+  if (!manifest.ok()) return manifest.status();
+  out.manifest_json = *std::move(manifest);
+  absl::StatusOr<decision::ModelManifest> parsed = decision::ParseManifest(out.manifest_json);
+  if (!parsed.ok()) {
+    return absl::InvalidArgumentError(
+        fmt::format("{}: {}", manifest_path, std::string(parsed.status().message())));
+  }
+  out.manifest = *std::move(parsed);
+  const std::filesystem::path file(out.manifest.model_file);
+  if (file.has_parent_path() || file.is_absolute()) {
+    return absl::InvalidArgumentError(
+        fmt::format("{}: model_file must be a file name beside the manifest", manifest_path));
+  }
+  absl::StatusOr<std::string> model =
+      ReadText((std::filesystem::path(manifest_path).parent_path() / file).string());
+  if (!model.ok()) return model.status();
+  out.model_bytes = *std::move(model);
+  return out;
+}
+
 }  // namespace spotopt::backtest

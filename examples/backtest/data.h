@@ -11,6 +11,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "spotopt/decision/model.h"
 #include "spotopt/pricing/advisor.h"
 #include "spotopt/pricing/price_files.h"
 
@@ -61,6 +62,18 @@ struct DataFiles {
 // does not parse.
 absl::StatusOr<Dataset> LoadDataset(const std::string& dir, std::string_view region,
                                     const DataFiles& files = {});
+
+// A model engine's files (spotopt/decision/model.h): the manifest, as text and parsed
+// (its evaluation window says where the model may be backtested), and the model file
+// it names beside it, as bytes for Controller::RegisterModel.
+struct ModelFiles {
+  std::string manifest_json;
+  decision::ModelManifest manifest;
+  std::string model_bytes;
+};
+// NotFound when a file is missing; InvalidArgument for a manifest that does not parse
+// or names a model file elsewhere than beside it.
+absl::StatusOr<ModelFiles> LoadModel(const std::string& manifest_path);
 
 }  // namespace spotopt::backtest
 

@@ -16,13 +16,16 @@ namespace spotopt::backtest {
 
 enum class EventKind : uint8_t {
   kLanding,       // a new instance takes the placement (a switch's successor, a relaunch)
+  kReplicaReady,  // a replica's instance runs
   kInterruption,  // a pool's capacity is reclaimed
   kPrices,        // the host imports the prices of a decision point
   kRebalance,     // a pool's rebalance recommendation
   kNotice,        // a pool's 2-minute termination notice
   kPoll,          // an agent polls its commands
+  kReplicaPoll,   // an agent polls its replica launch work
   kDecide,        // a decision point: strategies look at what changed
-  kWakeup,        // a moment a strategy asked for
+  kWakeup,        // a moment a strategy asked for (or, deciding in the Controller, a
+                  // moment a guard may have lifted)
   kDrainEnd,      // an old primary terminates itself and reports its switch
   kTick,          // the host's periodic work, where a time-driven rule is due
 };

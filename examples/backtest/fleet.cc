@@ -85,13 +85,16 @@ Fleet BuildFleet(const Market& market, int per_type, const Families& families) {
   Fleet fleet;
   for (const std::string& type : types) {
     std::vector<SeriesId> flex;
+    std::vector<std::string> flex_types;
     auto family = families.find(type);
     for (const std::string& t :
          family == families.end() ? std::vector<std::string>{type} : family->second) {
       if (!market.OnDemand(t)) continue;  // not in this market
       for (SeriesId id : places_of(t)) flex.push_back(id);
+      flex_types.push_back(t);
     }
     std::sort(flex.begin(), flex.end());
+    std::sort(flex_types.begin(), flex_types.end());
     for (int n = 1; n <= per_type; ++n) {
       AgentSpec a;
       a.logical_id = fmt::format("{}#{}", type, n);
@@ -99,6 +102,7 @@ Fleet BuildFleet(const Market& market, int per_type, const Families& families) {
       a.key = HashKey(a.logical_id);
       a.places = places_of(type);
       a.flex_places = flex;
+      a.flex_types = flex_types;
       fleet.push_back(std::move(a));
     }
   }

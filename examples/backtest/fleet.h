@@ -23,6 +23,9 @@ struct AgentSpec {
   // Where it may run with instance-type flexibility: every place of every type of its
   // family in the market (its own type included).
   std::vector<SeriesId> flex_places;
+  // The types of flex_places, sorted: what its config lists as compatible_instance_types
+  // when it may change type.
+  std::vector<std::string> flex_types;
 };
 
 using Fleet = std::vector<AgentSpec>;

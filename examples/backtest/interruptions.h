@@ -48,8 +48,13 @@ class Interruptions {
  public:
   explicit Interruptions(size_t series) : events_(series), windows_(series) {}
 
-  // Adds an interruption of a pool; events of a pool must be added in time order.
-  void Add(SeriesId pool, const Interruption& i) { events_[pool].push_back(i); }
+  // Adds an interruption of a pool; events of a pool must be added in time order. One
+  // whose notice would come before the pool's previous reclaim is dropped: an instance
+  // gets one notice, and is reclaimed at its deadline (the ledger relies on it).
+  void Add(SeriesId pool, const Interruption& i) {
+    std::vector<Interruption>& events = events_[pool];
+    if (events.empty() || i.notice_at >= events.back().at) events.push_back(i);
+  }
   // The pool's capacity signal is `per_month` over [from, to).
   void SetRate(SeriesId pool, Sec from, Sec to, double per_month) {
     windows_[pool].push_back(Window{from, to, per_month});

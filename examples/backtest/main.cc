@@ -31,6 +31,8 @@ constexpr std::string_view kUsage = R"(usage: spotopt-backtest [options]
   --seed N               the seed of every draw (default 1)
   --interruptions MODE   hazard | replay | none (default hazard)
   --start TIME --end TIME  RFC 3339 bounds (default: the whole price history)
+  --model MANIFEST|none  the model engine's manifest (default models/price-24h/manifest.json)
+  --no-evaluation        no evaluation sections (over the model's evaluation window)
   --json FILE            write the results as JSON
   --csv FILE             write the summary as CSV
   --no-progress          no progress bar on stderr
@@ -72,6 +74,10 @@ int main(int argc, char** argv) {
       config["progress"] = false;
       continue;
     }
+    if (flag == "--no-evaluation") {
+      config["evaluation"] = false;
+      continue;
+    }
     if (k + 1 >= argc) return Fail(fmt::format("{} needs a value\n{}", flag, kUsage));
     const std::string_view value = argv[++k];
     if (flag == "--config") {
@@ -103,6 +109,8 @@ int main(int argc, char** argv) {
       config["start"] = value;
     } else if (flag == "--end") {
       config["end"] = value;
+    } else if (flag == "--model") {
+      config["model"] = value == "none" ? json::value(nullptr) : json::value(value);
     } else if (flag == "--json") {
       json_path = value;
     } else if (flag == "--csv") {

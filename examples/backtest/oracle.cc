@@ -4,6 +4,8 @@
 #include <limits>
 #include <tuple>
 
+#include "absl/container/flat_hash_map.h"
+
 namespace spotopt::backtest {
 namespace {
 
@@ -55,6 +57,12 @@ std::vector<Sec> Moments(const Market& market, const Interruptions& interruption
 
 // One agent's program. Prices change only on decision points, which are all moments,
 // so each place's price is constant between two consecutive moments.
+//
+// The ledger bills a primary reclaimed at the deadline of its termination notice only
+// up to the deadline, but one that arrived in its pool after the notice went out (it
+// never got it) until its successor registers (cost_model.h). So between a notice and
+// its interruption an agent in that pool is in one of two states, noticed or not, and
+// the program keeps a second value for those few (moment, place) pairs: `unnoticed_`.
 class Program {
  public:
   Program(const CostModel& costs, const Interruptions& interruptions, uint64_t agent,
@@ -69,7 +77,8 @@ class Program {
         price_(n_ * s_, 0),
         cum_((n_ + 1) * s_, 0),
         hit_(n_ * s_, 0),
-        next_hit_(n_ * s_, kNoHit) {
+        next_hit_(n_ * s_, kNoHit),
+        next_notice_(n_ * s_, kNoHit) {
     const Market& m = costs.market();
     for (size_t s = 0; s < s_; ++s) {
       launch_keys_.push_back(costs.LaunchKey(agent, places_[s]));
@@ -88,84 +97,123 @@ class Program {
         // The first interruption strictly after t_i.
         size_t f = e;
         while (f < events.size() && events[f].at <= t_[i]) ++f;
-        if (f < events.size()) next_hit_[i * s_ + s] = events[f].at;
+        if (f < events.size()) {
+          next_hit_[i * s_ + s] = events[f].at;
+          next_notice_[i * s_ + s] = events[f].notice_at;
+        }
       }
     }
   }
 
   Plan Solve() {
-    std::vector<Value> v((n_ + 1) * s_);
-    std::vector<int16_t> choice(n_ * s_, kStay);
-    std::vector<Value> land_value(s_);
-    std::vector<Sec> land(s_);
-    const Sec end = t_[n_];
+    v_.assign((n_ + 1) * s_, Value{});
+    choice_.assign(n_ * s_, kStay);
+    land_value_.resize(s_);
+    land_.resize(s_);
     const Sec cutover = costs_.timing().cutover;
     for (size_t i = n_; i-- > 0;) {
-      const Sec now = t_[i];
-      const Sec poll = costs_.NextPollAt(phase_, now);
+      const Sec poll = costs_.NextPollAt(phase_, t_[i]);
       // What arriving in each target by a switch decided now is worth from the landing
       // on: independent of where the agent comes from.
       for (size_t b = 0; b < s_; ++b) {
         if (!Priced(i, b)) continue;
-        land[b] = poll + costs_.LaunchFrom(launch_keys_[b], poll) + cutover;
-        land_value[b] = Arrive(b, land[b], i, v);
+        land_[b] = poll + costs_.LaunchFrom(launch_keys_[b], poll) + cutover;
+        land_value_[b] = Arrive(b, land_[b], i);
       }
       for (size_t a = 0; a < s_; ++a) {
-        Value& best = v[i * s_ + a];
-        int16_t& pick = choice[i * s_ + a];
         if (!Priced(i, a)) {
-          best = kNever;
+          v_[i * s_ + a] = kNever;
           continue;
         }
-        if (hit_[i * s_ + a]) {
-          // Reclaimed: relaunch somewhere (perhaps here again); no staying.
-          best = kNever;
-          for (size_t b = 0; b < s_; ++b) {
-            if (!Priced(i, b)) continue;
-            const Sec at = now + costs_.LaunchFrom(launch_keys_[b], now);
-            const Value c =
-                Value{RunFrom(a, i, at), at < end ? at - now : 0, 0} + Arrive(b, at, i, v);
-            if (c < best) {
-              best = c;
-              pick = static_cast<int16_t>(b);
-            }
-          }
-          continue;
-        }
-        best = Value{price_[i * s_ + a] * (t_[i + 1] - now), 0, 0} + v[(i + 1) * s_ + a];
-        pick = kStay;
-        const Sec reclaimed = next_hit_[i * s_ + a];
-        // A switch is delivered only if the instance is still there at the poll.
-        if (reclaimed <= poll) continue;
-        for (size_t b = 0; b < s_; ++b) {
-          if (b == a || !Priced(i, b)) continue;
-          Value c{RunFrom(a, i, land[b]), 0, 1};
-          if (land[b] < end) {
-            // The old instance drains, unless it was reclaimed before the landing (a
-            // landing comes before an interruption at the same moment); then the
-            // workload was down from the reclaim on.
-            if (reclaimed >= land[b]) {
-              c.cost += costs_.DrainCost(costs_.DrainOf(places_[a], land[b]), end);
-              c.downtime = cutover;
-            } else {
-              c.downtime = land[b] - reclaimed;
-            }
-          }
-          c = c + land_value[b];
-          if (c < best) {
-            best = c;
-            pick = static_cast<int16_t>(b);
-          }
+        Decide(i, a, poll, /*noticed=*/true, v_[i * s_ + a], choice_[i * s_ + a]);
+        // A notice that came before this moment was missed by an agent arriving now.
+        if (Arrival(i, a, t_[i])) {
+          Slot& u = unnoticed_[i * s_ + a];
+          Decide(i, a, poll, /*noticed=*/false, u.value, u.choice);
         }
       }
     }
-    return Walk(v, choice);
+    return Walk();
   }
 
  private:
   static constexpr Sec kNoHit = std::numeric_limits<Sec>::max();
+  struct Slot {
+    Value value;
+    int16_t choice = kStay;
+  };
 
   bool Priced(size_t i, size_t s) const { return price_[i * s_ + s] > 0; }
+  bool SameType(size_t a, size_t b) const {
+    const Market& m = costs_.market();
+    return m.series(places_[a]).instance_type == m.series(places_[b]).instance_type;
+  }
+  // A switch command to on-demand moves the agent to its own type's on-demand.
+  bool Switchable(size_t a, size_t b) const {
+    return !costs_.market().series(places_[b]).on_demand() || SameType(a, b);
+  }
+
+  // Whether an agent arriving in place s at x (t_k <= x < t_k+1) comes after the notice
+  // of the interruption that will reclaim it, and so never gets it. A landing comes
+  // before a notice at the same second.
+  bool Arrival(size_t k, size_t s, Sec x) const {
+    return (t_[k] == x && hit_[k * s_ + s]) || next_notice_[k * s_ + s] < x;
+  }
+
+  // The value of place s at moment k, noticed or not.
+  const Value& At(size_t k, size_t s, bool noticed) const {
+    return noticed ? v_[k * s_ + s] : unnoticed_.at(k * s_ + s).value;
+  }
+
+  // The best choice at moment i in place a: stay, switch, or, when reclaimed now,
+  // relaunch (no staying). `noticed`: the agent got the notice of the interruption
+  // that reclaims it next.
+  void Decide(size_t i, size_t a, Sec poll, bool noticed, Value& best, int16_t& pick) const {
+    const Sec now = t_[i];
+    const Sec end = t_[n_];
+    if (hit_[i * s_ + a]) {
+      best = kNever;
+      for (size_t b = 0; b < s_; ++b) {
+        if (!Priced(i, b)) continue;
+        const Sec at = now + costs_.LaunchFrom(launch_keys_[b], now);
+        // Noticed: the ledger stopped billing the reclaimed primary at the deadline.
+        const Units old = noticed ? 0 : RunFrom(a, i, at);
+        const Value c = Value{old, at < end ? at - now : 0, 0} + Arrive(b, at, i);
+        if (c < best) {
+          best = c;
+          pick = static_cast<int16_t>(b);
+        }
+      }
+      return;
+    }
+    best = Value{price_[i * s_ + a] * (t_[i + 1] - now), 0, 0} + At(i + 1, a, noticed);
+    pick = kStay;
+    const Sec reclaimed = next_hit_[i * s_ + a];
+    // A switch is delivered only if the instance is still there at the poll.
+    if (reclaimed <= poll) return;
+    for (size_t b = 0; b < s_; ++b) {
+      if (b == a || !Priced(i, b) || !Switchable(a, b)) continue;
+      const Sec land = land_[b];
+      // Reclaimed while the new instance launched: billed to the deadline if noticed.
+      const bool lost = reclaimed < std::min(land, end);
+      Value c{RunFrom(a, i, lost && noticed ? reclaimed : land), 0, 1};
+      if (land < end) {
+        // The ledger bills the old primary's drain from the landing on, even when it
+        // was reclaimed before the landing (a landing comes before an interruption at
+        // the same moment), unless the successor of another type then re-homed the
+        // agent (agent.cc); the workload was down from the reclaim on.
+        if (!lost || SameType(a, b)) {
+          c.cost += costs_.ExtraCost(costs_.DrainOf(places_[a], land), end);
+        }
+        c.downtime = lost ? land - reclaimed : costs_.timing().cutover;
+      }
+      c = c + land_value_[b];
+      if (c < best) {
+        best = c;
+        pick = static_cast<int16_t>(b);
+      }
+    }
+  }
 
   // The index of the moment interval [t_k, t_k+1) holding x (x < end), from k = i on.
   size_t IntervalOf(Sec x, size_t i) const {
@@ -182,11 +230,12 @@ class Program {
 
   // What being in place b from x (after a landing, past t_i) is worth: its price up to
   // the next moment, then the best from there.
-  Value Arrive(size_t b, Sec x, size_t i, const std::vector<Value>& v) const {
+  Value Arrive(size_t b, Sec x, size_t i) const {
     if (x >= t_[n_]) return Value{};
     const size_t k = IntervalOf(x, i);
-    if (t_[k] == x) return v[k * s_ + b];
-    return Value{price_[k * s_ + b] * (t_[k + 1] - x), 0, 0} + v[(k + 1) * s_ + b];
+    const bool noticed = !Arrival(k, b, x);
+    if (t_[k] == x) return At(k, b, noticed);
+    return Value{price_[k * s_ + b] * (t_[k + 1] - x), 0, 0} + At(k + 1, b, noticed);
   }
 
   // The first moment index at or after x.
@@ -195,16 +244,18 @@ class Program {
     return i;
   }
 
-  Plan Walk(const std::vector<Value>& v, const std::vector<int16_t>& choice) const {
+  Plan Walk() const {
     Plan plan;
+    const auto entry = [&](size_t s) { return !Arrival(0, s, t_[0]); };
     size_t a = 0;
     for (size_t s = 1; s < s_; ++s) {
-      if (v[s] < v[a]) a = s;
+      if (At(0, s, entry(s)) < At(0, a, entry(a))) a = s;
     }
     plan.initial = places_[a];
-    plan.cost = v[a].cost;
+    bool noticed = entry(a);
+    plan.cost = At(0, a, noticed).cost;
     for (size_t i = 0; i < n_;) {
-      const int16_t pick = choice[i * s_ + a];
+      const int16_t pick = noticed ? choice_[i * s_ + a] : unnoticed_.at(i * s_ + a).choice;
       if (pick == kStay) {
         ++i;
         continue;
@@ -220,6 +271,7 @@ class Program {
       }
       a = b;
       i = MomentAt(at, i);
+      if (i < n_) noticed = !Arrival(t_[i] == at ? i : i - 1, b, at);
     }
     return plan;
   }
@@ -232,10 +284,18 @@ class Program {
   std::vector<Sec> t_;                 // moments, then the end
   size_t n_, s_;
   // Row-major by moment: [i * s_ + s].
-  std::vector<int64_t> price_;  // 0: not priced yet
-  std::vector<Units> cum_;      // cost of running s from the start to t_i
-  std::vector<uint8_t> hit_;    // t_i is an interruption of s
-  std::vector<Sec> next_hit_;   // the first interruption of s after t_i
+  std::vector<int64_t> price_;    // 0: not priced yet
+  std::vector<Units> cum_;        // cost of running s from the start to t_i
+  std::vector<uint8_t> hit_;      // t_i is an interruption of s
+  std::vector<Sec> next_hit_;     // the first interruption of s after t_i
+  std::vector<Sec> next_notice_;  // ... and its notice
+  // The solution: values and choices of the noticed state, then of the unnoticed one.
+  std::vector<Value> v_;
+  std::vector<int16_t> choice_;
+  absl::flat_hash_map<size_t, Slot> unnoticed_;
+  // Scratch of one moment: where a switch decided then lands, and what that is worth.
+  std::vector<Sec> land_;
+  std::vector<Value> land_value_;
 };
 
 class Oracle final : public Strategy {

@@ -13,8 +13,8 @@ constexpr std::chrono::milliseconds kRedrawEvery{100};
 
 }  // namespace
 
-ProgressBar::ProgressBar(bool enabled, double work, Sec start, Sec end)
-    : enabled_(enabled), work_(std::max(work, 1.0)), start_(start), end_(end) {}
+ProgressBar::ProgressBar(bool enabled, double work)
+    : enabled_(enabled), work_(std::max(work, 1.0)) {}
 
 ProgressBar::~ProgressBar() {
   if (!shown_) return;
@@ -22,9 +22,11 @@ ProgressBar::~ProgressBar() {
   std::fputs("\n", stderr);
 }
 
-void ProgressBar::Begin(std::string label, double weight) {
+void ProgressBar::Begin(std::string label, double weight, Sec start, Sec end) {
   label_ = std::move(label);
   weight_ = weight;
+  start_ = start;
+  end_ = std::max(end, start + 1);
 }
 
 void ProgressBar::Update(Sec now) {

@@ -13,14 +13,14 @@ namespace spotopt::backtest {
 
 class ProgressBar {
  public:
-  // `work`: the weight of every strategy run to come (each runs [start, end)).
-  ProgressBar(bool enabled, double work, Sec start, Sec end);
+  // `work`: the weight of every strategy run to come.
+  ProgressBar(bool enabled, double work);
   ~ProgressBar();
   ProgressBar(const ProgressBar&) = delete;
   ProgressBar& operator=(const ProgressBar&) = delete;
 
-  // The next strategy run starts; `weight`: its share of the work (e.g. its agents).
-  void Begin(std::string label, double weight);
+  // The next strategy run starts, over [start, end); `weight`: its share of the work.
+  void Begin(std::string label, double weight, Sec start, Sec end);
   // The current run has reached simulated moment `now`.
   void Update(Sec now);
   // The current run is over.
@@ -30,9 +30,9 @@ class ProgressBar {
   void Draw(double fraction, Sec now, bool force);
   bool enabled_;
   double work_;
-  Sec start_, end_;
-  double done_ = 0;    // the weight of the runs that are over
-  double weight_ = 0;  // of the current run
+  Sec start_ = 0, end_ = 1;  // of the current run
+  double done_ = 0;          // the weight of the runs that are over
+  double weight_ = 0;        // of the current run
   std::string label_;
   std::chrono::steady_clock::time_point began_ = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point drawn_{};

@@ -78,13 +78,12 @@ Shares SharesOf(const SectionResult& s, const StrategyRun& run) {
 
 std::string Table(const Results& r) {
   std::string out;
-  const double days = static_cast<double>(r.end - r.start) / 86400;
   for (const SectionResult& s : r.sections) {
     out += fmt::format(
         "\n{}: {} agents ({} types, {} pools), {} .. {} UTC ({:.1f} days), {} interruptions "
         "drawn\n",
-        s.name, s.agents.size(), s.types.size(), s.pools, Minute(r.start), Minute(r.end), days,
-        s.interruptions_drawn);
+        s.name, s.agents.size(), s.types.size(), s.pools, Minute(s.start), Minute(s.end),
+        static_cast<double>(s.end - s.start) / 86400, s.interruptions_drawn);
     out +=
         fmt::format("{:<34} {:>15} {:>14} {:>6} {:>9} {:>8} {:>8} {:>5} {:>9} {:>6} {:>9} {:>7}\n",
                     "strategy", "cost $", "savings $", "sav %", "of oracle", "of gain", "switches",
@@ -117,6 +116,8 @@ std::string ToJson(const Results& r) {
   for (const SectionResult& s : r.sections) {
     json::object so;
     so["name"] = s.name;
+    so["start"] = FormatTimestamp(ToTime(s.start));
+    so["end"] = FormatTimestamp(ToTime(s.end));
     so["types"] = json::value_from(s.types);
     so["agents"] = s.agents.size();
     so["pools"] = s.pools;

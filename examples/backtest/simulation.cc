@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "absl/container/flat_hash_map.h"
 #include "spotopt/store/memory_store.h"
 
 namespace spotopt::backtest {
@@ -13,6 +14,8 @@ namespace {
 
 // How long a rebalance incident stays open without a repeat (protocol section 10).
 constexpr Sec kRebalanceClose = 7200;
+// How long a reported signal counts toward its pool's risk (ControllerOptions).
+constexpr Sec kSignalWindow = 86400;
 
 // One catalog price change: the host's importer hands the Controller the prices of a
 // decision point as AWS quotes them then.
@@ -40,8 +43,9 @@ CatalogPrice Catalog(const Market& m, SeriesId s, Sec at, int64_t price) {
                       ToTime(at)};
 }
 
-// A strategy that changes instance type needs the Controller to accept such a switch;
-// a throwaway tenant asks it once, before the run.
+// A strategy that changes instance type needs the Controller to accept a switch to a
+// type the agent's config lists as compatible; a throwaway tenant asks it once, before
+// the run.
 absl::Status ProbeCrossTypeSwitch(Controller& controller, const Scenario& sc) {
   const Market& m = sc.market;
   for (const AgentSpec& a : sc.fleet) {
@@ -59,6 +63,12 @@ absl::Status ProbeCrossTypeSwitch(Controller& controller, const Scenario& sc) {
         .facts = {.instance_type = from.instance_type, .az = from.az, .mode = Mode::kSpot}};
     absl::StatusOr<RegisterResult> reg = controller.Register(t->tenant.id, r);
     if (!reg.ok()) return reg.status();
+    AgentConfigPatch config;
+    config.compatible_instance_types = a.flex_types;
+    if (absl::Status s = controller.UpdateConfig(t->tenant.id, reg->agent.id, config).status();
+        !s.ok()) {
+      return s;
+    }
     SwitchRequest req;
     req.target_pool_id = m.series(*other).instance_type + "." + m.series(*other).az;
     req.override_limits = true;
@@ -87,9 +97,11 @@ class Loop {
 
   absl::Status Run(const Progress& progress) {
     const Market& m = sc_.market;
+    if (absl::Status s = ImportHistory(); !s.ok()) return s;
     if (absl::Status s = ImportUpTo(m.start()); !s.ok()) return s;
     for (SimAgent& a : agents_) {
       if (absl::Status s = a.Launch(world_, m.start()); !s.ok()) return s;
+      index_[a.agent_id()] = a.index();
     }
     ScheduleFixedEvents();
     uint64_t handled = 0;
@@ -137,6 +149,21 @@ class Loop {
     }
   }
 
+  // The spot prices the host's importer holds from before the start.
+  absl::Status ImportHistory() {
+    if (sc_.history == nullptr) return absl::OkStatus();
+    const Market& h = *sc_.history;
+    std::vector<CatalogPrice> batch;
+    for (SeriesId s = 0; s < static_cast<SeriesId>(h.size()); ++s) {
+      if (h.series(s).on_demand()) continue;
+      for (const Step& step : h.series(s).steps)
+        batch.push_back(Catalog(h, s, step.at, step.price));
+    }
+    if (batch.empty()) return absl::OkStatus();
+    world_.SetNow(h.end());
+    return controller_.ImportPrices(world_.tenant(), batch).status();
+  }
+
   // Imports every price change up to `at`; the agents watching a changed pool are to
   // be asked at the next decision point.
   absl::Status ImportUpTo(Sec at) {
@@ -151,6 +178,7 @@ class Loop {
     for (; next_change_ < changes_.size() && changes_[next_change_].at <= at; ++next_change_) {
       const PriceChange& c = changes_[next_change_];
       batch.push_back(Catalog(m, c.series, c.at, c.price));
+      world_.Imported(c.series, c.at);
       if (strategy_.watches_prices()) {
         for (int32_t a : watchers_[c.series]) world_.MarkDirty(a);
       }
@@ -168,6 +196,10 @@ class Loop {
         return agents_[e.agent].OnPoll(world_, e);
       case EventKind::kDrainEnd:
         return agents_[e.agent].OnDrainEnd(world_, e);
+      case EventKind::kReplicaPoll:
+        return agents_[e.agent].OnReplicaPoll(world_, e);
+      case EventKind::kReplicaReady:
+        return agents_[e.agent].OnReplicaReady(world_, e);
       case EventKind::kPrices: {
         absl::Status s = ImportUpTo(e.at);
         if (next_change_ < changes_.size()) {
@@ -179,6 +211,16 @@ class Loop {
         queue_.Push(Event{.at = e.at + sc_.market.grid(), .kind = EventKind::kDecide});
         return Decide(e.at);
       case EventKind::kWakeup: {
+        if (strategy_.decides_in_controller()) {
+          // A guard may have lifted: the agent, or the watchers of a pool whose
+          // signal left the risk window, are decided for at the next decision point.
+          if (e.agent >= 0) {
+            world_.MarkDirty(e.agent);
+          } else {
+            for (int32_t a : watchers_[e.series]) world_.MarkDirty(a);
+          }
+          return absl::OkStatus();
+        }
         SimAgent& a = agents_[e.agent];
         if (!a.idle()) return absl::OkStatus();
         const std::optional<SeriesId> target = strategy_.OnWakeup(world_.Ask(a, e.at));
@@ -189,15 +231,23 @@ class Loop {
       case EventKind::kInterruption:
         return Signal(e);
       case EventKind::kTick:
-        world_.SetNow(e.at);
-        return controller_.Tick(ToTime(e.at)).status();
+        return Tick(e.at);
     }
     return absl::OkStatus();
   }
 
-  // A pool event reaches the agents whose running primary is in the pool.
+  absl::Status Tick(Sec now) {
+    world_.SetNow(now);
+    if (absl::Status s = controller_.Tick(ToTime(now)).status(); !s.ok()) return s;
+    for (SimAgent& a : agents_) {
+      if (absl::Status s = a.AfterTick(world_, now); !s.ok()) return s;
+    }
+    return absl::OkStatus();
+  }
+
+  // A pool event reaches the agents whose running primary, or replica, is in the pool.
   absl::Status Signal(const Event& e) {
-    const std::vector<int32_t> residents = world_.Residents(e.series);
+    const std::vector<int32_t> residents = world_.Residents(e.series, false);
     const Interruption& i = sc_.interruptions.Of(e.series)[e.index];
     for (int32_t a : residents) {
       absl::Status s = e.kind == EventKind::kRebalance ? agents_[a].OnRebalance(world_, e)
@@ -205,7 +255,18 @@ class Loop {
                                                        : agents_[a].OnInterruption(world_, e);
       if (!s.ok()) return s;
     }
-    if (residents.empty() || e.kind == EventKind::kNotice) return absl::OkStatus();
+    for (int32_t a : std::vector<int32_t>(world_.Residents(e.series, true))) {
+      if (absl::Status s = agents_[a].OnReplicaSignal(world_, e); !s.ok()) return s;
+    }
+    if (residents.empty()) return absl::OkStatus();
+    if (strategy_.decides_in_controller() && e.kind != EventKind::kInterruption) {
+      // A reported signal raises the pool's risk for a day: its watchers are decided
+      // for now and when it leaves the window.
+      for (int32_t a : watchers_[e.series]) world_.MarkDirty(a);
+      queue_.Push(
+          Event{.at = e.at + kSignalWindow + 1, .kind = EventKind::kWakeup, .series = e.series});
+    }
+    if (e.kind == EventKind::kNotice) return absl::OkStatus();
     // The Controller's time-driven rules that this event makes due: the termination
     // deadline has passed, or the rebalance incident closes after its quiet period.
     const Sec due = e.kind == EventKind::kInterruption ? e.at : e.at + kRebalanceClose;
@@ -214,6 +275,7 @@ class Loop {
   }
 
   absl::Status Decide(Sec now) {
+    if (strategy_.decides_in_controller()) return DecideInController(now);
     for (int32_t k : world_.TakeDirty()) {
       SimAgent& a = agents_[k];
       if (!a.idle()) {
@@ -228,6 +290,40 @@ class Loop {
     return absl::OkStatus();
   }
 
+  // The Controller decides for the agents something changed for, from fresh quotes,
+  // and the agents it queued a switch for poll it at their next tick.
+  absl::Status DecideInController(Sec now) {
+    DecisionScope scope{world_.tenant(), {}};
+    for (int32_t k : world_.TakeDirty()) {
+      SimAgent& a = agents_[k];
+      if (!a.idle()) {
+        world_.MarkDirty(k);  // decide once its move is done
+        continue;
+      }
+      if (absl::Status s = world_.Refresh(world_.PlacesOf(a.spec()), now); !s.ok()) return s;
+      scope.agent_ids.push_back(a.agent_id());
+    }
+    if (scope.agent_ids.empty()) return absl::OkStatus();
+    world_.SetNow(now);
+    absl::StatusOr<DecisionRunReport> report = controller_.RunDecisions(ToTime(now), scope);
+    if (!report.ok()) return report.status();
+    // The run's log entries are the newest; the acted ones name the queued switches.
+    int left = report->acted == 0 ? 0 : report->logged;
+    for (DecisionPage page{0, 1000}; left > 0;) {
+      page.limit = static_cast<size_t>(std::min(left, 1000));
+      absl::StatusOr<std::vector<decision::DecisionRecord>> log =
+          controller_.ListTenantDecisions(world_.tenant(), page);
+      if (!log.ok()) return log.status();
+      for (const decision::DecisionRecord& r : *log) {
+        if (r.acted && !r.command_id.empty()) agents_[index_.at(r.agent_id)].Queued(world_, now);
+        page.before_seq = r.seq;
+      }
+      left -= static_cast<int>(log->size());
+      if (log->empty()) break;
+    }
+    return absl::OkStatus();
+  }
+
   const Scenario& sc_;
   Strategy& strategy_;
   Controller& controller_;
@@ -236,7 +332,8 @@ class Loop {
   std::vector<SimAgent> agents_;
   std::vector<PriceChange> changes_;
   size_t next_change_ = 0;
-  std::vector<std::vector<int32_t>> watchers_;  // by series: the agents that may run there
+  std::vector<std::vector<int32_t>> watchers_;       // by series: the agents that may run there
+  absl::flat_hash_map<std::string, int32_t> index_;  // the Controller's agent id -> agent
 };
 
 // The ledger must bill each agent exactly what the cost model says its path costs;
@@ -287,11 +384,12 @@ absl::StatusOr<StrategyRun> RunStrategy(const Scenario& sc, Strategy& strategy,
   options.offline_after = run_length + absl::Hours(24);
   options.fresh_price = run_length + absl::Hours(24);
   Controller controller(std::make_shared<MemoryStore>(), clock, options);
+  if (run.disabled = strategy.Unavailable(sc); !run.disabled.empty()) return run;
   if (strategy.flexible()) {
     if (absl::Status s = ProbeCrossTypeSwitch(controller, sc); !s.ok()) {
       run.disabled = fmt::format(
-          "the Controller refuses a switch to another instance type ({}); cross-type "
-          "switches come with AgentConfig.compatible_instance_types",
+          "the Controller refuses a switch to another instance type listed in "
+          "compatible_instance_types ({})",
           std::string(s.message()));
       return run;
     }
@@ -304,6 +402,7 @@ absl::StatusOr<StrategyRun> RunStrategy(const Scenario& sc, Strategy& strategy,
       return n.status();
     }
   }
+  if (absl::Status s = strategy.Activate(controller, tenant->tenant.id, sc); !s.ok()) return s;
   Loop loop(sc, strategy, controller, *clock, tenant->tenant.id);
   if (absl::Status s = loop.Run(progress); !s.ok()) return s;
 

@@ -1,9 +1,11 @@
 // The baselines and AWS's allocation strategies, as an operator would run them on
 // libspotopt: moves are manual switches, capacity comes from the interruption model's
-// capacity signal (AWS sees its own spare capacity; see interruptions.h).
+// capacity signal (AWS sees its own spare capacity; see interruptions.h). Also the
+// table of every strategy by name.
 #include <algorithm>
 #include <tuple>
 
+#include "engines.h"
 #include "oracle.h"
 #include "strategy.h"
 
@@ -32,11 +34,17 @@ std::optional<SeriesId> Best(const Decision& d, std::optional<SeriesId> excluded
   return best;
 }
 
-std::optional<SeriesId> Cheapest(const Decision& d, std::optional<SeriesId> excluded = {}) {
+}  // namespace
+
+std::optional<SeriesId> Cheapest(const Decision& d, std::optional<SeriesId> excluded) {
   return Best(d, excluded, [&](SeriesId a, SeriesId b) {
     return std::make_tuple(*d.Price(a), a) < std::make_tuple(*d.Price(b), b);
   });
 }
+
+SeriesId OnDemandOf(const Decision& d) { return *d.scenario.market.OnDemand(d.spec.instance_type); }
+
+namespace {
 
 double Rate(const Decision& d, SeriesId s) { return d.scenario.interruptions.Rate(s, d.now); }
 
@@ -64,8 +72,6 @@ std::optional<SeriesId> PriceCapacity(const Decision& d, std::optional<SeriesId>
     return std::make_tuple(*d.Price(a), a) < std::make_tuple(*d.Price(b), b);
   });
 }
-
-SeriesId OnDemandOf(const Decision& d) { return *d.scenario.market.OnDemand(d.spec.instance_type); }
 
 // Always on-demand: the baseline every saving is measured against.
 class OnDemand final : public Strategy {
@@ -136,9 +142,15 @@ std::vector<std::string> StrategyNames() {
           "aws-lowest-price",
           "aws-capacity-optimized",
           "aws-price-capacity-optimized",
+          "spotopt-rules",
+          "spotopt-scoring",
+          "spotopt-model",
           "aws-lowest-price-flex",
           "aws-capacity-optimized-flex",
           "aws-price-capacity-optimized-flex",
+          "spotopt-rules-flex",
+          "spotopt-scoring-flex",
+          "spotopt-model-flex",
           "oracle",
           "oracle-flex"};
 }
@@ -155,6 +167,10 @@ absl::StatusOr<std::unique_ptr<Strategy>> MakeStrategy(const std::string& name) 
       return std::make_unique<CapacityAware>(R::kPriceCapacity, flex);
     }
     if (name == "oracle" + suffix) return MakeOracle(flex);
+    for (const char* engine : {"rules", "scoring", "model"}) {
+      if (name == "spotopt-" + std::string(engine) + suffix)
+        return MakeEngineStrategy(engine, flex);
+    }
   }
   if (name == "on-demand") return std::make_unique<OnDemand>();
   if (name == "stay-put") return std::make_unique<StayPut>();

@@ -10,10 +10,14 @@
 //   - OnWakeup: at moments the strategy asked for in advance (the oracle's plan).
 // An answer is where to move, or nothing. The harness moves the agent the way an
 // operator would (Controller::EnqueueSwitch, priority 75 with override_limits), and
-// asks nothing of an agent while a move or relaunch is under way. The simulated agents
-// execute a polled command as delivered (its target mode and pool), so a strategy that
-// lets libspotopt decide can act through the Controller instead (README: "Adding a
-// decision engine").
+// asks nothing of an agent while a move or relaunch is under way.
+//
+// A strategy that lets libspotopt decide (decides_in_controller) answers only Initial
+// and Relaunch: its agents run with auto switch on, the harness asks
+// Controller::RunDecisions for them whenever something changed for them (a price of
+// their places, a move ending, a guard lifting, a signal in their pools), and they
+// execute what the Controller queues, as agent v4 does; signals go through the
+// Controller's routes, which ask the same engine.
 #ifndef SPOTOPT_EXAMPLES_BACKTEST_STRATEGY_H_
 #define SPOTOPT_EXAMPLES_BACKTEST_STRATEGY_H_
 
@@ -23,9 +27,11 @@
 #include <vector>
 
 #include "cost_model.h"
+#include "data.h"
 #include "fleet.h"
 #include "interruptions.h"
 #include "spotopt/domain/agent.h"
+#include "spotopt/service/controller.h"
 
 namespace spotopt::backtest {
 
@@ -36,6 +42,10 @@ struct Scenario {
   const Fleet& fleet;
   const CostModel& costs;
   std::string advisor_json;  // loaded into each run's Controller; may be empty
+  // The prices before the run's start that the host's importer already holds (up to
+  // the nine days a price model reads back); nullptr: none.
+  const Market* history = nullptr;
+  const ModelFiles* model = nullptr;  // the model engine's files; nullptr: none
 };
 
 // What a strategy is told about one agent when asked.
@@ -52,6 +62,12 @@ struct Decision {
   bool Available(SeriesId s) const { return Price(s).has_value(); }
 };
 
+// The cheapest available spot place of the decision, skipping `excluded`; nullopt:
+// none is priced yet.
+std::optional<SeriesId> Cheapest(const Decision& d, std::optional<SeriesId> excluded = {});
+// The on-demand place of the agent's own type.
+SeriesId OnDemandOf(const Decision& d);
+
 class Strategy {
  public:
   virtual ~Strategy() = default;
@@ -60,8 +76,17 @@ class Strategy {
   virtual bool flexible() const { return false; }
   // The config every agent of the strategy registers with.
   virtual AgentConfigPatch Config() const;
+  // Why it cannot run on this scenario; empty: it can.
+  virtual std::string Unavailable(const Scenario&) const { return ""; }
   // Called once before the run, outside any agent's decisions (the oracle plans here).
   virtual absl::Status Prepare(const Scenario&) { return absl::OkStatus(); }
+  // Whether libspotopt decides for its agents (see above).
+  virtual bool decides_in_controller() const { return false; }
+  // Called with the run's Controller and tenant before the agents launch (an engine
+  // strategy registers and activates its engine here).
+  virtual absl::Status Activate(Controller&, const std::string& /*tenant*/, const Scenario&) {
+    return absl::OkStatus();
+  }
 
   virtual SeriesId Initial(const Decision& d) = 0;
   virtual std::optional<SeriesId> OnPrices(const Decision&) { return std::nullopt; }
@@ -76,10 +101,10 @@ class Strategy {
   virtual std::optional<Units> ExpectedCost(size_t /*agent*/) const { return std::nullopt; }
 };
 
-// The strategies of the issue that exist today, by name: on-demand, stay-put,
-// aws-lowest-price, aws-capacity-optimized, aws-price-capacity-optimized, the last
-// three with a -flex suffix (instance-type flexibility), oracle and oracle-flex.
-// NotFound for any other name.
+// The strategies of the issue, by name: on-demand, stay-put, aws-lowest-price,
+// aws-capacity-optimized, aws-price-capacity-optimized, the engines spotopt-rules,
+// spotopt-scoring and spotopt-model, each of the last six also with a -flex suffix
+// (instance-type flexibility), oracle and oracle-flex. NotFound for any other name.
 absl::StatusOr<std::unique_ptr<Strategy>> MakeStrategy(const std::string& name);
 std::vector<std::string> StrategyNames();
 

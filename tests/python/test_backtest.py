@@ -14,7 +14,7 @@ if not os.environ.get("SPOTOPT_BACKTEST_LIBRARY"):
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SLICE = {"data_dir": os.path.join(ROOT, "..", "shared", "data"),
          "types": ["m5.large", "c5.large"], "family": None,
-         "start": "2022-02-01T00:00:00Z", "end": "2022-02-05T00:00:00Z"}
+         "start": "2022-02-01T00:00:00Z", "end": "2022-02-05T00:00:00Z", "evaluation": False}
 
 
 def test_results_are_dicts_with_the_ledger_figures():
