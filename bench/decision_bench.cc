@@ -14,11 +14,9 @@
 // source tree.
 #include <benchmark/benchmark.h>
 
-#include <fstream>
-#include <sstream>
-
 #include <fmt/format.h>
 
+#include "fleet.h"
 #include "spotopt/decision/model.h"
 #include "spotopt/decision/rules.h"
 #include "spotopt/decision/scoring.h"
@@ -83,22 +81,16 @@ void Run(benchmark::State& state, const Engine& engine, int64_t new_prices_every
 void BM_Rules(benchmark::State& state) { Run(state, RulesEngine()); }
 void BM_Scoring(benchmark::State& state) { Run(state, ScoringEngine()); }
 
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+absl::StatusOr<std::shared_ptr<const PriceModel>> LoadCommittedModel() {
+  absl::StatusOr<bench::ModelFiles> files = bench::ReadCommittedModel();
+  if (!files.ok()) return files.status();
+  absl::StatusOr<ModelManifest> manifest = ParseManifest(files->manifest_json);
+  if (!manifest.ok()) return manifest.status();
+  return PriceModel::Load(*manifest, files->model_bytes);
 }
 
 std::shared_ptr<const Engine> LoadModelEngine(benchmark::State& state) {
-  const std::string dir = std::string(SPOTOPT_SOURCE_DIR) + "/models/price-24h/";
-  absl::StatusOr<ModelManifest> manifest = ParseManifest(Slurp(dir + "manifest.json"));
-  if (!manifest.ok()) {
-    state.SkipWithError(std::string(manifest.status().message()).c_str());
-    return nullptr;
-  }
-  absl::StatusOr<std::shared_ptr<const PriceModel>> model =
-      PriceModel::Load(*manifest, Slurp(dir + manifest->model_file));
+  absl::StatusOr<std::shared_ptr<const PriceModel>> model = LoadCommittedModel();
   if (!model.ok()) {
     state.SkipWithError(std::string(model.status().message()).c_str());
     return nullptr;

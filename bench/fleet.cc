@@ -7,11 +7,13 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include <fmt/format.h>
 
 #include "absl/synchronization/mutex.h"
+#include "spotopt/decision/model.h"
 #include "spotopt/store/memory_store.h"
 #include "spotopt/store/sqlite_store.h"
 
@@ -151,5 +153,28 @@ absl::StatusOr<std::unique_ptr<Fleet>> BuildFleet(StoreKind kind, int agents, in
 
 int64_t PeakRssBytes() { return ReadStatusKb("VmHWM") * 1024; }
 int64_t CurrentRssBytes() { return ReadStatusKb("VmRSS") * 1024; }
+
+namespace {
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(fmt::format("cannot read {}", path));
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+}  // namespace
+
+absl::StatusOr<ModelFiles> ReadCommittedModel() {
+  const std::string dir = std::string(SPOTOPT_SOURCE_DIR) + "/models/price-24h/";
+  absl::StatusOr<std::string> manifest = ReadFile(dir + "manifest.json");
+  if (!manifest.ok()) return manifest.status();
+  absl::StatusOr<decision::ModelManifest> parsed = decision::ParseManifest(*manifest);
+  if (!parsed.ok()) return parsed.status();
+  absl::StatusOr<std::string> model = ReadFile(dir + parsed->model_file);
+  if (!model.ok()) return model.status();
+  return ModelFiles{*std::move(manifest), *std::move(model)};
+}
 
 }  // namespace spotopt::bench

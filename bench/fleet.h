@@ -58,6 +58,14 @@ absl::StatusOr<std::unique_ptr<Fleet>> BuildFleet(StoreKind kind, int agents, in
 int64_t PeakRssBytes();
 int64_t CurrentRssBytes();
 
+// The committed model (models/price-24h): its manifest and model file, read from the
+// source tree. NotFound when a file cannot be read.
+struct ModelFiles {
+  std::string manifest_json;
+  std::string model_bytes;
+};
+absl::StatusOr<ModelFiles> ReadCommittedModel();
+
 }  // namespace spotopt::bench
 
 #endif  // SPOTOPT_BENCH_FLEET_H_

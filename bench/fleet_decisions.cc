@@ -8,7 +8,10 @@
 // catalog prices for every pool): registering 100,000 agents one by one is a different
 // benchmark (mixed_workload), and the fleet run reads only agents and prices.
 //
-// Usage: fleet_decisions [--agents=100000] [--store=sqlite|memory] [--check]
+// Usage: fleet_decisions [--agents=100000] [--store=sqlite|memory]
+//                        [--engine=rules|scoring|model] [--check]
+// --engine: the tenant's active engine (rules by default; model is the committed one,
+// which also reads every market's price history).
 // --check: exit 1 when a run takes more than 10 CPU-seconds per 100,000 agents.
 #include <sys/resource.h>
 
@@ -91,8 +94,24 @@ std::vector<CatalogPrice> Prices(const std::map<std::string, Pool>& pools, Time 
 struct Options {
   int agents = 100'000;
   StoreKind store = StoreKind::kSqlite;
+  std::string engine = "rules";
   bool check = false;
 };
+
+// Makes `name` the tenant's engine: a built-in, or the committed model registered first.
+absl::Status UseEngine(Controller& controller, const std::string& tenant, std::string_view name) {
+  if (name == "model") {
+    absl::StatusOr<ModelFiles> files = ReadCommittedModel();
+    if (!files.ok()) return files.status();
+    absl::StatusOr<decision::EngineInfo> registered =
+        controller.RegisterModel(files->manifest_json, files->model_bytes);
+    if (!registered.ok()) return registered.status();
+  }
+  for (const decision::EngineInfo& e : controller.ListEngines()) {
+    if (e.ref.name == name) return controller.ActivateEngine(tenant, name, e.ref.version).status();
+  }
+  return absl::NotFoundError(fmt::format("no engine named {}", name));
+}
 
 int Main(int argc, char** argv) {
   Options o;
@@ -112,11 +131,14 @@ int Main(int argc, char** argv) {
         return 2;
       }
       o.store = *kind;
+    } else if (arg.starts_with("--engine=")) {
+      o.engine = arg.substr(9);
     } else if (arg == "--check") {
       o.check = true;
     } else {
       std::fprintf(stderr,
-                   "usage: fleet_decisions [--agents=N] [--store=sqlite|memory] [--check]\n");
+                   "usage: fleet_decisions [--agents=N] [--store=sqlite|memory] "
+                   "[--engine=rules|scoring|model] [--check]\n");
       return 2;
     }
   }
@@ -134,6 +156,9 @@ int Main(int argc, char** argv) {
   auto clock = std::make_shared<ManualClock>(start);
   Controller controller(store, clock);
   const std::string tenant = controller.CreateTenant("bench")->tenant.id;
+  if (absl::Status s = UseEngine(controller, tenant, o.engine); !s.ok()) {
+    return std::fprintf(stderr, "fleet_decisions: %s\n", s.ToString().c_str()), 2;
+  }
   const double setup_start = ProcessCpuSeconds();
   absl::StatusOr<std::map<std::string, Pool>> pools = WriteFleet(*store, tenant, o.agents, start);
   if (!pools.ok()) return std::fprintf(stderr, "%s\n", pools.status().ToString().c_str()), 1;
@@ -142,8 +167,9 @@ int Main(int argc, char** argv) {
       !n.ok()) {
     return std::fprintf(stderr, "%s\n", n.status().ToString().c_str()), 1;
   }
-  fmt::print("fleet_decisions: {} agents in {} pools on {} (set up in {:.1f} CPU-s)\n", o.agents,
-             pools->size(), ToString(o.store), ProcessCpuSeconds() - setup_start);
+  fmt::print("fleet_decisions: {} agents in {} pools on {}, engine {} (set up in {:.1f} CPU-s)\n",
+             o.agents, pools->size(), ToString(o.store), o.engine,
+             ProcessCpuSeconds() - setup_start);
 
   bool within = true;
   const auto run = [&](std::string_view name) {
