@@ -95,7 +95,7 @@ function Page({ route, tenants, focusTitle, reloadTenants }) {
   if (scope === 't' && tenant) {
     const name = tenants.find((t) => t.id === tenant)?.name ?? tenant;
     if (page === 'agents' && id)
-      return <AgentPage key={id} tenant={tenant} agentId={id} focusTitle={focusTitle} />;
+      return <AgentPage key={id} tenant={tenant} agentId={id} query={route.query} focusTitle={focusTitle} />;
     if (page === 'prices')
       return <Prices key={tenant} tenant={tenant} query={route.query} focusTitle={focusTitle} />;
     if (page === 'savings') {
