@@ -8,6 +8,7 @@ import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { onSignedOut, operatorToken, pathOf } from './api.js';
 import { AgentPage } from './agent.jsx';
 import { ErrorNote, Loading } from './components.jsx';
+import { DecisionsPage } from './decisions_page.jsx';
 import { Fleet } from './fleet.jsx';
 import { Login } from './login.jsx';
 import { Prices } from './prices.jsx';
@@ -20,6 +21,7 @@ const TENANT_PAGES = [
   ['fleet', 'Fleet'],
   ['prices', 'Prices'],
   ['savings', 'Savings'],
+  ['decisions', 'Decisions'],
 ];
 
 // Focuses a page's title when the route changes (not on the first load).
@@ -98,6 +100,8 @@ function Page({ route, tenants, focusTitle, reloadTenants }) {
       return <AgentPage key={id} tenant={tenant} agentId={id} query={route.query} focusTitle={focusTitle} />;
     if (page === 'prices')
       return <Prices key={tenant} tenant={tenant} query={route.query} focusTitle={focusTitle} />;
+    if (page === 'decisions')
+      return <DecisionsPage key={tenant} tenant={tenant} name={name} focusTitle={focusTitle} />;
     if (page === 'savings') {
       return (
         <>
