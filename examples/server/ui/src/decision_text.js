@@ -80,6 +80,16 @@ export function riskPercent(risk) {
 // config will not move to. Agents may have their own.
 export const DEFAULT_RISK_CEILING = 0.3;
 
+// The interruption signals a pool's risk counts: "1 termination, 2 rebalances".
+export function signalsText({ terminations, rebalances }) {
+  const seen = [
+    [terminations, 'termination'],
+    [rebalances, 'rebalance'],
+  ].filter(([n]) => n > 0);
+  if (seen.length === 0) return 'none';
+  return seen.map(([n, what]) => `${n} ${what}${n > 1 ? 's' : ''}`).join(', ');
+}
+
 // A risk as a level the eye can take in; the number is always shown beside it.
 export function riskLevel(risk) {
   if (risk >= DEFAULT_RISK_CEILING) return 'high';
