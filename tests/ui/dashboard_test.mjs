@@ -375,6 +375,7 @@ async function fleetPage(page) {
     const latest = new Map();
     for (const r of log) if (!latest.has(r.agent_id)) latest.set(r.agent_id, r);
     const api = await admin(`tenants/${acme}/agents`, { lifecycle: 'active', sort: 'name', limit: 50 });
+    await page.waitForSelector('table.fleet[aria-busy=false]');
     const cells = await texts(page, 'table.fleet tbody [data-testid=latest-decision]');
     assert.equal(cells.length, api.agents.length);
     api.agents.forEach((a, i) => {

@@ -88,7 +88,9 @@ function latestByAgent(decisions) {
   return latest;
 }
 
-function LatestDecision({ record, now, complete, autoSwitch }) {
+function LatestDecision({ record, now, loaded, complete, autoSwitch }) {
+  // Until the log is read, "none" would be a guess.
+  if (!loaded) return null;
   if (!record && !autoSwitch) return <span class="muted">automatic switches off</span>;
   if (!record) {
     return (
@@ -113,7 +115,7 @@ function LatestDecision({ record, now, complete, autoSwitch }) {
   );
 }
 
-function AgentRow({ tenant, agent, now, decision, complete }) {
+function AgentRow({ tenant, agent, now, decision, loaded, complete }) {
   const p = agent.placement;
   const replica = agent.live_replica;
   return (
@@ -143,6 +145,7 @@ function AgentRow({ tenant, agent, now, decision, complete }) {
         <LatestDecision
           record={decision}
           now={now}
+          loaded={loaded}
           complete={complete}
           autoSwitch={agent.config.auto_switch_enabled}
         />
@@ -275,7 +278,7 @@ export function Fleet({ tenant, query }) {
             {loading ? ' (updating…)' : ''}
           </p>
           <div class="table-scroll">
-            <table class="fleet" aria-busy={loading ? 'true' : 'false'}>
+            <table class="fleet" aria-busy={loading || log.loading ? 'true' : 'false'}>
               <caption class="visually-hidden">Agents of the tenant</caption>
               <thead>
                 <tr>
@@ -292,6 +295,7 @@ export function Fleet({ tenant, query }) {
                     agent={a}
                     now={now}
                     decision={latest.get(a.id)}
+                    loaded={Boolean(log.data)}
                     complete={decisions.length < LATEST_DECISIONS}
                   />
                 ))}
