@@ -23,7 +23,14 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { actionText, heldBackText, riskPercent } from '../../examples/server/ui/src/decision_text.js';
+import {
+  actionText,
+  confidencePercent,
+  decisionState,
+  heldBackText,
+  reasonText,
+  riskPercent,
+} from '../../examples/server/ui/src/decision_text.js';
 import { count, pricePerHour, usdExact, utcDay, utcMonth } from '../../examples/server/ui/src/format.js';
 
 const args = Object.fromEntries(
@@ -549,13 +556,18 @@ async function agentDecisions(page) {
         return {
           seq: Number(tr.dataset.seq),
           action: get('action'),
+          state: tr.querySelector('.badge-acted, .badge-held')?.textContent ?? null,
           guard: get('guard'),
+          reason: get('reason'),
+          message: get('message'),
           risk: get('risk'),
           savings: get('savings'),
           micros: get('savings-micros'),
+          confidence: get('confidence'),
           engine: get('engine'),
           asked: get('engine-asked'),
           fallback: get('fallback'),
+          outcome: get('outcome'),
           created: tr.querySelector('[data-testid=created]')?.getAttribute('href') ?? null,
         };
       }),
@@ -572,13 +584,18 @@ async function agentDecisions(page) {
         return {
           seq: r.seq,
           action: actionText(d.action, d.target_pool_id),
+          state: decisionState(r),
           guard: heldBackText(d),
+          reason: reasonText(d.reason),
+          message: d.message || null,
           risk: riskPercent(d.risk),
           savings: pricePerHour(d.expected_savings_micros),
           micros: `${count(d.expected_savings_micros)} µ$/h`,
+          confidence: confidencePercent(d.confidence),
           engine: `${d.engine} ${d.engine_version}`,
           asked: r.fallback ? `instead of ${r.engine_asked}` : null,
           fallback: r.fallback || null,
+          outcome: r.outcome,
           created: anchor && `#/t/${acme}/agents/${api1.id}?show=${anchor}`,
         };
       }),

@@ -59,8 +59,12 @@ function Entry({ tenant, record, agentName }) {
         ) : null}
       </td>
       <td class="wrap">
-        {reasonText(d.reason)}
-        {d.message ? <span class="sub">{d.message}</span> : null}
+        <span data-testid="reason">{reasonText(d.reason)}</span>
+        {d.message ? (
+          <span class="sub" data-testid="message">
+            {d.message}
+          </span>
+        ) : null}
       </td>
       <td class="num" data-testid="risk">
         {riskPercent(d.risk)}
@@ -71,7 +75,9 @@ function Entry({ tenant, record, agentName }) {
           {count(d.expected_savings_micros)} µ$/h
         </span>
       </td>
-      <td class="num">{confidencePercent(d.confidence)}</td>
+      <td class="num" data-testid="confidence">
+        {confidencePercent(d.confidence)}
+      </td>
       <td class="wrap">
         <span data-testid="engine">{engineText(d)}</span>
         {record.fallback ? (
@@ -87,7 +93,9 @@ function Entry({ tenant, record, agentName }) {
       </td>
       <td class="wrap">
         <Created tenant={tenant} record={record} />
-        <span class="sub">{record.outcome}</span>
+        <span class="sub" data-testid="outcome">
+          {record.outcome}
+        </span>
       </td>
     </tr>
   );
