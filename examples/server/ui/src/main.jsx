@@ -12,7 +12,7 @@ import { DecisionsPage } from './decisions_page.jsx';
 import { Fleet } from './fleet.jsx';
 import { Login } from './login.jsx';
 import { Prices } from './prices.jsx';
-import { href, useRoute } from './router.js';
+import { href, parseHash, useRoute } from './router.js';
 import { Savings } from './savings.jsx';
 import { Tenants } from './tenants.jsx';
 import { useApi } from './use_api.js';
@@ -137,9 +137,10 @@ function Dashboard({ onSignOut }) {
     if (scope === 't' && tenant) setLastTenant(tenant);
   }, [scope, tenant]);
 
-  // With no page named, open the first tenant's fleet.
+  // With no page named, open the first tenant's fleet. The URL is read again: a page
+  // named since the last render (a link followed while the tenants loaded) stays.
   useEffect(() => {
-    if (route.parts.length === 0 && data) {
+    if (data && parseHash(location.hash).parts.length === 0) {
       const first = tenants.find((t) => t.state === 'active');
       location.replace(first ? href('t', first.id, 'fleet') : href('tenants'));
     }
