@@ -655,6 +655,13 @@ async function agentDecisions(page) {
   );
 }
 
+// A confirm box is open with the focus in it, so Enter answers the box and not the
+// button that opened it (whose name its confirm button may share).
+async function confirmOpened(page) {
+  await page.waitForSelector('.confirm[role=alertdialog]');
+  await page.waitForFunction(() => document.activeElement?.closest('.confirm[role=alertdialog]'));
+}
+
 // The tenant's engines and decision log; an engine activated and rolled back from the
 // keyboard, each change confirmed first.
 async function decisionsPage(page) {
@@ -687,9 +694,7 @@ async function decisionsPage(page) {
     }, activate);
     assert.equal(await focusedName(page), `button:${activate}`);
     await page.keyboard.press('Enter');
-    await page.waitForSelector('.confirm[role=alertdialog]');
-    // The box's button has the same name as the table's: ask where the focus is.
-    await page.waitForFunction(() => document.activeElement?.closest('.confirm'));
+    await confirmOpened(page);
     assert.equal(await focusedName(page), `button:${activate}`, 'the confirm button takes the focus');
     assert.match(await text(page, '.confirm .title'), /^Activate model 2026\.12\.0 for acme\?$/);
     await page.keyboard.press('Escape');
@@ -697,7 +702,7 @@ async function decisionsPage(page) {
     assert.equal(await focusedName(page), `button:${activate}`, 'Escape returns to the button');
     assert.equal(named((await admin(`tenants/${acme}/engine`)).active), 'rules 1.0.0', 'nothing changed');
     await page.keyboard.press('Enter');
-    await page.waitForSelector('.confirm[role=alertdialog]');
+    await confirmOpened(page);
     assert.deepEqual(await unnamedControls(page), []);
     await shot(page, 'engine-confirm');
     await page.keyboard.press('Enter');
@@ -719,7 +724,7 @@ async function decisionsPage(page) {
     assert.equal(preview.fallback, null);
 
     await page.click('[data-testid=engine-previous] button');
-    await page.waitForSelector('.confirm[role=alertdialog]');
+    await confirmOpened(page);
     assert.match(await text(page, '.confirm .title'), /^Roll acme back to rules 1\.0\.0\?$/);
     await page.keyboard.press('Enter');
     await page.waitForFunction(() =>

@@ -2,11 +2,13 @@
 // says what will happen, takes the focus and answers to Escape; only its confirm
 // button makes the change. In the page, not a browser dialog, so it reads like the
 // rest of it and a screen reader announces it.
-import { useEffect, useRef } from 'preact/hooks';
+import { useLayoutEffect, useRef } from 'preact/hooks';
 
 export function ConfirmBox({ id, title, children, confirmLabel, busy, onConfirm, onCancel }) {
   const confirm = useRef(null);
-  useEffect(() => confirm.current?.focus(), []);
+  // Before the box is painted: an Enter pressed as it appears must not reach the
+  // button that opened it (useEffect runs a frame later).
+  useLayoutEffect(() => confirm.current?.focus(), []);
   return (
     <div
       class="confirm"
