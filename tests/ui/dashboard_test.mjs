@@ -319,6 +319,10 @@ async function signIn(browser) {
     await page.keyboard.type(fleet.operator);
     await page.keyboard.press('Enter');
     await page.waitForSelector('header.top');
+    // With no page named, the dashboard opens the first tenant's fleet (and writes
+    // its filters into the URL). A page asked for while that is in flight would be
+    // cancelled by it, so the next check navigates only once the fleet is shown.
+    await page.waitForSelector('table.fleet tbody tr');
     assert.equal(await page.evaluate(() => sessionStorage.getItem('spotopt.operator-token')), fleet.operator);
     assert.equal(await page.evaluate(() => localStorage.length), 0);
   });
