@@ -547,7 +547,10 @@ SPOTOPT_API void spotopt_http_response_free(spotopt_http_response* response);
  *   latest       {region, az, instance_type, pool_id, source, observed_at,
  *                age_seconds, price, price_micros}
  *   market       {region, instance_type, pools: [{pool_id, az, latest|null,
- *                volatility_hour, volatility_day}], on_demand: latest|null,
+ *                volatility_hour, volatility_day, terminations, rebalances (signals
+ *                the tenant's agents reported from the pool within the signal
+ *                window, 24 h by default), risk (0..1, the interruption risk the
+ *                decision engines see)}], on_demand: latest|null,
  *                advisor: {band, interruption_frequency, savings_percent}|null}
  *   figures      {start, end, run_seconds, downtime_seconds, cost, cost_micros,
  *                baseline, baseline_micros, savings, savings_micros}
@@ -581,7 +584,8 @@ SPOTOPT_API spotopt_status spotopt_prices_latest(spotopt_controller* controller,
                                                  const char* tenant_id, char** json_out);
 
 /* The market of (region, instance type): its pools' latest prices, volatility over
- * the last hour and day, on-demand price and Spot Advisor band, as a market. */
+ * the last hour and day, interruption signals and risk, on-demand price and Spot
+ * Advisor band, as a market. */
 SPOTOPT_API spotopt_status spotopt_market(spotopt_controller* controller, const char* tenant_id,
                                           const char* region, const char* instance_type,
                                           char** market_json_out);

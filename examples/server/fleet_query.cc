@@ -57,6 +57,7 @@ bool Matches(const AgentView& v, const FleetQuery& q) {
   if (q.liveness && v.liveness != *q.liveness) return false;
   if (q.mode && a.placement.mode != *q.mode) return false;
   if (!q.pool.empty() && PoolId(v) != q.pool) return false;
+  if (!q.ids.empty() && !std::binary_search(q.ids.begin(), q.ids.end(), a.id)) return false;
   if (q.text.empty()) return true;
   for (const std::string* field : {&a.logical_id, &a.id, &a.placement.instance_id}) {
     if (Lower(*field).find(q.text) != std::string::npos) return true;
@@ -103,6 +104,17 @@ absl::StatusOr<FleetQuery> ParseFleetQuery(const boost::urls::params_view& param
   }
   q.pool = Param(params, "pool").value_or("");
   q.text = Lower(Param(params, "q").value_or(""));
+  if (const std::optional<std::string> ids = Param(params, "ids")) {
+    for (std::string_view rest = *ids; !rest.empty();) {
+      const size_t comma = std::min(rest.find(','), rest.size());
+      if (comma > 0) q.ids.emplace_back(rest.substr(0, comma));
+      rest.remove_prefix(std::min(comma + 1, rest.size()));
+    }
+    if (q.ids.size() > kMaxFleetPage) {
+      return absl::InvalidArgumentError(fmt::format("ids: at most {}", kMaxFleetPage));
+    }
+    std::sort(q.ids.begin(), q.ids.end());
+  }
   if (std::optional<std::string> sort = Param(params, "sort")) {
     std::string_view key = *sort;
     q.descending = key.starts_with('-');

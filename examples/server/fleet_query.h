@@ -6,6 +6,8 @@
 //   lifecycle=active|deleted  liveness=online|stale|offline  mode=spot|ondemand
 //   pool=<pool id>            q=<text: case-insensitive part of the logical id, the
 //                             agent id, the primary instance id or the pool id>
+//   ids=<agent id>,<agent id>,... (exactly these agents: the ones a page of the
+//                             decision log names, looked up in one request)
 //   sort=name|liveness|mode|pool|since (prefix '-' for descending)
 //   offset=N  limit=N (1..1000)
 #ifndef SPOTOPT_EXAMPLES_SERVER_FLEET_QUERY_H_
@@ -29,8 +31,9 @@ struct FleetQuery {
   std::optional<Lifecycle> lifecycle;
   std::optional<Liveness> liveness;
   std::optional<Mode> mode;
-  std::string pool;  // empty: any
-  std::string text;  // lower case; empty: any
+  std::string pool;              // empty: any
+  std::string text;              // lower case; empty: any
+  std::vector<std::string> ids;  // sorted; empty: any
   SortKey sort = SortKey::kNone;
   bool descending = false;
   size_t offset = 0;

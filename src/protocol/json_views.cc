@@ -248,7 +248,10 @@ boost::json::object MarketJson(const MarketView& m) {
         {"az", p.pool.az},
         {"latest", p.latest ? boost::json::value(LatestPriceJson(*p.latest)) : nullptr},
         {"volatility_hour", p.volatility_hour},
-        {"volatility_day", p.volatility_day}});
+        {"volatility_day", p.volatility_day},
+        {"terminations", p.terminations},
+        {"rebalances", p.rebalances},
+        {"risk", p.risk}});
   }
   boost::json::value advisor = nullptr;
   if (m.advisor) {

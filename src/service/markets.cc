@@ -5,6 +5,7 @@
 
 #include "service/use_case.h"
 #include "spotopt/decision/features.h"
+#include "spotopt/decision/risk.h"
 
 namespace spotopt {
 namespace {
@@ -135,6 +136,9 @@ absl::StatusOr<TypeMarket> MarketReader::Load(std::string_view tenant_id, std::s
       const std::vector<ledger::PriceStep> steps = ledger::StepsFrom(Measure(recent, o));
       p.history = decision::Summarize(steps, now_);
     }
+    view.terminations = p.terminations;
+    view.rebalances = p.rebalances;
+    view.risk = decision::Risk(p);
     m.view.pools.push_back(std::move(view));
     m.pools.push_back(std::move(p));
   }

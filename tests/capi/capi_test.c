@@ -937,6 +937,8 @@ static void TestPricesAndSavings(struct Fleet* f) {
   CHECK_FAILS(spotopt_advisor_load(f->c, "{", 1, NULL), SPOTOPT_INVALID_ARGUMENT, "advisor");
   CHECK(spotopt_market(f->c, f->tenant, "us-east-1", "m5.large", &out) == SPOTOPT_OK);
   CHECK(out != NULL && strstr(out, "\"interruption_frequency\":\"<5%\"") != NULL);
+  /* Agent B's rebalance recommendation from this pool counts toward its risk. */
+  CHECK(strstr(out, "\"terminations\":0,\"rebalances\":1,\"risk\":") != NULL);
   spotopt_free(out);
 
   CHECK(spotopt_savings(f->c, f->tenant, f->agent_a, "lifetime", &out) == SPOTOPT_OK);

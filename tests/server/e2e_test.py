@@ -303,6 +303,12 @@ def prices_and_savings(s, base, operator, tenant_id):
     market = expect(s.get(f"{u}/market?region=us-east-1&instance_type=m5.large", headers=h), 200)
     assert {p["az"] for p in market["pools"]} >= {"us-east-1a", "us-east-1c"}, market
     assert market["on_demand"]["price_micros"] == 96000, market
+    # The payments agent's rebalance recommendation and termination notice came from
+    # 1c: the riskiest pool.
+    risk = {p["az"]: p["risk"] for p in market["pools"]}
+    c = next(p for p in market["pools"] if p["az"] == "us-east-1c")
+    assert (c["terminations"], c["rebalances"]) == (1, 1), market
+    assert all(0 < r < 1 for r in risk.values()) and max(risk, key=risk.get) == "us-east-1c", risk
     savings = expect(s.get(f"{u}/savings?period=lifetime", headers=h), 200)
     [life] = savings["periods"]
     assert life["run_seconds"] > 0, life

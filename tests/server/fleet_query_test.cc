@@ -58,6 +58,11 @@ TEST_CASE("filters combine; the text is any case and percent-decoded") {
   CHECK(Names(SelectFleet(kFleet, *Parse("/x?q=west-1b"))) == std::vector<std::string>{"web-2"});
   CHECK(Names(SelectFleet(kFleet, *Parse("/x?q=web%2D1"))) == std::vector<std::string>{"web-1"});
   CHECK(SelectFleet(kFleet, *Parse("/x?q=nothing")).matched == 0);
+  // Exactly the agents named, an empty name naming none.
+  CHECK(Names(SelectFleet(kFleet, *Parse("/x?ids=id-db-1,,id-web-2,id-gone&sort=name"))) ==
+        std::vector<std::string>{"db-1", "web-2"});
+  CHECK(Names(SelectFleet(kFleet, *Parse("/x?ids=id-db-1%2Cid-web-1&liveness=online"))) ==
+        std::vector<std::string>{"db-1"});
   // An empty value is no filter, as an empty search box sends it.
   CHECK(SelectFleet(kFleet, *Parse("/x?q=&liveness=&pool=")).matched == 4);
 }

@@ -11,6 +11,7 @@
 
 #include "fixture.h"
 #include "spotopt/decision/json.h"
+#include "spotopt/decision/risk.h"
 #include "spotopt/decision/rules.h"
 #include "spotopt/decision/scoring.h"
 
@@ -406,6 +407,42 @@ TEST_CASE_TEMPLATE("a rebalance recommendation gets a standby in the engine's po
   CHECK(log[0].trigger == decision::Trigger::kRebalance);
   CHECK(log[0].decision.action == decision::Action::kCreateReplica);
   CHECK(log[0].replica_id == r->replica->id);
+}
+
+TEST_CASE_TEMPLATE("the market view shows each pool's signals and the risk engines see", S,
+                   SPOTOPT_ALL_STORES) {
+  ServiceFixture f(S::kKind);
+  Controller& c = f.controller();
+  const std::string tenant = f.NewTenant("acme");
+  const AgentHandle a = Settled(f, tenant, "web-1", 1);
+  const AgentHandle victim = f.RegisterAgent(tenant, "batch-1", InstanceId(9), "us-east-1c");
+  SignalReport notice;
+  notice.signal = Signal::kTerminationNotice;
+  notice.notice_time = f.clock().Now() + absl::Minutes(2);
+  REQUIRE(c.RecordSignal(tenant, victim.registration_id, notice).ok());
+  ReportPrices(f, a, {{"us-east-1a", "0.040"}, {"us-east-1b", "0.041"}, {"us-east-1c", "0.030"}});
+
+  absl::StatusOr<MarketView> market = c.Market(tenant, "us-east-1", "m5.large");
+  REQUIRE_MESSAGE(market.ok(), market.status().ToString());
+  absl::StatusOr<DecisionPreview> preview = c.Decide(tenant, a.agent_id);
+  REQUIRE_MESSAGE(preview.ok(), preview.status().ToString());
+  REQUIRE(market->pools.size() == 3);
+  REQUIRE(preview->input.pools.size() == 3);
+  for (size_t i = 0; i < 3; ++i) {
+    const MarketPool& shown = market->pools[i];
+    const decision::PoolMarket& seen = preview->input.pools[i];
+    CAPTURE(shown.pool.id());
+    CHECK(shown.pool == seen.pool);
+    CHECK(shown.terminations == seen.terminations);
+    CHECK(shown.rebalances == seen.rebalances);
+    CHECK(shown.risk == decision::Risk(seen));
+  }
+  CHECK(market->pools[2].terminations == 1);
+  CHECK(market->pools[2].risk > market->pools[0].risk);
+  CHECK(market->pools[2].risk > preview->input.config.risk_threshold);
+  // Tomorrow the notice has left the signal window.
+  f.clock().Advance(absl::Hours(25));
+  CHECK(c.Market(tenant, "us-east-1", "m5.large")->pools[2].terminations == 0);
 }
 
 TEST_CASE_TEMPLATE("a termination notice with nothing to promote is an emergency move", S,

@@ -1,10 +1,12 @@
 // The dashboard in a real browser: Debian's Chromium, driven by puppeteer-core,
 // against a real spotopt-server over a seeded fleet (seed_fleet.cc: weeks of
-// history, real prices with gaps, a switch, an incident, a standby replica, and a
-// bulk tenant of 10,000 agents). It checks that
+// history, real prices with gaps, a switch, an incident, a standby replica, a
+// decision log with acted, held and fallback entries, and a bulk tenant of 10,000
+// agents). It checks that
 //   - every page loads with no console error and no CSP violation;
-//   - the numbers on screen are the API's;
+//   - the numbers on screen are the API's (decisions too: savings, risk, guards);
 //   - a switch forced from the page reaches the agent's command poll;
+//   - an engine activated from the page, then rolled back, is the API's;
 //   - no request leaves without the operator token, and the token is in no URL
 //     and not in the server's log;
 //   - the keyboard reaches everything in order, and every control has a name;
@@ -19,8 +21,17 @@ import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { usdExact, utcDay, utcMonth } from '../../examples/server/ui/src/format.js';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  actionText,
+  confidencePercent,
+  decisionState,
+  heldBackText,
+  reasonText,
+  riskPercent,
+} from '../../examples/server/ui/src/decision_text.js';
+import { count, pricePerHour, usdExact, utcDay, utcMonth } from '../../examples/server/ui/src/format.js';
 
 const args = Object.fromEntries(
   process.argv
@@ -37,6 +48,15 @@ for (const key of ['server', 'seed', 'modules', 'data', 'artifacts']) {
   }
 }
 const BULK = Number(args.bulk ?? 10000);
+// The committed model, for the engine an operator activates from the page.
+const MODEL = join(
+  dirname(fileURLToPath(import.meta.url)),
+  '..',
+  '..',
+  'models',
+  'price-24h',
+  'manifest.json',
+);
 const puppeteer = createRequire(join(args.modules, '..', 'package.json'))('puppeteer-core');
 
 // ---- Checks and reporting -------------------------------------------------------
@@ -103,6 +123,11 @@ async function startServer(port) {
       '2',
       '--advisor-feed',
       join(args.data, 'aws-spot-advisor', 'spot-advisor-data_2025-06.json'),
+      '--model',
+      MODEL,
+      // The seeded log stays as it is while the page is compared with the API.
+      '--decide-every',
+      '0',
     ],
     { stdio: ['ignore', log, log] },
   );
@@ -202,6 +227,10 @@ const texts = (page, selector) => page.$$eval(selector, (es) => es.map((e) => e.
 async function shot(page, name) {
   await page.screenshot({ path: join(args.artifacts, `${name}.png`), fullPage: true });
 }
+// One part of a page, e.g. a panel.
+async function shotOf(page, selector, name) {
+  await (await page.$(selector)).screenshot({ path: join(args.artifacts, `${name}.png`) });
+}
 async function go(page, hash, ready) {
   await page.goto(`${base}/ui/${hash}`);
   await page.waitForSelector(ready, { timeout: 15000 });
@@ -236,6 +265,21 @@ const focusedName = (page) =>
     const label = e.labels?.[0]?.textContent ?? e.getAttribute('aria-label') ?? e.textContent;
     return `${e.tagName.toLowerCase()}:${label.trim().replace(/\s+/g, ' ')}`;
   });
+
+// The JSON the page is given for API paths matching `pattern` from now on, for
+// figures that move with the clock: the screen is compared with what it was given.
+function recordAnswers(page, pattern) {
+  const answers = [];
+  const listener = (r) => {
+    if (pattern.test(new URL(r.url()).pathname))
+      answers.push(r.json().then((body) => ({ url: r.url(), body })));
+  };
+  page.on('response', listener);
+  return async () => {
+    page.off('response', listener);
+    return Promise.all(answers);
+  };
+}
 
 // ---- The pages -------------------------------------------------------------------
 
@@ -275,6 +319,10 @@ async function signIn(browser) {
     await page.keyboard.type(fleet.operator);
     await page.keyboard.press('Enter');
     await page.waitForSelector('header.top');
+    // With no page named, the dashboard opens the first tenant's fleet (and writes
+    // its filters into the URL). A page asked for while that is in flight would be
+    // cancelled by it, so the next check navigates only once the fleet is shown.
+    await page.waitForSelector('table.fleet tbody tr');
     assert.equal(await page.evaluate(() => sessionStorage.getItem('spotopt.operator-token')), fleet.operator);
     assert.equal(await page.evaluate(() => localStorage.length), 0);
   });
@@ -327,11 +375,32 @@ async function fleetPage(page) {
       (rows) =>
         rows
           .filter((r) => r.querySelector('th').textContent === 'checkout-1')
-          .map((r) => r.lastElementChild.textContent)[0],
+          .map((r) => r.querySelector('td:nth-child(7)').textContent)[0],
     );
     assert.match(replica, /ready\s*c5\.xlarge\.eu-west-1a/);
     assert.equal(await text(page, '[data-testid=fleet-status]'), `Agents 1–11 of 11`);
     await shot(page, 'fleet');
+  });
+  await check("fleet: each agent's latest decision is its newest entry in the tenant's log", async () => {
+    const log = (await admin(`tenants/${acme}/decisions`, { limit: 1000 })).decisions;
+    const latest = new Map();
+    for (const r of log) if (!latest.has(r.agent_id)) latest.set(r.agent_id, r);
+    const api = await admin(`tenants/${acme}/agents`, { lifecycle: 'active', sort: 'name', limit: 50 });
+    await page.waitForSelector('table.fleet[aria-busy=false]');
+    const cells = await texts(page, 'table.fleet tbody [data-testid=latest-decision]');
+    assert.equal(cells.length, api.agents.length);
+    api.agents.forEach((a, i) => {
+      const r = latest.get(a.id);
+      if (!r) assert.equal(cells[i], a.config.auto_switch_enabled ? '—' : 'automatic switches off');
+      else assert.ok(cells[i].startsWith(actionText(r.decision.action, r.decision.target_pool_id)), cells[i]);
+    });
+    const byName = Object.fromEntries(api.agents.map((a, i) => [a.logical_agent_id, cells[i]]));
+    assert.match(
+      byName['worker-1'],
+      /^Switch to m5\.large\.eu-west-1[ab] acted/,
+      'moved out of the risky pool',
+    );
+    assert.equal(byName['db-1'], 'automatic switches off', 'never decided');
   });
   await check('fleet: filters and search ask the server and show its answer', async () => {
     await page.select('#fleet-mode', 'ondemand');
@@ -357,7 +426,7 @@ async function fleetPage(page) {
     await page.reload();
     await page.waitForSelector('table.fleet tbody tr');
     const order = [];
-    for (let i = 0; i < 13; i++) {
+    for (let i = 0; i < 14; i++) {
       await page.keyboard.press('Tab');
       order.push(await focusedName(page));
     }
@@ -367,6 +436,7 @@ async function fleetPage(page) {
       'a:Fleet',
       'a:Prices',
       'a:Savings',
+      'a:Decisions',
       'a:Tenants',
       'select:Tenant',
       'button:Sign out',
@@ -463,9 +533,250 @@ async function agentPage(page) {
   });
 }
 
+// The decision panels of an agent that was moved by a decision, held back by its
+// cooldown, and decided for by the rules when the tenant's own engine failed.
+async function agentDecisions(page) {
+  const acme = fleet.tenants.acme.id;
+  const api1 = fleet.agents['api-1'];
+  const path = `tenants/${acme}/agents/${api1.id}`;
+  await check("agent decisions: every entry's figures, guard, engine and outcome are the API's", async () => {
+    await go(page, `#/t/${acme}/agents/${api1.id}`, 'table.decisions tbody tr');
+    const log = (await admin(`${path}/decisions`, { limit: 20 })).decisions;
+    assert.ok(
+      log.some((r) => r.acted && r.command_id),
+      'an entry acted on',
+    );
+    assert.ok(
+      log.some((r) => r.decision.guard === 'cooldown' && r.decision.held_action === 'switch_spot'),
+      'an entry held by the cooldown',
+    );
+    assert.ok(
+      log.some((r) => r.fallback && r.engine_asked === 'acme-bidder 0.3.0'),
+      'an entry the rules made for a failed engine',
+    );
+    const shown = await page.$$eval('table.decisions tbody tr', (rows) =>
+      rows.map((tr) => {
+        const get = (id) => tr.querySelector(`[data-testid=${id}]`)?.textContent.trim() ?? null;
+        return {
+          seq: Number(tr.dataset.seq),
+          action: get('action'),
+          state: tr.querySelector('.badge-acted, .badge-held')?.textContent ?? null,
+          guard: get('guard'),
+          reason: get('reason'),
+          message: get('message'),
+          risk: get('risk'),
+          savings: get('savings'),
+          micros: get('savings-micros'),
+          confidence: get('confidence'),
+          engine: get('engine'),
+          asked: get('engine-asked'),
+          fallback: get('fallback'),
+          outcome: get('outcome'),
+          created: tr.querySelector('[data-testid=created]')?.getAttribute('href') ?? null,
+        };
+      }),
+    );
+    assert.deepEqual(
+      shown,
+      log.map((r) => {
+        const d = r.decision;
+        const anchor = r.command_id
+          ? `command-${r.command_id}`
+          : r.replica_id
+            ? `replica-${r.replica_id}`
+            : null;
+        return {
+          seq: r.seq,
+          action: actionText(d.action, d.target_pool_id),
+          state: decisionState(r),
+          guard: heldBackText(d),
+          reason: reasonText(d.reason),
+          message: d.message || null,
+          risk: riskPercent(d.risk),
+          savings: pricePerHour(d.expected_savings_micros),
+          micros: `${count(d.expected_savings_micros)} µ$/h`,
+          confidence: confidencePercent(d.confidence),
+          engine: `${d.engine} ${d.engine_version}`,
+          asked: r.fallback ? `instead of ${r.engine_asked}` : null,
+          fallback: r.fallback || null,
+          outcome: r.outcome,
+          created: anchor && `#/t/${acme}/agents/${api1.id}?show=${anchor}`,
+        };
+      }),
+    );
+    // The same entries on the timeline.
+    const decided = (await texts(page, '.timeline li .title')).filter((t) => t.startsWith('Decided:'));
+    assert.equal(decided.length, log.length);
+  });
+  await check('agent decisions: the command a decision queued opens on the timeline', async () => {
+    const log = (await admin(`${path}/decisions`, { limit: 20 })).decisions;
+    const acted = log.find((r) => r.acted && r.command_id);
+    await page.focus(`table.decisions tr[data-seq="${acted.seq}"] [data-testid=created]`);
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(
+      (id) => document.activeElement?.id === `timeline-command-${id}`,
+      {},
+      acted.command_id,
+    );
+    assert.match(
+      await text(page, `#timeline-command-${acted.command_id} .title`),
+      new RegExp(
+        `^Switch to ${acted.decision.target_pool_id.replaceAll('.', '\\.')} \\(priority (25|50)\\)\\s*succeeded$`,
+      ),
+    );
+    await shotOf(page, 'section[aria-labelledby=timeline-heading]', 'agent-timeline');
+  });
+  await check(
+    'agent decisions: the preview is what the engine decides now, with the pools it weighed',
+    async () => {
+      await page.waitForSelector('[data-testid=preview]');
+      // Risk moves with the clock (its day of volatility slides), so the screen is
+      // compared with the answer the page was given when asked again.
+      const [answer] = await Promise.all([
+        page.waitForResponse((r) => r.url().endsWith(`/${path}/decide`)),
+        page.click('.preview-head button'),
+      ]);
+      const preview = await answer.json();
+      await page.waitForSelector('.preview-head button:not([disabled])');
+      assert.equal(preview.decision.action, (await admin(`${path}/decide`)).decision.action);
+      assert.equal(
+        await text(page, '[data-testid=preview-action]'),
+        actionText(preview.decision.action, preview.decision.target_pool_id),
+      );
+      assert.equal(await text(page, '[data-testid=preview-risk]'), riskPercent(preview.decision.risk));
+      assert.deepEqual(
+        await page.$$eval('table.candidates tbody tr[data-pool]', (rows) => rows.map((r) => r.dataset.pool)),
+        preview.input.market.pools.map((p) => p.pool_id),
+      );
+      assert.deepEqual(
+        await texts(page, 'table.candidates [data-testid=candidate-risk]'),
+        preview.input.market.pools.map((p) => riskPercent(p.risk)),
+      );
+      assert.deepEqual(await unnamedControls(page), []);
+      await shotOf(page, 'section[aria-labelledby=preview-heading]', 'agent-preview');
+      await shotOf(page, 'section[aria-labelledby=decisions-heading]', 'agent-decisions');
+    },
+  );
+}
+
+// A confirm box is open with the focus in it, so Enter answers the box and not the
+// button that opened it (whose name its confirm button may share).
+async function confirmOpened(page) {
+  await page.waitForSelector('.confirm[role=alertdialog]');
+  await page.waitForFunction(() => document.activeElement?.closest('.confirm[role=alertdialog]'));
+}
+
+// The tenant's engines and decision log; an engine activated and rolled back from the
+// keyboard, each change confirmed first.
+async function decisionsPage(page) {
+  const acme = fleet.tenants.acme.id;
+  const named = (e) => `${e.name} ${e.version}`;
+  await check("decisions: the tenant's engines and the server's are the API's", async () => {
+    await go(page, `#/t/${acme}/decisions`, '[data-testid=engine-active]');
+    const engines = await admin(`tenants/${acme}/engine`);
+    const server = (await admin('engines')).engines;
+    assert.match(
+      await text(page, '[data-testid=engine-active] .engine-name'),
+      new RegExp(`^${named(engines.active)}`),
+    );
+    assert.equal(await text(page, '[data-testid=engine-active] .sha code'), engines.active.sha256);
+    // acme's own engine is pinned but runs only in the host that registered it.
+    assert.equal(named(engines.previous), 'acme-bidder 0.3.0');
+    assert.match(
+      await text(page, '[data-testid=engine-previous] .engine-name'),
+      /^acme-bidder 0\.3\.0\s*falls back$/,
+    );
+    assert.equal(await text(page, '[data-testid=engine-previous] .sha code'), engines.previous.sha256);
+    assert.deepEqual(await texts(page, 'table.engines tbody th'), server.map(named));
+    assert.ok(server.some((e) => named(e) === 'model 2026.12.0' && e.kind === 'model'));
+    await shotOf(page, 'section[aria-labelledby=engines-heading]', 'engines');
+  });
+  await check('decisions: activate the model from the keyboard, confirm, then roll back', async () => {
+    const activate = 'Activate model 2026.12.0';
+    await page.evaluate((label) => {
+      [...document.querySelectorAll('table.engines button')].find((b) => b.textContent === label).focus();
+    }, activate);
+    assert.equal(await focusedName(page), `button:${activate}`);
+    await page.keyboard.press('Enter');
+    await confirmOpened(page);
+    assert.equal(await focusedName(page), `button:${activate}`, 'the confirm button takes the focus');
+    assert.match(await text(page, '.confirm .title'), /^Activate model 2026\.12\.0 for acme\?$/);
+    await page.keyboard.press('Escape');
+    await page.waitForFunction(() => !document.querySelector('.confirm'));
+    assert.equal(await focusedName(page), `button:${activate}`, 'Escape returns to the button');
+    assert.equal(named((await admin(`tenants/${acme}/engine`)).active), 'rules 1.0.0', 'nothing changed');
+    await page.keyboard.press('Enter');
+    await confirmOpened(page);
+    assert.deepEqual(await unnamedControls(page), []);
+    await shot(page, 'engine-confirm');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('[data-testid=engine-outcome]');
+    let now = await admin(`tenants/${acme}/engine`);
+    assert.deepEqual([named(now.active), named(now.previous)], ['model 2026.12.0', 'rules 1.0.0']);
+    await page.waitForFunction(() =>
+      document
+        .querySelector('[data-testid=engine-active] .engine-name')
+        ?.textContent.startsWith('model 2026.12.0'),
+    );
+    // The model decides for acme's agents now.
+    const web1 = fleet.agents['web-1'];
+    const preview = await admin(`tenants/${acme}/agents/${web1.id}/decide`);
+    assert.equal(
+      named({ name: preview.decision.engine, version: preview.decision.engine_version }),
+      'model 2026.12.0',
+    );
+    assert.equal(preview.fallback, null);
+
+    await page.click('[data-testid=engine-previous] button');
+    await confirmOpened(page);
+    assert.match(await text(page, '.confirm .title'), /^Roll acme back to rules 1\.0\.0\?$/);
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() =>
+      document.querySelector('[data-testid=engine-outcome]')?.textContent.startsWith('Rolled back'),
+    );
+    now = await admin(`tenants/${acme}/engine`);
+    assert.deepEqual([named(now.active), named(now.previous)], ['rules 1.0.0', 'model 2026.12.0']);
+  });
+  await check("decisions: the tenant's log names its agents and pages back by seq", async () => {
+    const first = (await admin(`tenants/${acme}/decisions`, { limit: 25 })).decisions;
+    assert.equal(first.length, 25, 'the seeded log is longer than a page');
+    const names = Object.fromEntries(Object.entries(fleet.agents).map(([name, a]) => [a.id, name]));
+    await page.waitForFunction(
+      (seq) => document.querySelector('table.decisions tbody tr')?.dataset.seq === String(seq),
+      {},
+      first[0].seq,
+    );
+    await page.waitForFunction(
+      () => !/^[0-9a-f-]{36}$/.test(document.querySelector('table.decisions tbody th').textContent),
+    );
+    assert.deepEqual(
+      await texts(page, 'table.decisions tbody th'),
+      first.map((r) => names[r.agent_id]),
+    );
+    assert.deepEqual(await unnamedControls(page), []);
+    await shot(page, 'decisions');
+    const older = (await admin(`tenants/${acme}/decisions`, { limit: 25, before: first.at(-1).seq }))
+      .decisions;
+    await page.click('nav.pager button:nth-of-type(3)');
+    await page.waitForFunction(
+      (seq) => document.querySelector('table.decisions tbody tr')?.dataset.seq === String(seq),
+      {},
+      older[0].seq,
+    );
+    assert.deepEqual(
+      await page.$$eval('table.decisions tbody tr', (rows) => rows.map((r) => Number(r.dataset.seq))),
+      older.map((r) => r.seq),
+    );
+  });
+}
+
+// The market answers the prices page was given, by instance type (pricesPage).
+const marketsShown = new Map();
+
 async function pricesPage(page) {
   const acme = fleet.tenants.acme.id;
   const series = `${fleet.region}|m5.large|${fleet.region}a`;
+  const markets = recordAnswers(page, /\/market$/);
   await check(
     "prices: the series, its gaps and interpolation, and the Advisor band are the API's",
     async () => {
@@ -475,6 +786,10 @@ async function pricesPage(page) {
         '[data-testid=measured-count]',
       );
       await page.waitForSelector('.chart canvas');
+      await page.waitForSelector('table.pool-risk');
+      for (const { url, body } of await markets()) {
+        marketsShown.set(new URL(url).searchParams.get('instance_type'), body);
+      }
       const history = await admin(`tenants/${acme}/prices`, {
         region: fleet.region,
         instance_type: 'm5.large',
@@ -497,6 +812,17 @@ async function pricesPage(page) {
       });
       assert.ok(market.advisor, 'the server loaded the Advisor feed');
       assert.equal(await text(page, '[data-testid=advisor-band]'), market.advisor.interruption_frequency);
+      // Each pool's risk as the decision engines see it; web-3 was interrupted in 1c.
+      assert.deepEqual(
+        marketsShown.get('m5.large').pools.map((p) => p.pool_id),
+        market.pools.map((p) => p.pool_id),
+      );
+      for (const p of marketsShown.get('m5.large').pools) {
+        assert.equal(await text(page, `[data-testid=market-risk-${p.az}]`), riskPercent(p.risk), p.pool_id);
+      }
+      const c = market.pools.find((p) => p.az === `${fleet.region}c`);
+      assert.equal(c.terminations, 1);
+      assert.ok(c.risk > 0.3 && market.pools.every((p) => p === c || p.risk < c.risk), 'the riskiest pool');
       // The last three days: the agents' own reports, both outages marked. (The
       // whole history has the same interpolated buckets: wait for the gaps too.)
       await page.click('input[name=price-range][value="3d"]');
@@ -511,6 +837,38 @@ async function pricesPage(page) {
       await shot(page, 'prices');
     },
   );
+}
+
+async function poolRisk(page) {
+  await check('prices: the pools ranked by risk are the markets of every type, riskiest first', async () => {
+    assert.deepEqual([...marketsShown.keys()].sort(), ['c5.xlarge', 'm5.large', 'r5.large']);
+    // Equal risks go by pool id: the answers arrive in any order.
+    const ranked = [...marketsShown.values()]
+      .flatMap((m) => m.pools)
+      .sort((a, b) => b.risk - a.risk || a.pool_id.localeCompare(b.pool_id))
+      .map((p) => [p.pool_id, riskPercent(p.risk)]);
+    assert.equal(ranked[0][0], `m5.large.${fleet.region}c`);
+    const shown = async () => {
+      const pools = await page.$$eval('table.pool-risk tbody tr', (rows) => rows.map((r) => r.dataset.pool));
+      const risks = await texts(page, 'table.pool-risk [data-testid=pool-risk]');
+      return pools.map((pool, i) => [pool, risks[i]]);
+    };
+    assert.deepEqual(await shown(), ranked.slice(0, 5), 'the riskiest five first');
+    await page.click(`button::-p-text(Show all ${ranked.length} pools)`);
+    await page.waitForFunction(
+      (n) => document.querySelectorAll('table.pool-risk tbody tr').length === n,
+      {},
+      ranked.length,
+    );
+    assert.deepEqual(await shown(), ranked);
+    await page.click('table.pool-risk tbody tr:first-child button');
+    await page.waitForFunction(
+      (name) => document.querySelector('#series-heading')?.textContent === name,
+      {},
+      `m5.large.${fleet.region}c (spot)`,
+    );
+    assert.equal(await focusedName(page), 'select:Series');
+  });
 }
 
 async function savingsPage(page) {
@@ -745,8 +1103,11 @@ try {
   page = await signIn(browser);
   await fleetPage(page);
   await agentPage(page);
+  await agentDecisions(page);
   await pricesPage(page);
+  await poolRisk(page);
   await savingsPage(page);
+  await decisionsPage(page);
   await tenantsPage(page);
   await bulkFleet(page);
   await noLeaks();

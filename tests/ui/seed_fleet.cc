@@ -10,7 +10,12 @@
 //   - prices from the real eu-west-1 history in DATA_DIR (the 47-pool subset, shifted
 //     by whole days so its last day is today), imported as a catalog, then reported
 //     every 5 minutes by the agents for the last three days, with two outages of the
-//     m5.large reporter: one short enough to interpolate, one left as a gap.
+//     m5.large reporter: one short enough to interpolate, one left as a gap, and two
+//     dips of c5.xlarge pools that the AWS history does not have;
+//   - acme's decision log over those three days (ScheduleDecisions): switches the
+//     rules queued, one carried out and one that expired, a switch held by the
+//     cooldown, stays for want of a price, and decisions that fell back to the rules
+//     from the tenant's own engine (a host engine that fails), since rolled back.
 // It prints what the test needs (ids, tokens, registrations) as JSON on stdout.
 //
 // Usage: seed_fleet DB DATA_DIR [BULK_AGENTS]   (DB must not exist yet)
@@ -24,11 +29,14 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "spotopt/clock.h"
+#include "spotopt/decision/decision.h"
+#include "spotopt/decision/record.h"
 #include "spotopt/pricing/price_files.h"
 #include "spotopt/service/controller.h"
 #include "spotopt/store/sqlite_store.h"
@@ -42,6 +50,9 @@ constexpr char kZones[] = {'a', 'b', 'c'};
 constexpr int kHistoryDays = 35;
 constexpr Duration kReportEvery = absl::Minutes(5);
 constexpr Duration kDenseReports = absl::Hours(72);
+// The dips the agents report on top of the real history (ScheduleDecisions).
+constexpr std::string_view kDipPool = "c5.xlarge.eu-west-1b";
+constexpr std::string_view kDeepDipPool = "c5.xlarge.eu-west-1c";
 // The real history's last day, mapped onto today.
 const Time kRealLastDay = absl::FromCivil(absl::CivilDay(2022, 6, 7), absl::UTCTimeZone());
 
@@ -64,13 +75,22 @@ std::string PoolId(std::string_view type, char zone) {
   return fmt::format("{}.{}{}", type, kRegion, zone);
 }
 
+// A pool's price at `percent` of the real one over [from, to).
+struct Dip {
+  std::string pool;
+  Time from;
+  Time to;
+  int64_t percent;
+};
+
 // The real spot prices of the chosen pools, as steps, and their on-demand prices.
 struct RealPrices {
   std::map<std::string, std::vector<SpotPriceRow>> steps;  // by pool id, by time
   std::map<std::string, Money> on_demand;                  // by instance type
   Duration shift;                                          // real time + shift = seeded time
+  std::vector<Dip> dips;
 
-  // The price in effect at (seeded) time t: the last step at or before it.
+  // The price in effect at (seeded) time t: the last step at or before it, dipped.
   Money At(const std::string& pool, Time t) const {
     const std::vector<SpotPriceRow>& rows = steps.at(pool);
     Money price = rows.front().price;
@@ -78,7 +98,27 @@ struct RealPrices {
       if (r.at + shift > t) break;
       price = r.price;
     }
+    for (const Dip& d : dips) {
+      if (d.pool == pool && t >= d.from && t < d.to) {
+        price = Money::FromMicros(price.micros() * d.percent / 100);
+      }
+    }
     return price;
+  }
+};
+
+// acme's own engine, registered by the host as a C++ decision::Engine: it asks a bid
+// service that this process does not run, so every decision it is asked for falls
+// back to the rules, and the log says why. spotopt-server does not register it.
+class BidderEngine final : public decision::Engine {
+ public:
+  static constexpr std::string_view kSha256 =
+      "5eed000000000000000000000000000000000000000000000000000000000b1d";
+  std::string_view name() const override { return "acme-bidder"; }
+  std::string_view version() const override { return "0.3.0"; }
+  absl::StatusOr<decision::Decision> Decide(
+      const decision::DecisionInput& /*input*/) const override {
+    return absl::UnavailableError("the bid service did not answer within 2 s");
   }
 };
 
@@ -156,6 +196,13 @@ class Seeder {
          "heartbeat");
   }
   PricingReport Report(std::string_view type, Time at) const;
+  void CompleteSwitch(const std::string& logical_id, char zone, const std::string& command_id,
+                      std::string_view trigger);
+  // The fleet run over some of acme's agents (all of them when `logical_ids` is
+  // empty), checked to have acted as often as the story says.
+  DecisionRunReport Decide(const std::string& tenant_id, std::vector<std::string> logical_ids,
+                           int acted);
+  decision::DecisionRecord LatestDecision(const std::string& logical_id);
 
   void ScheduleCatalog(const std::string& tenant_id);
   void ScheduleAcme(const std::string& tenant_id);
@@ -163,6 +210,7 @@ class Seeder {
   void ScheduleStandby();
   void ScheduleInterruption(const std::string& tenant_id);
   void ScheduleReports(const std::string& tenant_id);
+  void ScheduleDecisions(const std::string& tenant_id);
   void ScheduleBulk(const std::string& tenant_id, int agents);
 
   std::shared_ptr<ManualClock> clock_;
@@ -254,8 +302,11 @@ void Seeder::ScheduleAcme(const std::string& tenant_id) {
   });
   At(start_ + absl::Hours(24 * 5),
      [this, tenant_id] { Start(tenant_id, "api-2", "c5.xlarge", 'b', Mode::kSpot); });
-  At(start_ + absl::Hours(24 * 20),
-     [this, tenant_id] { Start(tenant_id, "web-3", "m5.large", 'c', Mode::kSpot); });
+  At(start_ + absl::Hours(24 * 20), [this, tenant_id] {
+    const Process& p = Start(tenant_id, "web-3", "m5.large", 'c', Mode::kSpot);
+    Must(c_->UpdateConfig(tenant_id, p.agent_id, {.replica_mode = ReplicaMode::kOff}),
+         "web-3 runs without replicas");
+  });
   // An operator switch queued and then thought better of.
   At(start_ + absl::Hours(24 * 12), [this] {
     const Process& p = processes_.at("api-2");
@@ -274,16 +325,17 @@ void Seeder::ScheduleAcme(const std::string& tenant_id) {
   ScheduleStandby();
   ScheduleInterruption(tenant_id);
   ScheduleReports(tenant_id);
+  ScheduleDecisions(tenant_id);
 }
 
 // batch-1 moves from r5.large.eu-west-1a to 1c: the operator's switch, delivered by
-// the poll, the successor registering in the target pool, its report and the ack.
+// the poll, then carried out.
 void Seeder::ScheduleSwitch(const std::string& tenant_id) {
   const Time at = start_ + absl::Hours(24 * 25);
   auto command = std::make_shared<std::string>();
-  At(at, [this, command] {
+  At(at, [this, tenant_id, command] {
     const Process& p = processes_.at("batch-1");
-    *command = Must(c_->EnqueueSwitch(p.tenant_id, p.agent_id,
+    *command = Must(c_->EnqueueSwitch(tenant_id, p.agent_id,
                                       {.target_mode = Mode::kSpot,
                                        .target_pool_id = PoolId("r5.large", 'c'),
                                        .reason = "operator: 1c is cheaper",
@@ -291,36 +343,43 @@ void Seeder::ScheduleSwitch(const std::string& tenant_id) {
                                        .override_limits = true}),
                     "enqueue switch")
                    .id;
-    Must(c_->PollCommand(p.tenant_id, p.registration_id), "poll switch");
+    Must(c_->PollCommand(tenant_id, p.registration_id), "poll switch");
   });
-  At(at + absl::Minutes(4), [this, tenant_id, command] {
-    const Process old = processes_.at("batch-1");
-    const Process& next = Start(tenant_id, "batch-1", "r5.large", 'c', Mode::kSpot);
-    SwitchReport report;
-    for (auto [side, p] :
-         {std::pair{&report.old_instance, &old}, std::pair{&report.new_instance, &next}}) {
-      *side = {
-          .instance_id = p->request.instance_id,
-          .instance_type = p->request.facts.instance_type,
-          .region = p->request.region,
-          .az = p->request.facts.az,
-          .mode = Mode::kSpot,
-          .pool_id = fmt::format("{}.{}", p->request.facts.instance_type, p->request.facts.az)};
-    }
-    const Time t = clock_->Now();
-    report.on_demand_price = prices_.on_demand.at("r5.large").ToString();
-    report.old_spot_price = prices_.At(PoolId("r5.large", 'a'), t).ToString();
-    report.new_spot_price = prices_.At(PoolId("r5.large", 'c'), t).ToString();
-    report.timings = {.initiated_at = t - absl::Minutes(4),
-                      .launched_at = t - absl::Minutes(3),
-                      .ready_at = t - absl::Seconds(40),
-                      .traffic_switched_at = t - absl::Seconds(38)};
-    report.trigger = "manual";
-    report.command_id = *command;
-    Must(c_->ReportSwitch(tenant_id, old.registration_id, report), "switch report");
-    Must(c_->AckCommand(tenant_id, old.registration_id, *command, true, "Switch completed"),
-         "ack switch");
-  });
+  At(at + absl::Minutes(4),
+     [this, command] { CompleteSwitch("batch-1", 'c', *command, "manual"); });
+}
+
+// The agent's side of a delivered switch to `zone`, minutes after its poll: the
+// successor registers in the target pool, reports the switch, and the old instance
+// acks the command.
+void Seeder::CompleteSwitch(const std::string& logical_id, char zone, const std::string& command_id,
+                            std::string_view trigger) {
+  const Process old = processes_.at(logical_id);
+  const std::string type = old.request.facts.instance_type;
+  const Process& next = Start(old.tenant_id, logical_id, type, zone, Mode::kSpot);
+  SwitchReport report;
+  for (auto [side, p] :
+       {std::pair{&report.old_instance, &old}, std::pair{&report.new_instance, &next}}) {
+    *side = {.instance_id = p->request.instance_id,
+             .instance_type = p->request.facts.instance_type,
+             .region = p->request.region,
+             .az = p->request.facts.az,
+             .mode = Mode::kSpot,
+             .pool_id = fmt::format("{}.{}", p->request.facts.instance_type, p->request.facts.az)};
+  }
+  const Time t = clock_->Now();
+  report.on_demand_price = prices_.on_demand.at(type).ToString();
+  report.old_spot_price = prices_.At(report.old_instance.pool_id, t).ToString();
+  report.new_spot_price = prices_.At(report.new_instance.pool_id, t).ToString();
+  report.timings = {.initiated_at = t - absl::Minutes(4),
+                    .launched_at = t - absl::Minutes(3),
+                    .ready_at = t - absl::Seconds(40),
+                    .traffic_switched_at = t - absl::Seconds(38)};
+  report.trigger = std::string(trigger);
+  report.command_id = command_id;
+  Must(c_->ReportSwitch(old.tenant_id, old.registration_id, report), "switch report");
+  Must(c_->AckCommand(old.tenant_id, old.registration_id, command_id, true, "Switch completed"),
+       "ack switch");
 }
 
 // checkout-1 keeps a manual standby: requested, launched by the replica poll, synced,
@@ -431,6 +490,110 @@ void Seeder::ScheduleReports(const std::string& tenant_id) {
   }
 }
 
+DecisionRunReport Seeder::Decide(const std::string& tenant_id, std::vector<std::string> logical_ids,
+                                 int acted) {
+  DecisionScope scope{.tenant_id = tenant_id};
+  for (const std::string& id : logical_ids) scope.agent_ids.push_back(processes_.at(id).agent_id);
+  // As a host does: periodic work first (expired commands no longer count), then decide.
+  Must(c_->Tick(clock_->Now()), "tick");
+  const DecisionRunReport report = Must(c_->RunDecisions(clock_->Now(), scope), "decide");
+  if (report.acted != acted) {
+    std::string why;
+    for (const decision::DecisionRecord& r :
+         Must(c_->ListTenantDecisions(tenant_id, {.limit = static_cast<size_t>(report.logged)}),
+              "decision log")) {
+      if (r.acted) why += fmt::format("; {}", r.decision.message);
+    }
+    Fail("decide", fmt::format("acted {} times, not {}{}", report.acted, acted, why));
+  }
+  return report;
+}
+
+decision::DecisionRecord Seeder::LatestDecision(const std::string& logical_id) {
+  const Process& p = processes_.at(logical_id);
+  std::vector<decision::DecisionRecord> log =
+      Must(c_->ListDecisions(p.tenant_id, p.agent_id, {.limit = 1}), "decision log");
+  if (log.empty()) Fail("decision log", logical_id);
+  return std::move(log.front());
+}
+
+// acme's decisions over the three days of reports (the rules, unless said otherwise):
+//   - 70 h ago the first fleet run: everyone stays (db-1, kept on demand by the
+//     operator, has auto switch off);
+//   - 24 h ago acme activates its own engine, acme-bidder, which fails: from then on
+//     the rules answer for it and every entry says why;
+//   - 20 h ago c5.xlarge.eu-west-1b dips to 45 %: the run moves api-1 there (its
+//     poll gets the switch, it carries it out) and worker-2 (offline, so the switch
+//     expires);
+//   - 30 minutes later 1c dips to 30 % for half an hour: api-1 would move again, but
+//     its cooldown holds it;
+//   - 16 h ago acme rolls back to the rules;
+//   - 11 h ago 1b is back to its real price;
+//   - 10 h ago, in the m5.large reporter's long outage: the m5.large agents stay
+//     for want of a price;
+//   - 5 h ago web-3 (replicas off) gets a termination notice in m5.large.eu-west-1c:
+//     the engine's emergency switch to the safest pool, carried out, which leaves
+//     1c the riskiest pool of the day;
+//   - 4 minutes ago the last run: worker-1 and payments-1, in 1c, are moved out of
+//     it (their switches wait for their next poll).
+void Seeder::ScheduleDecisions(const std::string& tenant_id) {
+  const Time dip = now_ - absl::Hours(20);
+  prices_.dips = {
+      {std::string(kDipPool), dip, now_ - absl::Hours(11), 45},
+      {std::string(kDeepDipPool), dip + absl::Minutes(30), dip + absl::Minutes(60), 30}};
+  At(start_, [this, tenant_id] {
+    Must(c_->UpdateConfig(tenant_id, processes_.at("db-1").agent_id, {.auto_switch = false}),
+         "db-1 stays on demand");
+  });
+  At(now_ - absl::Hours(70), [this, tenant_id] { Decide(tenant_id, {}, 0); });
+  At(now_ - absl::Hours(24), [this, tenant_id] {
+    Must(c_->RegisterEngine(std::make_shared<BidderEngine>(), BidderEngine::kSha256,
+                            "acme's bid service client"),
+         "register acme-bidder");
+    Must(c_->ActivateEngine(tenant_id, "acme-bidder", "0.3.0"), "activate acme-bidder");
+  });
+  // Decisions a minute after the reports (every 5 minutes from 72 h ago), so they see
+  // the newest prices.
+  auto command = std::make_shared<std::string>();
+  At(dip + absl::Minutes(6), [this, tenant_id, command] {
+    Decide(tenant_id, {"api-1", "worker-2"}, 2);
+    *command = LatestDecision("api-1").command_id;
+    Must(c_->PollCommand(tenant_id, processes_.at("api-1").registration_id), "poll decided switch");
+  });
+  At(dip + absl::Minutes(10),
+     [this, command] { CompleteSwitch("api-1", kDipPool.back(), *command, "automatic"); });
+  At(dip + absl::Minutes(36), [this, tenant_id] {
+    Decide(tenant_id, {"api-1"}, 0);
+    if (LatestDecision("api-1").decision.guard != decision::Guard::kCooldown) {
+      Fail("decide", "api-1's second move is not held by its cooldown");
+    }
+  });
+  At(now_ - absl::Hours(16),
+     [this, tenant_id] { Must(c_->RollbackEngine(tenant_id), "roll back to the rules"); });
+  At(now_ - absl::Hours(10) + absl::Minutes(1), [this, tenant_id] { Decide(tenant_id, {}, 0); });
+  const Time notice = now_ - absl::Hours(5);
+  auto emergency = std::make_shared<Command>();
+  At(notice, [this, tenant_id, emergency] {
+    const Process& p = processes_.at("web-3");
+    const TerminationResult r =
+        Must(c_->TerminationImminent(tenant_id, p.registration_id,
+                                     {.signal = Signal::kTerminationNotice,
+                                      .instance_id = p.request.instance_id,
+                                      .notice_time = clock_->Now() + absl::Seconds(120),
+                                      .detected_at = clock_->Now()}),
+             "web-3's termination notice");
+    if (r.success) Fail("web-3's termination notice", "promoted a replica it should not have");
+    const std::optional<Command> polled =
+        Must(c_->PollCommand(tenant_id, p.registration_id), "poll the emergency switch");
+    if (!polled || !polled->target_pool_id) Fail("web-3's switch", "no spot pool to go to");
+    *emergency = *polled;
+  });
+  At(notice + absl::Seconds(100), [this, emergency] {
+    CompleteSwitch("web-3", emergency->target_pool_id->back(), emergency->id, "automatic");
+  });
+  At(now_ - absl::Minutes(4), [this, tenant_id] { Decide(tenant_id, {}, 2); });
+}
+
 // The bulk tenant: many agents over the whole history, so their time in placement
 // varies; most beat at the end (online), a few a little earlier (stale), the rest
 // are offline.
@@ -534,6 +697,13 @@ int Main(int argc, char** argv) {
   auto clock = std::make_shared<ManualClock>(now);
   std::unique_ptr<SqliteStore> store = Must(SqliteStore::Open(argv[1]), "open database");
   auto controller = std::make_unique<Controller>(std::move(store), clock);
+  // The feed the test's server loads, so the logged risks are those it would see.
+  const std::string feed =
+      std::string(argv[2]) + "/aws-spot-advisor/spot-advisor-data_2025-06.json";
+  std::ifstream feed_file(feed);
+  if (!feed_file) Fail("read the Advisor feed", feed);
+  Must(controller->LoadAdvisorFeed(std::string(std::istreambuf_iterator<char>(feed_file), {})),
+       "load the Advisor feed");
   Seeder seeder(clock, std::move(controller), std::move(prices), now);
   const boost::json::object out = seeder.Run(bulk);
   std::puts(boost::json::serialize(out).c_str());

@@ -527,7 +527,7 @@ class Controller:
         return self._json(_lib.spotopt_prices_latest, _b(tenant_id))
 
     def market(self, tenant_id: Text, region: Text, instance_type: Text) -> Record:
-        """Candidate pools with latest price, volatility and the Advisor band."""
+        """Candidate pools with latest price, volatility, signals and risk, and the Advisor band."""
         return self._json(_lib.spotopt_market, _b(tenant_id), _b(region), _b(instance_type))
 
     def load_advisor_feed(self, feed_json: Text) -> int:

@@ -314,6 +314,12 @@ struct MarketPool {
   std::optional<LatestPrice> latest;  // absent: no observation yet
   double volatility_hour = 0;         // std deviation / mean of measured buckets, last hour
   double volatility_day = 0;          // same over the last 24 h
+  // Interruption signals the tenant's agents reported from the pool within
+  // ControllerOptions::signal_window, and the interruption risk (0..1) the decision
+  // engines and the risk ceiling see for it (decision::Risk).
+  int terminations = 0;
+  int rebalances = 0;
+  double risk = 0;
 };
 
 // Everything known about one (region, instance type) market.
@@ -577,7 +583,7 @@ class SPOTOPT_EXPORT Controller {
   // The newest clean price of every series of the tenant, by region, type, AZ.
   absl::StatusOr<std::vector<LatestPrice>> LatestCleanPrices(std::string_view tenant_id);
   // The candidate pools of (region, instance type) with their latest price, age,
-  // volatility and Advisor band.
+  // volatility, interruption signals and risk, and the Advisor band.
   absl::StatusOr<MarketView> Market(std::string_view tenant_id, std::string_view region,
                                     std::string_view instance_type);
   // Replaces the Spot Advisor feed (shared by all tenants) with a newer one, at run

@@ -1,8 +1,11 @@
 // One agent: where it runs and since when, its live replica and config, forcing a
-// switch, its timeline, its savings and the cost intervals behind them.
+// switch, what its engine would decide now and the decisions logged for it, its
+// timeline, its savings and the cost intervals behind them.
 import { pathOf } from './api.js';
 import { Badge, ErrorNote, Loading } from './components.jsx';
 import { CostIntervals } from './cost_intervals.jsx';
+import { DecisionLog } from './decision_log.jsx';
+import { DecisionPreview } from './decision_preview.jsx';
 import { duration, parseTime, utc } from './format.js';
 import { href } from './router.js';
 import { Savings } from './savings.jsx';
@@ -50,7 +53,11 @@ function Facts({ agent }) {
   );
 }
 
-export function AgentPage({ tenant, agentId, focusTitle }) {
+// The decisions the timeline interleaves: the newest, as the log's first page.
+const TIMELINE_DECISIONS = 100;
+
+// query.show: a timeline item to bring into view (the decision log links there).
+export function AgentPage({ tenant, agentId, query, focusTitle }) {
   const base = pathOf('tenants', tenant, 'agents', agentId);
   const records = useApi(
     {
@@ -61,6 +68,7 @@ export function AgentPage({ tenant, agentId, focusTitle }) {
       replicas: [`${base}/replicas`],
       events: [`${base}/events`],
       intervals: [`${base}/cost-intervals`],
+      decisions: [`${base}/decisions`, { limit: TIMELINE_DECISIONS }],
     },
     base,
   );
@@ -79,7 +87,7 @@ export function AgentPage({ tenant, agentId, focusTitle }) {
 
   if (records.error) return <ErrorNote error={records.error} />;
   if (!records.data) return <Loading what="Loading the agent" />;
-  const { commands, switches, incidents, replicas, events, intervals } = records.data;
+  const { commands, switches, incidents, replicas, events, intervals, decisions } = records.data;
   const pools = market.data?.market?.pools.map((p) => p.pool_id) ?? [];
   return (
     <>
@@ -103,6 +111,21 @@ export function AgentPage({ tenant, agentId, focusTitle }) {
         />
       </section>
 
+      <section class="panel" aria-labelledby="preview-heading">
+        <h2 id="preview-heading">What it would decide now</h2>
+        <DecisionPreview path={base} />
+      </section>
+
+      <section class="panel" aria-labelledby="decisions-heading">
+        <h2 id="decisions-heading">Decisions</h2>
+        <DecisionLog
+          tenant={tenant}
+          path={`${base}/decisions`}
+          pageSize={20}
+          caption="Decision log, newest first"
+        />
+      </section>
+
       <section class="panel" aria-labelledby="savings-heading">
         <h2 id="savings-heading">Savings</h2>
         <Savings path={base} level={3} />
@@ -117,7 +140,9 @@ export function AgentPage({ tenant, agentId, focusTitle }) {
             commands: commands.commands,
             replicas: replicas.replicas,
             events: events.events,
+            decisions: decisions.decisions,
           })}
+          show={query.show}
         />
       </section>
       <section class="panel" aria-labelledby="intervals-heading">

@@ -1,15 +1,20 @@
 // The fleet of one tenant: how many agents are online, stale and offline, on spot
 // and on-demand, and a page of agents at a time, filtered, searched and sorted by
-// the server, so 10,000 agents load as fast as ten.
+// the server, so 10,000 agents load as fast as ten. Each agent's latest decision
+// comes from one read of the tenant's decision log, not a request per agent.
 import { useEffect, useState } from 'preact/hooks';
 import { pathOf } from './api.js';
 import { Badge, ErrorNote, Loading } from './components.jsx';
+import { actionText, decisionState, guardText, reasonText } from './decision_text.js';
 import { count, duration, parseTime, utc } from './format.js';
 import { href, replaceHash } from './router.js';
 import { useApi } from './use_api.js';
 
 const PAGE_SIZE = 50;
 const SEARCH_DELAY_MS = 250;
+// The tenant log is newest first, so the first entry of an agent among its newest
+// ones is the agent's latest; an agent with none there has an older one, or none.
+const LATEST_DECISIONS = 1000;
 
 // The server's sort keys for each column, ascending and descending. Time in
 // placement ascends from the latest placement, so its key runs the other way.
@@ -21,6 +26,7 @@ const COLUMNS = [
   { label: 'Instance' },
   { label: 'In placement', asc: '-since', desc: 'since' },
   { label: 'Live replica' },
+  { label: 'Latest decision' },
 ];
 
 function Summary({ summary }) {
@@ -75,7 +81,41 @@ function SortHeader({ column, sort, onSort }) {
   );
 }
 
-function AgentRow({ tenant, agent, now }) {
+// Agent id -> its newest entry in `decisions` (newest first).
+function latestByAgent(decisions) {
+  const latest = new Map();
+  for (const r of decisions) if (!latest.has(r.agent_id)) latest.set(r.agent_id, r);
+  return latest;
+}
+
+function LatestDecision({ record, now, loaded, complete, autoSwitch }) {
+  // Until the log is read, "none" would be a guess.
+  if (!loaded) return null;
+  if (!record && !autoSwitch) return <span class="muted">automatic switches off</span>;
+  if (!record) {
+    return (
+      <span
+        class="muted"
+        title={complete ? 'none logged' : `none among the tenant's newest ${LATEST_DECISIONS}`}
+      >
+        —
+      </span>
+    );
+  }
+  const d = record.decision;
+  const state = decisionState(record);
+  return (
+    <span title={`${reasonText(d.reason)}; ${utc(record.decided_at)}`}>
+      {actionText(d.action, d.target_pool_id)} {state ? <Badge value={state} /> : null}
+      <span class="sub">
+        {d.guard ? `${guardText(d.guard)}, ` : ''}
+        {duration(now - parseTime(record.decided_at))} ago
+      </span>
+    </span>
+  );
+}
+
+function AgentRow({ tenant, agent, now, decision, loaded, complete }) {
   const p = agent.placement;
   const replica = agent.live_replica;
   return (
@@ -100,6 +140,15 @@ function AgentRow({ tenant, agent, now }) {
         ) : (
           '—'
         )}
+      </td>
+      <td class="wrap" data-testid="latest-decision">
+        <LatestDecision
+          record={decision}
+          now={now}
+          loaded={loaded}
+          complete={complete}
+          autoSwitch={agent.config.auto_switch_enabled}
+        />
       </td>
     </tr>
   );
@@ -160,6 +209,12 @@ export function Fleet({ tenant, query }) {
     },
     JSON.stringify([tenant, filters]),
   );
+  const log = useApi(
+    { log: [pathOf('tenants', tenant, 'decisions'), { limit: LATEST_DECISIONS }] },
+    `decisions/${tenant}`,
+  );
+  const decisions = log.data?.log.decisions ?? [];
+  const latest = latestByAgent(decisions);
   const fleet = data?.fleet;
   const now = Date.now();
   const pools = fleet ? Object.entries(fleet.summary.pools) : [];
@@ -211,6 +266,7 @@ export function Fleet({ tenant, query }) {
         />
       </form>
       {error ? <ErrorNote error={error} /> : null}
+      {log.error ? <ErrorNote error={log.error} /> : null}
       {!fleet ? (
         <Loading what="Loading the fleet" />
       ) : (
@@ -222,7 +278,7 @@ export function Fleet({ tenant, query }) {
             {loading ? ' (updating…)' : ''}
           </p>
           <div class="table-scroll">
-            <table class="fleet" aria-busy={loading ? 'true' : 'false'}>
+            <table class="fleet" aria-busy={loading || log.loading ? 'true' : 'false'}>
               <caption class="visually-hidden">Agents of the tenant</caption>
               <thead>
                 <tr>
@@ -233,7 +289,15 @@ export function Fleet({ tenant, query }) {
               </thead>
               <tbody>
                 {fleet.agents.map((a) => (
-                  <AgentRow key={a.id} tenant={tenant} agent={a} now={now} />
+                  <AgentRow
+                    key={a.id}
+                    tenant={tenant}
+                    agent={a}
+                    now={now}
+                    decision={latest.get(a.id)}
+                    loaded={Boolean(log.data)}
+                    complete={decisions.length < LATEST_DECISIONS}
+                  />
                 ))}
               </tbody>
             </table>

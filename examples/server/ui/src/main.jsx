@@ -8,10 +8,11 @@ import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { onSignedOut, operatorToken, pathOf } from './api.js';
 import { AgentPage } from './agent.jsx';
 import { ErrorNote, Loading } from './components.jsx';
+import { DecisionsPage } from './decisions_page.jsx';
 import { Fleet } from './fleet.jsx';
 import { Login } from './login.jsx';
 import { Prices } from './prices.jsx';
-import { href, useRoute } from './router.js';
+import { href, parseHash, useRoute } from './router.js';
 import { Savings } from './savings.jsx';
 import { Tenants } from './tenants.jsx';
 import { useApi } from './use_api.js';
@@ -20,6 +21,7 @@ const TENANT_PAGES = [
   ['fleet', 'Fleet'],
   ['prices', 'Prices'],
   ['savings', 'Savings'],
+  ['decisions', 'Decisions'],
 ];
 
 // Focuses a page's title when the route changes (not on the first load).
@@ -95,9 +97,11 @@ function Page({ route, tenants, focusTitle, reloadTenants }) {
   if (scope === 't' && tenant) {
     const name = tenants.find((t) => t.id === tenant)?.name ?? tenant;
     if (page === 'agents' && id)
-      return <AgentPage key={id} tenant={tenant} agentId={id} focusTitle={focusTitle} />;
+      return <AgentPage key={id} tenant={tenant} agentId={id} query={route.query} focusTitle={focusTitle} />;
     if (page === 'prices')
       return <Prices key={tenant} tenant={tenant} query={route.query} focusTitle={focusTitle} />;
+    if (page === 'decisions')
+      return <DecisionsPage key={tenant} tenant={tenant} name={name} focusTitle={focusTitle} />;
     if (page === 'savings') {
       return (
         <>
@@ -133,9 +137,10 @@ function Dashboard({ onSignOut }) {
     if (scope === 't' && tenant) setLastTenant(tenant);
   }, [scope, tenant]);
 
-  // With no page named, open the first tenant's fleet.
+  // With no page named, open the first tenant's fleet. The URL is read again: a page
+  // named since the last render (a link followed while the tenants loaded) stays.
   useEffect(() => {
-    if (route.parts.length === 0 && data) {
+    if (data && parseHash(location.hash).parts.length === 0) {
       const first = tenants.find((t) => t.state === 'active');
       location.replace(first ? href('t', first.id, 'fleet') : href('tenants'));
     }

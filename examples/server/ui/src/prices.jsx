@@ -1,12 +1,16 @@
 // Prices: one series of the tenant (a spot pool or an on-demand price) as the SEF
 // pipeline cleaned it, with its interpolated buckets and gaps marked, beside the
-// market of its instance type: every AZ's latest price and volatility and the Spot
-// Advisor's interruption band.
+// market of its instance type: every AZ's latest price and volatility, its
+// interruption risk as the decision engines see it and the signals behind it, and
+// the Spot Advisor's interruption band.
 import { useMemo, useState } from 'preact/hooks';
 import { pathOf } from './api.js';
 import { Chart } from './chart.jsx';
 import { ErrorNote, Loading } from './components.jsx';
+import { RiskCell } from './decision_preview.jsx';
+import { DEFAULT_RISK_CEILING, riskPercent, signalsText } from './decision_text.js';
 import { count, duration, pricePerHour, utc } from './format.js';
+import { PoolRisk } from './pool_risk.jsx';
 import { priceChart } from './price_chart.js';
 import { href, replaceHash } from './router.js';
 import { useApi } from './use_api.js';
@@ -76,10 +80,22 @@ function Advisor({ market }) {
           The server has no Spot Advisor entry for {market.instance_type} in {market.region}.
         </p>
       )}
+    </section>
+  );
+}
+
+// Every pool of the market: its latest price and age, how much it moved, and its
+// interruption risk as the decision engines see it, with the signals behind it.
+function MarketPools({ market }) {
+  return (
+    <section class="panel span-all" aria-labelledby="pools-heading">
+      <h2 id="pools-heading">
+        Pools of {market.instance_type} in {market.region}
+      </h2>
       <div class="table-scroll">
         <table class="compact">
-          <caption>
-            {market.region} {market.instance_type}: every pool
+          <caption class="visually-hidden">
+            Every pool of {market.instance_type} in {market.region}, with its risk
           </caption>
           <thead>
             <tr>
@@ -94,6 +110,16 @@ function Advisor({ market }) {
               <th scope="col" class="num">
                 <abbr title="Volatility over the last 24 hours">Vol. 24 h</abbr>
               </th>
+              <th scope="col" class="num">
+                <abbr title="Chance of an interruption within a month, as the decision engines see it">
+                  Risk
+                </abbr>
+              </th>
+              <th scope="col">
+                <abbr title="Termination notices and rebalance recommendations the tenant's agents reported from the pool in the last 24 hours">
+                  Signals 24 h
+                </abbr>
+              </th>
             </tr>
           </thead>
           <tbody>
@@ -104,6 +130,8 @@ function Advisor({ market }) {
                 <td>{p.latest ? duration(p.latest.age_seconds * 1000) : '—'}</td>
                 <td class="num">{(100 * p.volatility_hour).toFixed(2)}%</td>
                 <td class="num">{(100 * p.volatility_day).toFixed(2)}%</td>
+                <RiskCell risk={p.risk} testid={`market-risk-${p.az}`} />
+                <td>{signalsText(p)}</td>
               </tr>
             ))}
             <tr>
@@ -114,10 +142,16 @@ function Advisor({ market }) {
               <td>{market.on_demand ? duration(market.on_demand.age_seconds * 1000) : '—'}</td>
               <td />
               <td />
+              <td />
+              <td />
             </tr>
           </tbody>
         </table>
       </div>
+      <p class="help">
+        Risk adds the Advisor band, the signals and the day's price moves; the default risk ceiling of an
+        agent is {riskPercent(DEFAULT_RISK_CEILING)}: pools above it are not moved to.
+      </p>
     </section>
   );
 }
@@ -235,6 +269,7 @@ function SeriesView({ tenant, series, range, showOnDemand }) {
         <Gaps gaps={gaps} />
       </section>
       <Advisor market={data.market} />
+      <MarketPools market={data.market} />
     </div>
   );
 }
@@ -249,6 +284,9 @@ export function Prices({ tenant, query, focusTitle }) {
   // Spot pools first: they are what the page is for.
   const ordered = [...series].sort((a, b) => !a.az - !b.az || seriesKey(a).localeCompare(seriesKey(b)));
   const current = ordered.find((p) => seriesKey(p) === selected) ?? ordered[0];
+  const markets = [
+    ...new Map(ordered.filter((p) => p.az).map((p) => [`${p.region}|${p.instance_type}`, p])).values(),
+  ];
   const choose = (key, r = range) => {
     setSelected(key);
     setRange(r);
@@ -267,6 +305,17 @@ export function Prices({ tenant, query, focusTitle }) {
         <p class="muted">This tenant has no prices yet: agents report them, or import a price list.</p>
       ) : (
         <>
+          <section class="panel" aria-labelledby="risk-heading">
+            <h2 id="risk-heading">Pools by interruption risk</h2>
+            <PoolRisk
+              tenant={tenant}
+              markets={markets}
+              onChoose={(region, type, az) => {
+                choose([region, type, az].join('|'));
+                document.getElementById('price-series')?.focus();
+              }}
+            />
+          </section>
           <form class="filters" aria-label="Choose a series" onSubmit={(e) => e.preventDefault()}>
             <SeriesPicker series={ordered} value={seriesKey(current)} onChange={(key) => choose(key)} />
             <fieldset class="segmented">
