@@ -151,6 +151,10 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(const std::string& 
         fmt::format("postgres store: cannot connect: {}",
                     Trimmed(raw == nullptr ? nullptr : PQerrorMessage(raw)))));
   }
+  // The server's notices (a migration's "already exists, skipping") are no business
+  // of the host's stderr, where libpq would print them.
+  PQsetNoticeProcessor(
+      raw, [](void*, const char*) {}, nullptr);
   return conn;
 }
 
