@@ -128,6 +128,25 @@ void LeaseRace(const SharedStore& shared, int processes, int rounds) {
   }
 }
 
+// In a child process: wait for the start byte, then open the store, which creates its
+// schema. Exit code 0 = opened, 1 = refused.
+[[noreturn]] void OpenInChild(const std::string& uri, int start_fd) {
+  char go;
+  if (read(start_fd, &go, 1) != 1) _exit(3);
+  auto store = OpenStore(uri);
+  if (!store.ok()) fprintf(stderr, "child: %s\n", store.status().ToString().c_str());
+  _exit(store.ok() ? 0 : 1);
+}
+
+TEST_CASE("four processes opening a new PostgreSQL schema at once: one migrates, all open") {
+  const SharedStore shared = SharedStore::Postgres();
+  for (const int code : RunTogether(4, [&](int start) { OpenInChild(shared.uri(), start); })) {
+    CHECK(code == 0);
+  }
+  std::unique_ptr<Controller> c = shared.Open(std::make_shared<SystemClock>());
+  CHECK(c->CreateTenant("acme").ok());
+}
+
 TEST_CASE("two processes polling one command on SQLite: exactly one receives it") {
   LeaseRace(SharedStore::Sqlite(), 2, 15);
 }
