@@ -1,7 +1,8 @@
 """Two spotopt-server processes on one PostgreSQL database, as behind a load balancer:
 an agent registers on one and beats on the other, the operator's switches are
 enqueued on either, and when both servers poll for the agent at the same moment the
-command is delivered exactly once. The database is a new one in the server ctest
+command is delivered exactly once. Then one server is killed (-9) under load: the
+other answers every request throughout, and the killed one, restarted, carries on. The database is a new one in the server ctest
 starts (tests/pg/cluster.sh), named by SPOTOPT_TEST_PG."""
 import os
 import shutil
@@ -9,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 
 import requests
 
@@ -31,6 +33,45 @@ def expect(response, status):
         f"{response.request.method} {response.request.url}: "
         f"{response.status_code} {response.text}")
     return response.json()
+
+
+def kill_under_load(a, b, agent_id, agent_h):
+    stop = threading.Event()
+    answered, failures = [0], []
+
+    def load(server, tolerate_down):
+        session = requests.Session()
+        beat = {"status": "online", "instance_id": INSTANCE}
+        while not stop.is_set():
+            try:
+                for r in (session.post(f"{server.base}/api/agents/{agent_id}/heartbeat",
+                                       json=beat, headers=agent_h),
+                          session.get(f"{server.base}/api/agents/{agent_id}/config",
+                                      headers=agent_h)):
+                    if r.status_code != 200:
+                        failures.append(f"{server.base}: {r.status_code} {r.text}")
+                    answered[0] += 1
+            except requests.ConnectionError:
+                if not tolerate_down:
+                    failures.append(f"{server.base}: connection refused")
+                time.sleep(0.01)
+
+    threads = [threading.Thread(target=load, args=(b, False)) for _ in range(3)]
+    threads += [threading.Thread(target=load, args=(a, True)) for _ in range(2)]
+    for t in threads:
+        t.start()
+    time.sleep(0.5)
+    a.proc.kill()  # SIGKILL: its transactions in flight die with its connections
+    a.proc.wait()
+    a.log.close()
+    time.sleep(0.5)
+    stop.set()
+    for t in threads:
+        t.join()
+    assert not failures, failures[:5]
+    assert answered[0] > 0
+    a.start()
+    expect(requests.get(f"{a.base}/api/agents/{agent_id}/config", headers=agent_h), 200)
 
 
 def main():
@@ -95,6 +136,7 @@ def main():
                                  f"{cmd['id']}/executed",
                                  json={"success": False, "message": "race"},
                                  headers=agent_h), 200)
+        kill_under_load(a, b, agent_id, agent_h)
         for server in servers:
             code, _ = server.stop()
             assert code == 0, code
