@@ -5,6 +5,7 @@
 #include <array>
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -15,6 +16,7 @@
 #include "absl/synchronization/mutex.h"
 #include "spotopt/decision/model.h"
 #include "spotopt/store/memory_store.h"
+#include "spotopt/store/open.h"
 #include "spotopt/store/sqlite_store.h"
 
 namespace spotopt::bench {
@@ -53,13 +55,42 @@ int64_t ReadStatusKb(std::string_view key) {
 }  // namespace
 
 std::string_view ToString(StoreKind kind) {
-  return kind == StoreKind::kMemory ? "memory" : "sqlite";
+  switch (kind) {
+    case StoreKind::kMemory:
+      return "memory";
+    case StoreKind::kSqlite:
+      return "sqlite";
+    case StoreKind::kPostgres:
+      return "postgres";
+  }
+  return "?";
 }
 
 absl::StatusOr<StoreKind> ParseStoreKind(std::string_view text) {
   if (text == "memory") return StoreKind::kMemory;
   if (text == "sqlite") return StoreKind::kSqlite;
-  return absl::InvalidArgumentError(fmt::format("unknown store '{}' (memory | sqlite)", text));
+  if (text == "postgres") return StoreKind::kPostgres;
+  return absl::InvalidArgumentError(
+      fmt::format("unknown store '{}' (memory | sqlite | postgres)", text));
+}
+
+absl::StatusOr<std::shared_ptr<Store>> OpenBenchStore(StoreKind kind, const TempDbPath& db) {
+  absl::StatusOr<std::unique_ptr<Store>> store;
+  switch (kind) {
+    case StoreKind::kMemory:
+      return std::make_shared<MemoryStore>();
+    case StoreKind::kSqlite:
+      store = SqliteStore::Open(db.path());
+      break;
+    case StoreKind::kPostgres: {
+      const char* uri = std::getenv("SPOTOPT_BENCH_PG");
+      if (uri == nullptr) return absl::InvalidArgumentError("postgres: set SPOTOPT_BENCH_PG");
+      store = OpenStore(uri);
+      break;
+    }
+  }
+  if (!store.ok()) return store.status();
+  return std::shared_ptr<Store>(*std::move(store));
 }
 
 TempDbPath::TempDbPath() {
@@ -100,17 +131,11 @@ std::string FleetSwitchTarget(int index, bool alternate) {
 absl::StatusOr<std::unique_ptr<Fleet>> BuildFleet(StoreKind kind, int agents, int threads) {
   const absl::Time start = absl::Now();
   auto fleet = std::make_unique<Fleet>();
-  std::shared_ptr<Store> store;
-  if (kind == StoreKind::kMemory) {
-    store = std::make_shared<MemoryStore>();
-  } else {
-    fleet->db = std::make_unique<TempDbPath>();
-    absl::StatusOr<std::unique_ptr<SqliteStore>> sqlite = SqliteStore::Open(fleet->db->path());
-    if (!sqlite.ok()) return sqlite.status();
-    store = std::move(*sqlite);
-  }
+  fleet->db = std::make_unique<TempDbPath>();
+  absl::StatusOr<std::shared_ptr<Store>> store = OpenBenchStore(kind, *fleet->db);
+  if (!store.ok()) return store.status();
   fleet->controller =
-      std::make_unique<Controller>(std::move(store), std::make_shared<SystemClock>());
+      std::make_unique<Controller>(*std::move(store), std::make_shared<SystemClock>());
   absl::StatusOr<CreatedTenant> tenant = fleet->controller->CreateTenant("bench");
   if (!tenant.ok()) return tenant.status();
   fleet->tenant_id = tenant->tenant.id;

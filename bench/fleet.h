@@ -13,7 +13,9 @@
 
 namespace spotopt::bench {
 
-enum class StoreKind { kMemory, kSqlite };
+// kPostgres: the PostgreSQL database SPOTOPT_BENCH_PG names (a store URI,
+// "postgresql:host=/tmp/pg dbname=bench"); give it a new database each run.
+enum class StoreKind { kMemory, kSqlite, kPostgres };
 std::string_view ToString(StoreKind kind);
 absl::StatusOr<StoreKind> ParseStoreKind(std::string_view text);
 
@@ -40,7 +42,7 @@ RegisterRequest FleetAgentRequest(int index);
 std::string FleetSwitchTarget(int index, bool alternate);
 
 struct Fleet {
-  std::unique_ptr<TempDbPath> db;  // SQLite only; outlives the controller's store
+  std::unique_ptr<TempDbPath> db;  // used by SQLite only; outlives the controller's store
   std::unique_ptr<Controller> controller;
   std::string tenant_id;
   // Per agent index.
@@ -49,6 +51,9 @@ struct Fleet {
   std::vector<HeartbeatReport> heartbeats;  // what the agent's 30 s beat carries
   absl::Duration build_time;
 };
+
+// Opens a store of `kind`; a SQLite store in `db`.
+absl::StatusOr<std::shared_ptr<Store>> OpenBenchStore(StoreKind kind, const TempDbPath& db);
 
 // Creates a store (SQLite: a temp file in WAL mode) behind a Controller on the system
 // clock, one tenant, and `agents` registered agents, using `threads` threads.

@@ -25,8 +25,6 @@
 
 #include "fleet.h"
 #include "spotopt/clock.h"
-#include "spotopt/store/memory_store.h"
-#include "spotopt/store/sqlite_store.h"
 
 namespace spotopt::bench {
 namespace {
@@ -144,14 +142,9 @@ int Main(int argc, char** argv) {
   }
 
   TempDbPath db;
-  std::shared_ptr<Store> store;
-  if (o.store == StoreKind::kMemory) {
-    store = std::make_shared<MemoryStore>();
-  } else {
-    absl::StatusOr<std::unique_ptr<SqliteStore>> sqlite = SqliteStore::Open(db.path());
-    if (!sqlite.ok()) return std::fprintf(stderr, "%s\n", sqlite.status().ToString().c_str()), 1;
-    store = std::move(*sqlite);
-  }
+  absl::StatusOr<std::shared_ptr<Store>> opened = OpenBenchStore(o.store, db);
+  if (!opened.ok()) return std::fprintf(stderr, "%s\n", opened.status().ToString().c_str()), 1;
+  std::shared_ptr<Store> store = *std::move(opened);
   const Time start = absl::FromUnixSeconds(1'764'000'000);
   auto clock = std::make_shared<ManualClock>(start);
   Controller controller(store, clock);

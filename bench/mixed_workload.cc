@@ -11,7 +11,8 @@
 // agents; this mix alone is 0.15); the target is twice that.
 //
 // Usage: mixed_workload [--seconds=10] [--agents=100000] [--threads=2]
-//                       [--store=both|sqlite|memory] [--check]
+//                       [--store=both|sqlite|memory|postgres] [--check]
+// postgres: the database SPOTOPT_BENCH_PG names (bench/fleet.h).
 // --check: exit 1 when a store's ratio is under the target.
 #include <sys/resource.h>
 
@@ -87,7 +88,8 @@ bool ParseOptions(int argc, char** argv, Options& options) {
     if (!ok) {
       std::fprintf(stderr,
                    "mixed_workload: bad argument '%s'\nusage: mixed_workload [--seconds=10] "
-                   "[--agents=100000] [--threads=2] [--store=both|sqlite|memory] [--check]\n",
+                   "[--agents=100000] [--threads=2] [--store=both|sqlite|memory|postgres] "
+                   "[--check]\n",
                    argv[i]);
       return false;
     }

@@ -9,8 +9,7 @@
 
 #include <fmt/format.h>
 
-#include "spotopt/store/memory_store.h"
-#include "spotopt/store/sqlite_store.h"
+#include "spotopt/store/open.h"
 
 namespace {
 
@@ -30,23 +29,12 @@ class CallbackClock final : public spotopt::Clock {
   void* user_data_;
 };
 
-absl::StatusOr<std::shared_ptr<spotopt::Store>> OpenStore(const std::string& uri) {
-  constexpr std::string_view kSqlite = "sqlite:";
-  if (uri == "memory:") return std::make_shared<spotopt::MemoryStore>();
-  if (uri.rfind(kSqlite, 0) == 0 && uri.size() > kSqlite.size()) {
-    auto store = spotopt::SqliteStore::Open(uri.substr(kSqlite.size()));
-    if (!store.ok()) return store.status();
-    return std::shared_ptr<spotopt::Store>(std::move(*store));
-  }
-  return absl::InvalidArgumentError(
-      fmt::format("unsupported store URI \"{}\": expected \"memory:\" or \"sqlite:PATH\"", uri));
-}
-
 spotopt_status Open(const char* store_uri, std::shared_ptr<const spotopt::Clock> clock,
                     spotopt_controller** out) {
-  auto store = OpenStore(store_uri);
+  absl::StatusOr<std::unique_ptr<spotopt::Store>> store = spotopt::OpenStore(store_uri);
   if (!store.ok()) return Fail(store.status());
-  *out = new spotopt_controller(std::move(*store), std::move(clock));
+  *out =
+      new spotopt_controller(std::shared_ptr<spotopt::Store>(*std::move(store)), std::move(clock));
   return SPOTOPT_OK;
 }
 

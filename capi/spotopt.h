@@ -186,10 +186,17 @@ typedef struct spotopt_controller spotopt_controller;
  *   "memory:"      everything in process memory, gone on close;
  *   "sqlite:PATH"  the SQLite database at PATH, created and migrated if needed; may
  *                  be shared with other controllers and other processes.
+ *   "postgresql://user@host:port/db" (or "postgres://...")
+ *                  the PostgreSQL database at libpq's URI, its schema created and
+ *                  migrated if needed; may be shared with other processes on other
+ *                  machines;
+ *   "postgresql:KEYWORDS"
+ *                  the same with libpq's keyword form after the prefix
+ *                  ("postgresql:host=/run/postgresql dbname=spotopt").
  * On success *out is a new handle owned by the caller (release it with
  * spotopt_controller_close). Errors: SPOTOPT_INVALID_ARGUMENT for a NULL argument or
  * any other URI; the store's error when it cannot be opened (e.g. SPOTOPT_INTERNAL
- * for an unwritable path). */
+ * for an unwritable path, SPOTOPT_UNAVAILABLE for a database it cannot reach). */
 SPOTOPT_API spotopt_status spotopt_controller_open(const char* store_uri, spotopt_controller** out);
 
 /* As spotopt_controller_open, reading time from `clock` instead of the system clock.

@@ -6,6 +6,8 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config ccache
   libboost-json1.81-dev libboost-url1.81-dev libsqlite3-dev libfmt-dev libabsl-dev libssl-dev zlib1g-dev
+  # PostgresStore links libpq; its tests start a throwaway PostgreSQL 15 server.
+  libpq-dev postgresql
   doctest-dev libbenchmark-dev sqlite3 libxgboost-dev
   python3 python3-requests python3-pytest python3-matplotlib
   # The dashboard's browser test: Debian's Chromium and a font to render text with.

@@ -10,7 +10,7 @@ library's periodic work (tick) every few seconds. Operators use the binding dire
 (see README.md); this host has no management API.
 
 usage:
-  spotopt_host.py [--db PATH|memory] [--listen HOST:PORT] [--tick-seconds N]
+  spotopt_host.py [--db PATH|memory|postgresql://...] [--listen HOST:PORT] [--tick-seconds N]
   spotopt_host.py tenant create NAME [--db PATH]     prints the tenant's agent token
 
 Needs the binding on PYTHONPATH and, from a build tree, SPOTOPT_LIBRARY pointing at
@@ -35,6 +35,9 @@ BODY_READ_LIMIT = 256 * 1024 + 1
 
 
 def store_uri(db: str) -> str:
+    """--db as the library's store URI: a PostgreSQL URI or keywords pass as they are."""
+    if db.startswith(("postgresql:", "postgres://")):
+        return db
     return "memory:" if db in ("memory", ":memory:") else f"sqlite:{db}"
 
 

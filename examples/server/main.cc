@@ -17,28 +17,36 @@
 #include "operator_tokens.h"
 #include "spotopt/protocol/handler.h"
 #include "spotopt/service/controller.h"
+#include "spotopt/store/open.h"
 #include "spotopt/store/sqlite_store.h"
 
 namespace spotopt::server {
 namespace {
 
 constexpr std::string_view kUsage = R"(usage:
-  spotopt-server [--db FILE] [--listen ADDRESS:PORT] [--threads N] [--log-level LEVEL]
-                 [--decide-every SECONDS] [--model MANIFEST]... [--advisor-feed FILE]
+  spotopt-server [--db FILE|URI] [--operators FILE] [--listen ADDRESS:PORT] [--threads N]
+                 [--log-level LEVEL] [--decide-every SECONDS] [--model MANIFEST]...
+                 [--advisor-feed FILE]
       Serve the agent protocol (/api/agents/...), the management API (/api/admin/...),
       the operator dashboard (/ui), /health and /metrics. Defaults: --db spotopt.db
       --listen 127.0.0.1:5000, --threads = CPU cores, --log-level info (debug logs
       every request).
+      --db: a SQLite file, or a store URI: sqlite:PATH, memory:, a PostgreSQL URI
+      (postgresql://user@host:port/db) or postgresql:KEYWORDS (libpq's keyword form,
+      "postgresql:host=/run/postgresql dbname=spotopt"). Several servers may share one
+      PostgreSQL database.
+      --operators: the operator token file; defaults to FILE.operators for a SQLite
+      database, and is required with any other store.
       Every --decide-every seconds (default 60; 0: never) the decision engines decide
       for every agent with auto switch on. --model registers a model engine from its
       manifest (the model file beside it); repeat it for several.
       --advisor-feed: AWS's Spot Advisor JSON (spot-advisor-data.json), for the
       interruption bands of market views and decisions.
-  spotopt-server tenant create NAME [--db FILE]
+  spotopt-server tenant create NAME [--db FILE|URI]
       Create a tenant; prints its agent token once on stdout.
-  spotopt-server operator-token [--db FILE]
+  spotopt-server operator-token [--db FILE|URI] [--operators FILE]
       Issue a management API token; prints it once on stdout. Its salted hash goes to
-      FILE.operators.
+      the operator token file.
   spotopt-server --help
 )";
 
@@ -47,6 +55,7 @@ constexpr Duration kTickInterval = absl::Seconds(5);
 struct Options {
   std::vector<std::string> command;  // positional words
   std::string db = "spotopt.db";
+  std::string operators;     // empty: beside a SQLite database
   std::string advisor_feed;  // empty: none
   HttpOptions http;
   int64_t decide_every_seconds = 60;
@@ -75,6 +84,8 @@ std::string ParseArgs(int argc, char** argv, Options* o) {
     const bool has_value = i + 1 < argc;
     if (arg == "--db" && has_value) {
       o->db = argv[++i];
+    } else if (arg == "--operators" && has_value) {
+      o->operators = argv[++i];
     } else if (arg == "--advisor-feed" && has_value) {
       o->advisor_feed = argv[++i];
     } else if (arg == "--listen" && has_value) {
@@ -108,10 +119,31 @@ std::string ParseArgs(int argc, char** argv, Options* o) {
   return {};
 }
 
+// How logs and errors name --db: a PostgreSQL connection string may hold a password,
+// so only its scheme.
+std::string StoreName(const std::string& db) {
+  return db.starts_with("postgres") && IsStoreUri(db) ? "postgresql:..." : db;
+}
+
+// --db is a store URI (spotopt/store/open.h) or, for compatibility, a SQLite path.
 absl::StatusOr<std::unique_ptr<Controller>> OpenController(const std::string& db) {
-  absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(db);
+  absl::StatusOr<std::unique_ptr<Store>> store =
+      IsStoreUri(db) ? OpenStore(db)
+                     : absl::StatusOr<std::unique_ptr<Store>>(SqliteStore::Open(db));
   if (!store.ok()) return store.status();
   return std::make_unique<Controller>(std::move(*store), std::make_shared<SystemClock>());
+}
+
+// The operator token file: --operators, or beside a SQLite database. A server store
+// (PostgreSQL) has no file to put it beside; each server of a group reads the same
+// file, or a copy of it.
+absl::StatusOr<std::string> OperatorsPath(const Options& o) {
+  if (!o.operators.empty()) return o.operators;
+  constexpr std::string_view kSqlite = "sqlite:";
+  if (!IsStoreUri(o.db)) return OperatorTokens::PathForDb(o.db);
+  if (o.db.starts_with(kSqlite)) return OperatorTokens::PathForDb(o.db.substr(kSqlite.size()));
+  return absl::InvalidArgumentError(
+      fmt::format("--operators FILE is required with --db {}", StoreName(o.db)));
 }
 
 int Fail(const absl::Status& s) {
@@ -140,10 +172,12 @@ int CreateTenant(const Options& o, const std::string& name) {
 }
 
 int IssueOperatorToken(const Options& o) {
-  OperatorTokens operators(OperatorTokens::PathForDb(o.db));
+  absl::StatusOr<std::string> path = OperatorsPath(o);
+  if (!path.ok()) return Fail(path.status());
+  OperatorTokens operators(*path);
   absl::StatusOr<std::string> token = operators.Issue(absl::Now());
   if (!token.ok()) return Fail(token.status());
-  Log(LogLevel::kInfo, "operator token issued", "file={}", OperatorTokens::PathForDb(o.db));
+  Log(LogLevel::kInfo, "operator token issued", "file={}", *path);
   std::printf("%s\n", token->c_str());
   return 0;
 }
@@ -153,6 +187,8 @@ protocol::Response Health(const protocol::Request&) {
 }
 
 int Serve(const Options& o) {
+  absl::StatusOr<std::string> operators_path = OperatorsPath(o);
+  if (!operators_path.ok()) return Fail(operators_path.status());
   absl::StatusOr<std::unique_ptr<Controller>> opened = OpenController(o.db);
   if (!opened.ok()) return Fail(opened.status());
   // Declared before the server so they outlive it: destroying the Controller closes
@@ -167,7 +203,7 @@ int Serve(const Options& o) {
   if (!o.advisor_feed.empty()) {
     if (absl::Status s = LoadAdvisorFeed(*controller, o.advisor_feed); !s.ok()) return Fail(s);
   }
-  OperatorTokens operators(OperatorTokens::PathForDb(o.db));
+  OperatorTokens operators(*operators_path);
   protocol::AgentProtocol agents(*controller);
   AdminApi admin(*controller, operators);
   Metrics metrics;
@@ -223,9 +259,9 @@ int Serve(const Options& o) {
       }
     });
   }
-  Log(LogLevel::kInfo, "started", "db={}", o.db);
+  Log(LogLevel::kInfo, "started", "db={}", StoreName(o.db));
   server.Run();
-  Log(LogLevel::kInfo, "stopped", "db={}", o.db);
+  Log(LogLevel::kInfo, "stopped", "db={}", StoreName(o.db));
   return 0;
 }
 

@@ -336,6 +336,7 @@ absl::StatusOr<AgentConfig> Controller::Heartbeat(std::string_view tenant_id,
   // hold. The rest take the write transaction below.
   std::optional<Caller> renew;
   SPOTOPT_RETURN_IF_ERROR(InTransaction(*store_, TxMode::kRead, [&](Transaction& tx) {
+    renew.reset();
     SPOTOPT_ASSIGN_OR_RETURN(Caller caller, LoadCaller(tx, tenant_id, registration_id));
     SPOTOPT_ASSIGN_OR_RETURN(bool changes, ChangesState(tx, caller, report, now, options_));
     if (!changes) renew = std::move(caller);

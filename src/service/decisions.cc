@@ -137,6 +137,8 @@ absl::StatusOr<DecisionRunReport> Controller::RunDecisions(Time now, const Decis
   // reads, a few agents with their own reads.
   SPOTOPT_RETURN_IF_ERROR(
       InTransaction(*store_, TxMode::kRead, [&](Transaction& tx) -> absl::Status {
+        report = {};
+        pending.clear();
         SPOTOPT_ASSIGN_OR_RETURN(Candidates candidates, LoadCandidates(tx, scope, now));
         for (Scoped& group : candidates.tenants) {
           ++report.tenants;

@@ -4,6 +4,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <random>
+
+#include "absl/time/clock.h"
 
 namespace spotopt {
 
@@ -15,6 +18,17 @@ absl::Status Refused(std::string_view why) {
 }
 absl::Status NotFound(std::string_view what) {
   return absl::NotFoundError(fmt::format("{} not found", what));
+}
+
+bool RunAgain(const absl::Status& status, int attempt) {
+  // Eight attempts, pauses of 1 ms doubling to 64 ms: about a quarter second in all,
+  // enough for a burst of conflicts to clear, short of an HTTP client's patience.
+  constexpr int kAttempts = 8;
+  if (!IsRetryable(status) || attempt >= kAttempts) return false;
+  thread_local std::minstd_rand random(std::random_device{}());
+  const absl::Duration pause = absl::Milliseconds(1 << (attempt - 1));
+  absl::SleepFor(pause / 2 + pause * std::uniform_real_distribution<double>(0, 1)(random) / 2);
+  return true;
 }
 
 absl::Status CheckId(std::string_view id, std::string_view what) {

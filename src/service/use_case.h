@@ -57,17 +57,38 @@ absl::Status CheckOptionalTime(const std::optional<Time>& t, std::string_view fi
 // Empty means "not given"; anything else must be a valid short string.
 absl::Status CheckOptionalShort(std::string_view value, std::string_view field);
 
+// The status of a use case's result, whichever of the two forms it has.
+inline const absl::Status& StatusOf(const absl::Status& s) { return s; }
+template <class T>
+const absl::Status& StatusOf(const absl::StatusOr<T>& r) {
+  return r.status();
+}
+
+// Whether a unit of work that failed with `status` on attempt `attempt` (from 1)
+// runs again: only a failure the store marks IsRetryable, a few times; pauses a
+// short, growing, jittered while first, so that conflicting processes drift apart.
+bool RunAgain(const absl::Status& status, int attempt);
+
 // Runs `body` in one transaction and commits if it succeeded; anything else rolls
-// back when the transaction is destroyed.
+// back when the transaction is destroyed. A failure the store marks IsRetryable
+// (a conflict with a concurrent transaction, a connection lost before commit: none
+// of it happened) runs the whole unit of work again (RunAgain), so `body` must leave
+// nothing behind but its writes to the transaction and its result: what it fills in
+// outside, it resets first.
 template <class F>
 auto InTransaction(Store& store, TxMode mode, F&& body) -> std::invoke_result_t<F, Transaction&> {
   using Result = std::invoke_result_t<F, Transaction&>;
-  absl::StatusOr<std::unique_ptr<Transaction>> tx = store.Begin(mode);
-  if (!tx.ok()) return Result(tx.status());
-  Result result = body(**tx);
-  if (!result.ok()) return result;
-  if (absl::Status s = (*tx)->Commit(); !s.ok()) return Result(s);
-  return result;
+  for (int attempt = 1;; ++attempt) {
+    Result result = [&]() -> Result {
+      absl::StatusOr<std::unique_ptr<Transaction>> tx = store.Begin(mode);
+      if (!tx.ok()) return Result(tx.status());
+      Result r = body(**tx);
+      if (!r.ok()) return r;
+      if (absl::Status s = (*tx)->Commit(); !s.ok()) return Result(s);
+      return r;
+    }();
+    if (result.ok() || !RunAgain(StatusOf(result), attempt)) return result;
+  }
 }
 
 AgentEvent MakeEvent(const Agent& agent, EventKind kind, std::string_view instance_id,

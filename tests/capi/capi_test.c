@@ -60,7 +60,8 @@ static void TestCloseAtExit(void) {
 }
 
 static void TestBadUris(void) {
-  const char* bad[] = {"", "memory", "sqlite:", "postgres://localhost/spot", "MEMORY:"};
+  const char* bad[] = {
+      "", "memory", "sqlite:", "postgres://", "postgresql:", "postgres:x", "MEMORY:"};
   size_t i;
   for (i = 0; i < sizeof bad / sizeof bad[0]; ++i) {
     spotopt_controller* c = (spotopt_controller*)SENTINEL;
@@ -1152,6 +1153,39 @@ static void TestSqlite(void) {
   CHECK(rmdir(dir) == 0);
 }
 
+/* PostgreSQL through both of libpq's forms, on a database of its own in the server
+ * ctest starts (tests/pg/cluster.sh), named by SPOTOPT_TEST_PG
+ * ("host=SOCKET_DIR user=spotopt dbname=postgres"). */
+static void TestPostgres(void) {
+  const char* server = getenv("SPOTOPT_TEST_PG");
+  char socket_dir[256];
+  char db[64];
+  char sql[1024];
+  char uri[1024];
+
+  if (server == NULL || sscanf(server, "host=%255s", socket_dir) != 1) {
+    fprintf(stderr, "capi_test: SPOTOPT_TEST_PG is not set: run it through ctest\n");
+    ++failures;
+    return;
+  }
+  snprintf(db, sizeof db, "capi_%ld", (long)getpid());
+  snprintf(sql, sizeof sql, "psql -q -v ON_ERROR_STOP=1 '%s' -c 'CREATE DATABASE %s'", server, db);
+  CHECK(system(sql) == 0);
+  /* The keyword form: what follows "postgresql:"; the later dbname wins. */
+  snprintf(uri, sizeof uri, "postgresql:%s dbname=%s", server, db);
+  TestFleet(uri);
+  /* The URI form, on the same database, with the system clock. */
+  {
+    spotopt_controller* c = NULL;
+    snprintf(uri, sizeof uri, "postgresql:///%s?host=%s&user=spotopt", db, socket_dir);
+    CHECK(spotopt_controller_open(uri, &c) == SPOTOPT_OK);
+    CHECK(spotopt_tick(c, (int64_t)time(NULL) * 1000000) == SPOTOPT_OK);
+    spotopt_controller_close(c);
+  }
+  snprintf(sql, sizeof sql, "psql -q -v ON_ERROR_STOP=1 '%s' -c 'DROP DATABASE %s'", server, db);
+  CHECK(system(sql) == 0);
+}
+
 int main(void) {
   TestVersion();
   TestReleaseNullIsNoOp();
@@ -1161,6 +1195,7 @@ int main(void) {
   TestNullArguments();
   TestFleet("memory:");
   TestSqlite();
+  TestPostgres();
   TestDecisions();
   if (failures != 0) {
     fprintf(stderr, "capi_test: %d failed checks\n", failures);

@@ -1,6 +1,8 @@
 """The Python binding over the C ABI: every call, its errors, clocks and threads."""
+import itertools
 import json
 import os
+import subprocess
 import tempfile
 import threading
 from datetime import datetime, timezone
@@ -24,10 +26,28 @@ def register_body(instance=INSTANCE, logical="checkout-api-1", az="us-east-1a"):
                        "az": az, "mode": "spot", "public_ip": None}).encode()
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+def psql(sql):
+    """Runs SQL on the PostgreSQL server ctest starts (tests/pg/cluster.sh)."""
+    server = os.environ.get("SPOTOPT_TEST_PG")
+    assert server, "SPOTOPT_TEST_PG is not set: run the suite through ctest"
+    subprocess.run(["psql", "-q", "-v", "ON_ERROR_STOP=1", server, "-c", sql], check=True)
+    return server
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
 def store_uri(request):
+    if request.param == "postgres":
+        # A database of its own per test, in libpq's keyword form (a later dbname wins).
+        db = f"py_{os.getpid()}_{next(_databases)}"
+        server = psql(f"CREATE DATABASE {db}")
+        yield f"postgresql:{server} dbname={db}"
+        psql(f"DROP DATABASE {db} WITH (FORCE)")
+        return
     with tempfile.TemporaryDirectory() as tmp:
         yield "memory:" if request.param == "memory" else f"sqlite:{os.path.join(tmp, 'a.db')}"
+
+
+_databases = itertools.count()
 
 
 @pytest.fixture
@@ -355,7 +375,10 @@ def test_clocks(store_uri):
 
 def test_errors_map_to_exceptions():
     with pytest.raises(spotopt.InvalidArgument, match="store URI"):
-        spotopt.Controller("postgres://nowhere")
+        spotopt.Controller("postgres:nowhere")
+    # A database that cannot be reached is the store's answer, not the URI's.
+    with pytest.raises(spotopt.Unavailable, match="cannot connect"):
+        spotopt.Controller("postgresql://spotopt@/none?host=/nonexistent")
     with pytest.raises(spotopt.InvalidArgument, match="store URI"):
         spotopt.Controller("nope:", clock=spotopt.ManualClock(T0))
     with spotopt.Controller("memory:") as c:

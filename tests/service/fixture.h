@@ -1,5 +1,6 @@
-// Shared set-up for the service tests: a Controller over a MemoryStore or over a
-// SqliteStore in a fresh temporary file, driven by a ManualClock, plus helpers that
+// Shared set-up for the service tests: a Controller over a MemoryStore, a SqliteStore
+// in a fresh temporary file or a PostgresStore in a fresh schema of the server ctest
+// starts (tests/pg/pg_fixture.h), driven by a ManualClock, plus helpers that
 // build tenants, agents, commands and replicas the way agent v4 would, through the
 // public API only.
 //
@@ -32,15 +33,25 @@
 #include "spotopt/clock.h"
 #include "spotopt/service/controller.h"
 #include "spotopt/store/memory_store.h"
+#include "spotopt/store/postgres_store.h"
 #include "spotopt/store/sqlite_store.h"
 #include "spotopt/store/store.h"
+#include "tests/pg/pg_fixture.h"
 
 namespace spotopt::testing {
 
-enum class StoreKind { kMemory, kSqlite };
+enum class StoreKind { kMemory, kSqlite, kPostgres };
 
 inline std::string_view ToString(StoreKind kind) {
-  return kind == StoreKind::kMemory ? "MemoryStore" : "SqliteStore";
+  switch (kind) {
+    case StoreKind::kMemory:
+      return "MemoryStore";
+    case StoreKind::kSqlite:
+      return "SqliteStore";
+    case StoreKind::kPostgres:
+      return "PostgresStore";
+  }
+  return "?";
 }
 
 // Type tags for TEST_CASE_TEMPLATE, so that one test body runs on every store.
@@ -50,7 +61,12 @@ struct OnMemoryStore {
 struct OnSqliteStore {
   static constexpr StoreKind kKind = StoreKind::kSqlite;
 };
-#define SPOTOPT_ALL_STORES spotopt::testing::OnMemoryStore, spotopt::testing::OnSqliteStore
+struct OnPostgresStore {
+  static constexpr StoreKind kKind = StoreKind::kPostgres;
+};
+#define SPOTOPT_ALL_STORES                                          \
+  spotopt::testing::OnMemoryStore, spotopt::testing::OnSqliteStore, \
+      spotopt::testing::OnPostgresStore
 
 // 2025-11-23T10:00:00Z, a Sunday: the ManualClock's start, well inside the accepted
 // timestamp range.
@@ -89,6 +105,12 @@ class ServiceFixture {
       : kind_(kind), clock_(std::make_shared<ManualClock>(TestEpoch())) {
     if (kind == StoreKind::kMemory) {
       store_ = std::make_shared<MemoryStore>();
+    } else if (kind == StoreKind::kPostgres) {
+      schema_ = std::make_unique<PgSchema>();
+      absl::StatusOr<std::unique_ptr<PostgresStore>> opened =
+          PostgresStore::Open(schema_->conninfo());
+      REQUIRE_MESSAGE(opened.ok(), opened.status().ToString());
+      store_ = std::move(*opened);
     } else {
       db_path_ =
           (std::filesystem::temp_directory_path() / fmt::format("spotopt-{}.db", NewId())).string();
@@ -244,6 +266,7 @@ class ServiceFixture {
   StoreKind kind_;
   std::shared_ptr<ManualClock> clock_;
   std::string db_path_;
+  std::unique_ptr<PgSchema> schema_;  // a PostgresStore's; dropped once the store closed
   std::shared_ptr<Store> store_;
   SqliteStore* sqlite_ = nullptr;  // store_ when it is a SqliteStore
   std::unique_ptr<Controller> controller_;
@@ -251,8 +274,10 @@ class ServiceFixture {
 
 }  // namespace spotopt::testing
 
-// Names the template test cases "<name><MemoryStore>" and "<name><SqliteStore>".
+// Names the template test cases "<name><MemoryStore>", "<name><SqliteStore>" and
+// "<name><PostgresStore>".
 TYPE_TO_STRING_AS("MemoryStore", spotopt::testing::OnMemoryStore);
 TYPE_TO_STRING_AS("SqliteStore", spotopt::testing::OnSqliteStore);
+TYPE_TO_STRING_AS("PostgresStore", spotopt::testing::OnPostgresStore);
 
 #endif  // SPOTOPT_TESTS_SERVICE_FIXTURE_H_

@@ -1,6 +1,7 @@
-// Command leases hold across processes that share one SQLite file: two processes
-// polling the same agent at the same moment never both receive a command, and two
-// processes running the fleet's decisions at once queue one switch per agent.
+// Command leases hold across processes that share one store, a SQLite file or a
+// PostgreSQL database: processes polling the same agent at the same moment never
+// both receive a command, and processes running the fleet's decisions at once queue
+// one switch per agent.
 #include <doctest/doctest.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -10,6 +11,8 @@
 #include <vector>
 
 #include "fixture.h"
+#include "spotopt/store/open.h"
+#include "tests/pg/pg_fixture.h"
 
 namespace spotopt {
 namespace {
@@ -44,30 +47,65 @@ std::vector<int> RunTogether(int n, Child child) {
   return codes;
 }
 
-// In a child process: open the shared file, wait for the start byte, poll once.
+// A store every process opens by its URI: a new SQLite file, or a new schema in the
+// PostgreSQL server ctest starts. Store handles must not cross fork(): the parent
+// closes its own before forking, and each child opens the store anew.
+class SharedStore {
+ public:
+  static SharedStore Sqlite() {
+    return SharedStore(
+        (std::filesystem::temp_directory_path() / fmt::format("spotopt-mp-{}.db", NewId()))
+            .string());
+  }
+  static SharedStore Postgres() { return SharedStore(std::make_unique<testing::PgSchema>()); }
+  ~SharedStore() {
+    if (schema_ != nullptr) return;  // the schema drops itself
+    std::error_code ignored;
+    for (const char* suffix : {"", "-wal", "-shm"})
+      std::filesystem::remove(path_ + suffix, ignored);
+  }
+  SharedStore(SharedStore&&) = default;
+
+  std::string uri() const {
+    return schema_ != nullptr ? "postgresql:" + schema_->conninfo() : "sqlite:" + path_;
+  }
+  std::unique_ptr<Controller> Open(std::shared_ptr<const Clock> clock) const {
+    absl::StatusOr<std::unique_ptr<Store>> store = OpenStore(uri());
+    REQUIRE_MESSAGE(store.ok(), store.status().ToString());
+    return std::make_unique<Controller>(std::move(*store), std::move(clock));
+  }
+
+ private:
+  explicit SharedStore(std::string path) : path_(std::move(path)) {}
+  explicit SharedStore(std::unique_ptr<testing::PgSchema> schema) : schema_(std::move(schema)) {}
+  std::string path_;
+  std::unique_ptr<testing::PgSchema> schema_;
+};
+
+// In a child process: open the shared store, wait for the start byte, poll once.
 // Exit code 10 = received a command, 11 = nothing, anything else = error.
-[[noreturn]] void PollInChild(const std::string& path, const testing::AgentHandle& agent,
+[[noreturn]] void PollInChild(const std::string& uri, const testing::AgentHandle& agent,
                               int start_fd) {
-  auto store = SqliteStore::Open(path);
+  auto store = OpenStore(uri);
   if (!store.ok()) _exit(2);
   Controller controller(std::move(*store), std::make_shared<SystemClock>());
   char go;
   if (read(start_fd, &go, 1) != 1) _exit(3);
   auto polled = controller.PollCommand(agent.tenant_id, agent.registration_id);
-  if (!polled.ok()) _exit(4);
+  if (!polled.ok()) {
+    fprintf(stderr, "child: %s\n", polled.status().ToString().c_str());
+    _exit(4);
+  }
   _exit(polled->has_value() ? 10 : 11);
 }
 
-TEST_CASE("two processes polling one command: exactly one receives it") {
-  const std::string path =
-      (std::filesystem::temp_directory_path() / fmt::format("spotopt-mp-{}.db", NewId())).string();
-  constexpr int kRounds = 15;
-  for (int round = 0; round < kRounds; ++round) {
+// `processes` poll one agent's one command at once, `rounds` times over.
+void LeaseRace(const SharedStore& shared, int processes, int rounds) {
+  for (int round = 0; round < rounds; ++round) {
     testing::AgentHandle agent;
     {
-      auto opened = SqliteStore::Open(path);
-      REQUIRE(opened.ok());
-      Controller c(std::move(*opened), std::make_shared<SystemClock>());
+      std::unique_ptr<Controller> opened = shared.Open(std::make_shared<SystemClock>());
+      Controller& c = *opened;
       auto tenant = c.CreateTenant("acme");
       REQUIRE(tenant.ok());
       auto reg = c.Register(tenant->tenant.id, testing::ServiceFixture::MakeRegisterRequest(
@@ -78,23 +116,49 @@ TEST_CASE("two processes polling one command: exactly one receives it") {
       SwitchRequest sw{
           .target_mode = Mode::kOnDemand, .priority = Priority::kManual, .override_limits = true};
       REQUIRE(c.EnqueueSwitch(agent.tenant_id, agent.agent_id, sw).ok());
-    }  // closed before forking: SQLite handles must not cross fork()
+    }  // closed before forking
 
     int received = 0;
-    for (const int code : RunTogether(2, [&](int start) { PollInChild(path, agent, start); })) {
+    for (const int code :
+         RunTogether(processes, [&](int start) { PollInChild(shared.uri(), agent, start); })) {
       REQUIRE_MESSAGE((code == 10 || code == 11), "child failed with ", code);
       received += code == 10;
     }
     CHECK(received == 1);
   }
-  std::error_code ignored;
-  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix, ignored);
 }
 
-// In a child process: open the shared file, wait for the start byte, run the fleet's
+// In a child process: wait for the start byte, then open the store, which creates its
+// schema. Exit code 0 = opened, 1 = refused.
+[[noreturn]] void OpenInChild(const std::string& uri, int start_fd) {
+  char go;
+  if (read(start_fd, &go, 1) != 1) _exit(3);
+  auto store = OpenStore(uri);
+  if (!store.ok()) fprintf(stderr, "child: %s\n", store.status().ToString().c_str());
+  _exit(store.ok() ? 0 : 1);
+}
+
+TEST_CASE("four processes opening a new PostgreSQL schema at once: one migrates, all open") {
+  const SharedStore shared = SharedStore::Postgres();
+  for (const int code : RunTogether(4, [&](int start) { OpenInChild(shared.uri(), start); })) {
+    CHECK(code == 0);
+  }
+  std::unique_ptr<Controller> c = shared.Open(std::make_shared<SystemClock>());
+  CHECK(c->CreateTenant("acme").ok());
+}
+
+TEST_CASE("two processes polling one command on SQLite: exactly one receives it") {
+  LeaseRace(SharedStore::Sqlite(), 2, 15);
+}
+
+TEST_CASE("four processes polling one command on PostgreSQL: exactly one receives it") {
+  LeaseRace(SharedStore::Postgres(), 4, 15);
+}
+
+// In a child process: open the shared store, wait for the start byte, run the fleet's
 // decisions once at `now`. Exit code = switches it queued (0..100), 200+ = error.
-[[noreturn]] void DecideInChild(const std::string& path, Time now, int start_fd) {
-  auto store = SqliteStore::Open(path);
+[[noreturn]] void DecideInChild(const std::string& uri, Time now, int start_fd) {
+  auto store = OpenStore(uri);
   if (!store.ok()) _exit(201);
   Controller controller(std::move(*store), std::make_shared<SystemClock>());
   char go;
@@ -107,18 +171,16 @@ TEST_CASE("two processes polling one command: exactly one receives it") {
   _exit(report->acted);
 }
 
-TEST_CASE("two processes running the fleet's decisions at once queue one switch per agent") {
-  const std::string path =
-      (std::filesystem::temp_directory_path() / fmt::format("spotopt-mp-{}.db", NewId())).string();
+// `processes` run the fleet's decisions at once over 40 agents that should all switch.
+void DecisionRace(const SharedStore& shared, int processes) {
   constexpr int kAgents = 40;
   const Time now = absl::Now();
   std::string tenant_id;
   std::vector<std::string> agents;
   {
-    auto opened = SqliteStore::Open(path);
-    REQUIRE(opened.ok());
     auto clock = std::make_shared<ManualClock>(now - absl::Hours(24));
-    Controller c(std::move(*opened), clock);
+    std::unique_ptr<Controller> opened = shared.Open(clock);
+    Controller& c = *opened;
     tenant_id = c.CreateTenant("acme")->tenant.id;
     for (int i = 0; i < kAgents; ++i) {
       auto reg = c.Register(tenant_id, testing::ServiceFixture::MakeRegisterRequest(
@@ -137,23 +199,28 @@ TEST_CASE("two processes running the fleet's decisions at once queue one switch 
   }  // closed before forking
 
   int acted = 0;
-  for (const int code : RunTogether(2, [&](int start) { DecideInChild(path, now, start); })) {
+  for (const int code :
+       RunTogether(processes, [&](int start) { DecideInChild(shared.uri(), now, start); })) {
     REQUIRE_MESSAGE(code <= kAgents, "child failed with ", code);
     acted += code;
   }
   CHECK(acted == kAgents);
-  {
-    auto opened = SqliteStore::Open(path);
-    REQUIRE(opened.ok());
-    Controller c(std::move(*opened), std::make_shared<SystemClock>());
-    for (const std::string& agent : agents) {
-      auto commands = c.ListCommands(tenant_id, agent);
-      REQUIRE(commands.ok());
-      CHECK(commands->size() == 1);
-    }
+  std::unique_ptr<Controller> c = shared.Open(std::make_shared<SystemClock>());
+  for (const std::string& agent : agents) {
+    auto commands = c->ListCommands(tenant_id, agent);
+    REQUIRE(commands.ok());
+    CHECK(commands->size() == 1);
   }
-  std::error_code ignored;
-  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix, ignored);
+}
+
+TEST_CASE("two processes running the fleet's decisions at once on SQLite: one switch per agent") {
+  DecisionRace(SharedStore::Sqlite(), 2);
+}
+
+TEST_CASE(
+    "four processes running the fleet's decisions at once on PostgreSQL: one switch per "
+    "agent") {
+  DecisionRace(SharedStore::Postgres(), 4);
 }
 
 }  // namespace

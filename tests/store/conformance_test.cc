@@ -20,20 +20,25 @@
 #include <doctest/doctest.h>
 
 #include "spotopt/store/memory_store.h"
+#include "spotopt/store/postgres_store.h"
 #include "spotopt/store/sqlite_store.h"
 #include "spotopt/store/store.h"
+#include "tests/pg/pg_fixture.h"
 
 namespace spotopt {
 namespace {
 
 using absl::StatusCode;
 
+// kSeqsRollBack: whether a rolled-back or refused insert gives its seq back (store.h).
 struct MemoryFixture {
+  static constexpr bool kSeqsRollBack = true;
   std::unique_ptr<Store> store = std::make_unique<MemoryStore>();
 };
 
 // A fresh database file per test, removed afterwards.
 struct SqliteFixture {
+  static constexpr bool kSeqsRollBack = true;
   SqliteFixture() {
     static std::atomic<int> counter{0};
     path = (std::filesystem::temp_directory_path() /
@@ -62,19 +67,45 @@ struct SqliteFixture {
   std::unique_ptr<Store> store;
 };
 
+// A fresh schema per test in the fixture server (tests/pg/pg_fixture.h).
+// Its seqs come from sequences, which do not roll back.
+struct PostgresFixture {
+  static constexpr bool kSeqsRollBack = false;
+  PostgresFixture() {
+    absl::StatusOr<std::unique_ptr<PostgresStore>> opened = PostgresStore::Open(schema.conninfo());
+    REQUIRE_MESSAGE(opened.ok(), opened.status().ToString());
+    store = std::move(*opened);
+  }
+  ~PostgresFixture() { store.reset(); }  // before the schema goes
+  PostgresFixture(const PostgresFixture&) = delete;
+  PostgresFixture& operator=(const PostgresFixture&) = delete;
+
+  testing::PgSchema schema;
+  std::unique_ptr<Store> store;
+};
+
 }  // namespace
 }  // namespace spotopt
 
 TYPE_TO_STRING(spotopt::MemoryFixture);
 TYPE_TO_STRING(spotopt::SqliteFixture);
+TYPE_TO_STRING(spotopt::PostgresFixture);
 
 namespace spotopt {
 namespace {
 
-#define STORE_FIXTURES MemoryFixture, SqliteFixture
+#define STORE_FIXTURES MemoryFixture, SqliteFixture, PostgresFixture
 
 const Time kT0 = absl::FromUnixSeconds(1'750'000'000);
 Time At(int64_t seconds) { return kT0 + absl::Seconds(seconds); }
+
+// The seq an insert gets when `n` is next and `skipped` numbers before it went to
+// inserts that were rolled back or refused: `n` again where seqs roll back, the
+// number after them where they do not.
+template <class F>
+int64_t After(int64_t n, int64_t skipped) {
+  return F::kSeqsRollBack ? n : n + skipped;
+}
 
 // Runs `body` in one write transaction and commits it.
 void Write(Store& store, const std::function<void(Transaction&)>& body) {
@@ -923,14 +954,15 @@ TEST_CASE_TEMPLATE("price observations: seq, per-pool ranges, latest per pool", 
               MakePrice("t2", "us-east-1a", PriceKind::kSpot, 1, At(5)))) == 6);
   });
   {
-    // A rolled-back insert gives its number back.
+    // A rolled-back insert may give its number back.
     auto rolled_back = Value(store.Begin(TxMode::kWrite));
     CHECK(Value(rolled_back->InsertPriceObservation(
               MakePrice("t1", "us-east-1c", PriceKind::kSpot, 1, At(0)))) == 7);
   }
+  const int64_t seven = After<F>(7, 1);
   Write(store, [&](Transaction& tx) {
     CHECK(Value(tx.InsertPriceObservation(
-              MakePrice("t1", "us-east-1c", PriceKind::kSpot, 34'200, At(20)))) == 7);
+              MakePrice("t1", "us-east-1c", PriceKind::kSpot, 34'200, At(20)))) == seven);
   });
   auto tx = Read(store);
   const Pool a{"us-east-1", "us-east-1a", "m5.large"};
@@ -945,12 +977,12 @@ TEST_CASE_TEMPLATE("price observations: seq, per-pool ranges, latest per pool", 
         std::vector<int64_t>{3});
   CHECK(Value(tx->ListPriceObservations("t2", b, At(-300), At(11))).empty());
   CHECK(Seqs(Value(tx->ListLatestPrices("t1", "us-east-1", "m5.large"))) ==
-        std::vector<int64_t>{3, 4, 2, 7});
+        std::vector<int64_t>{3, 4, 2, seven});
   CHECK(Seqs(Value(tx->ListLatestPrices("t2", "us-east-1", "m5.large"))) ==
         std::vector<int64_t>{6});
   CHECK(Value(tx->ListLatestPrices("t1", "us-east-1", "c6i.xlarge")).empty());
   CHECK(Seqs(Value(tx->ListTenantPriceObservations("t1"))) ==
-        std::vector<int64_t>{1, 2, 3, 4, 5, 7});
+        std::vector<int64_t>{1, 2, 3, 4, 5, seven});
   std::vector<PriceObservation> latest = Value(tx->ListLatestPrices("t1", "us-east-1", "m5.large"));
   const PriceObservation& got = latest[2];
   full.seq = 2;
@@ -1623,19 +1655,20 @@ TEST_CASE_TEMPLATE("price observations: deletion by seq, never reusing a number"
     CHECK(Seqs(Value(tx->ListLatestPrices("t1", "us-east-1", "m5.large"))) ==
           std::vector<int64_t>{8});
   }
+  const int64_t eleven = After<F>(11, 1);
   Write(store, [&](Transaction& tx) {
     // The newest number was deleted, yet the next insert does not reuse it.
     CHECK(Value(tx.InsertPriceObservation(
-              MakePrice("t1", "us-east-1a", PriceKind::kSpot, 11, At(5)))) == 11);
-    CHECK_OK(tx.DeletePriceObservations({11}));
+              MakePrice("t1", "us-east-1a", PriceKind::kSpot, 11, At(5)))) == eleven);
+    CHECK_OK(tx.DeletePriceObservations({eleven}));
   });
   Write(store, [&](Transaction& tx) {
     CHECK(Value(tx.InsertPriceObservation(
-              MakePrice("t1", "us-east-1a", PriceKind::kSpot, 12, At(5)))) == 12);
+              MakePrice("t1", "us-east-1a", PriceKind::kSpot, 12, At(5)))) == eleven + 1);
   });
   auto tx = Read(store);
   CHECK(Seqs(Value(tx->ListPriceObservations("t1", a, At(0), At(11)))) ==
-        std::vector<int64_t>{4, 12, 6, 8});
+        std::vector<int64_t>{4, eleven + 1, 6, 8});
   CHECK(CodeOf(tx->DeletePriceObservations({4})) == StatusCode::kFailedPrecondition);
 }
 
@@ -1676,10 +1709,10 @@ TEST_CASE_TEMPLATE("price observations: a rolled-back insert leaves no trace", F
   }
   Write(store, [&](Transaction& tx) {
     CHECK(Value(tx.InsertPriceObservation(
-              MakePrice("t1", "us-east-1a", PriceKind::kSpot, 5, At(250)))) == 601);
+              MakePrice("t1", "us-east-1a", PriceKind::kSpot, 5, At(250)))) == After<F>(601, 4));
   });
   CHECK(Seqs(Value(Read(store)->ListPriceObservations("t1", a, At(250), At(251)))) ==
-        std::vector<int64_t>{251, 601});
+        std::vector<int64_t>{251, After<F>(601, 4)});
 }
 
 TEST_CASE_TEMPLATE("run segments: insert, find open, list by started_at then id", F,
@@ -1896,7 +1929,8 @@ TEST_CASE_TEMPLATE("decision log: seq, pages newest first, latest keys, retentio
   });
   {
     auto rolled_back = Value(store.Begin(TxMode::kWrite));
-    CHECK(Value(rolled_back->InsertDecision(MakeDecision("d-gone", "t1", "a1", At(6)))) == 5);
+    CHECK(Value(rolled_back->InsertDecision(MakeDecision("d-gone", "t1", "a1", At(6)))) ==
+          After<F>(5, 1));
   }
   auto tx = Read(store);
   CHECK(Ids(Value(tx->ListDecisions("a1", 0, 10))) == Strings{"d3", "d1"});
@@ -1916,9 +1950,10 @@ TEST_CASE_TEMPLATE("decision log: seq, pages newest first, latest keys, retentio
   CHECK(heads[2].agent_id == "b1");
   tx.reset();
 
-  // The rolled-back insert's number is handed out again, as SQLite's sequence does.
+  // The refused and the rolled-back insert's numbers are handed out again where
+  // seqs roll back.
   Write(store, [](Transaction& tx) {
-    CHECK(Value(tx.InsertDecision(MakeDecision("d5", "t1", "a1", At(7)))) == 5);
+    CHECK(Value(tx.InsertDecision(MakeDecision("d5", "t1", "a1", At(7)))) == After<F>(5, 2));
   });
   // Retention keeps every agent's latest entry, however old.
   Write(store, [](Transaction& tx) { CHECK(Value(tx.DeleteDecisionsBefore(At(100))) == 2); });

@@ -258,8 +258,10 @@ class HttpResponse(NamedTuple):
 
 
 class Controller:
-    """The control plane over a store: "memory:" or "sqlite:PATH" (shareable with
-    other controllers and processes). Reads the system clock unless given one.
+    """The control plane over a store: "memory:", "sqlite:PATH" (shareable with
+    other controllers and processes), or a PostgreSQL database shared by processes on
+    several machines: "postgresql://user@host:port/db" or "postgresql:KEYWORDS"
+    (libpq's keyword form). Reads the system clock unless given one.
 
     Every method raises a SpotoptError subclass on failure; ids of another tenant
     raise NotFound exactly like unknown ones.

@@ -1,5 +1,6 @@
 // The storage interface: a Store hands out units of work (transactions); every
-// service use case runs in exactly one. Implementations: MemoryStore, SqliteStore.
+// service use case runs in exactly one. Implementations: MemoryStore, SqliteStore,
+// PostgresStore.
 //
 // Contract every implementation keeps (tests/store/conformance_test.cc checks it):
 // - A transaction sees its own writes; nothing is visible to others before Commit.
@@ -7,6 +8,8 @@
 // - Write transactions are serializable with respect to each other. A store that can
 //   be shared with other processes (SqliteStore) waits up to its busy timeout in
 //   Begin, then returns Unavailable; MemoryStore's short transactions just wait.
+//   PostgresStore runs them concurrently and fails one of two that conflict with a
+//   status IsRetryable() recognizes: the unit of work did not happen and may run again.
 // - Get* returns NotFound for a missing record; Insert* returns AlreadyExists for a
 //   duplicate key; Update* returns NotFound for a missing record.
 // - Storage constraints, refused with FailedPrecondition whatever the caller's code
@@ -19,8 +22,9 @@
 //   creation time. Changing those is FailedPrecondition.
 // - List* results are ordered as documented per method, so callers and tests are
 //   deterministic across stores.
-// A PostgresStore fits the same shape: Begin maps to BEGIN, the constraints to partial
-// unique indexes, and command leasing to SELECT ... FOR UPDATE SKIP LOCKED.
+// - Insert* that assign a `seq` number each table's records in increasing order and
+//   never reuse a number; numbers of a rolled-back or refused insert may be skipped
+//   (PostgresStore draws them from sequences, which do not roll back).
 #ifndef SPOTOPT_STORE_STORE_H_
 #define SPOTOPT_STORE_STORE_H_
 
@@ -212,6 +216,13 @@ class SPOTOPT_EXPORT Store {
   // shutting down; a failed batch stays held for the next call.
   virtual absl::Status FlushHeld() = 0;
 };
+
+// A failure after which the unit of work can simply run again: the store guarantees
+// that none of it was committed (a serialization conflict with another transaction,
+// a connection lost before commit). The Controller runs such a use case again, for a
+// while, before it reports the failure.
+SPOTOPT_EXPORT absl::Status Retryable(absl::Status status);
+SPOTOPT_EXPORT bool IsRetryable(const absl::Status& status);
 
 // Every record of the store as canonical JSON text, in one read transaction: two
 // stores holding the same state dump the same text. For tests and operators; reads

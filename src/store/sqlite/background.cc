@@ -26,8 +26,8 @@ SqliteStore::Impl::~Impl() {
 }
 
 absl::Status SqliteStore::Impl::TouchRegistration(std::string_view id, Time at) {
-  if (!HoldBeat(id, at)) return absl::OkStatus();
-  if (hold_ == std::chrono::nanoseconds::zero()) return FlushHeld();
+  if (!held_.Hold(id, at).due) return absl::OkStatus();
+  if (held_.write_through()) return FlushHeld();
   Wake(&beats_due_);
   return absl::OkStatus();
 }
@@ -37,15 +37,8 @@ absl::Status SqliteStore::Impl::FlushHeld() {
   return WriteHeld();
 }
 
-void SqliteStore::Impl::ApplyHeld(Registration& r) {
-  std::lock_guard lock(held_mu_);
-  if (held_.empty()) return;
-  auto it = held_.find(r.id);
-  if (it != held_.end() && it->second > r.last_seen_at) r.last_seen_at = it->second;
-}
-
 absl::Status SqliteStore::Impl::WriteHeld() {
-  const Beats batch = HeldBeats();
+  const HeldBeats::Beats batch = held_.Take();
   if (batch.empty()) return absl::OkStatus();
   absl::StatusOr<std::unique_ptr<sqlite::SqliteTransaction>> tx =
       sqlite::StartTransaction(*this, TxMode::kWrite);
@@ -54,31 +47,8 @@ absl::Status SqliteStore::Impl::WriteHeld() {
     if (absl::Status s = (*tx)->TouchRegistration(id, at); !s.ok()) return s;
   }
   if (absl::Status s = (*tx)->Commit(); !s.ok()) return s;
-  ForgetWritten(batch);
+  held_.Forget(batch);
   return absl::OkStatus();
-}
-
-bool SqliteStore::Impl::HoldBeat(std::string_view id, Time at) {
-  const auto now = std::chrono::steady_clock::now();
-  std::lock_guard lock(held_mu_);
-  if (held_.empty()) held_since_ = now;
-  auto [it, inserted] = held_.try_emplace(std::string(id), at);
-  if (!inserted && it->second < at) it->second = at;
-  return held_.size() >= options_.beat_batch || now - held_since_ >= hold_;
-}
-
-SqliteStore::Impl::Beats SqliteStore::Impl::HeldBeats() {
-  std::lock_guard lock(held_mu_);
-  return Beats(held_.begin(), held_.end());
-}
-
-void SqliteStore::Impl::ForgetWritten(const Beats& written) {
-  std::lock_guard lock(held_mu_);
-  for (const auto& [id, at] : written) {
-    auto it = held_.find(id);
-    if (it != held_.end() && it->second == at) held_.erase(it);
-  }
-  held_since_ = std::chrono::steady_clock::now();
 }
 
 int SqliteStore::Impl::OnWalCommit(void* self, sqlite3* /*db*/, const char* /*schema*/,

@@ -8,33 +8,9 @@
 
 #include <fmt/format.h>
 
+#include "store/sql.h"
+
 namespace spotopt::sqlite {
-namespace {
-
-// What a UNIQUE violation on each constrained column set means.
-struct UniqueRule {
-  std::string_view columns;  // as SQLite names them in the error message
-  absl::StatusCode code;
-  std::string_view message;
-};
-constexpr UniqueRule kUniqueRules[] = {
-    {"commands.id", absl::StatusCode::kAlreadyExists, "a command with this id already exists"},
-    {"commands.agent_id, commands.state", absl::StatusCode::kFailedPrecondition,
-     "the agent already has a LEASED command"},
-    {"commands.agent_id, commands.type", absl::StatusCode::kFailedPrecondition,
-     "the agent already has a placement command PENDING or LEASED"},
-    {"replicas.agent_id", absl::StatusCode::kFailedPrecondition,
-     "the agent already has a live replica"},
-    {"registrations.agent_id, registrations.instance_id", absl::StatusCode::kFailedPrecondition,
-     "the instance already has a registration under this agent"},
-    {"agents.tenant_id, agents.logical_id", absl::StatusCode::kFailedPrecondition,
-     "the tenant already has an agent with this logical id"},
-    {"run_segments.agent_id, run_segments.instance_id, run_segments.role",
-     absl::StatusCode::kFailedPrecondition,
-     "the instance already has an open run segment in this role under this agent"},
-};
-
-}  // namespace
 
 absl::Status SqlError(sqlite3* db, int rc, std::string_view what) {
   const std::string_view detail = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
@@ -66,10 +42,8 @@ absl::Status SqlError(sqlite3* db, int rc, std::string_view what) {
     constexpr std::string_view kPrefix = "UNIQUE constraint failed: ";
     std::string_view columns = detail;
     if (columns.starts_with(kPrefix)) columns.remove_prefix(kPrefix.size());
-    for (const UniqueRule& rule : kUniqueRules) {
-      if (columns == rule.columns) {
-        return absl::Status(rule.code, fmt::format("{}: {}", what, rule.message));
-      }
+    if (const sql::UniqueRule* rule = sql::FindUniqueRule("", columns)) {
+      return absl::Status(rule->code, fmt::format("{}: {}", what, rule->message));
     }
     return absl::AlreadyExistsError(fmt::format("{}: {}", what, detail));
   }

@@ -46,7 +46,7 @@ SqliteStore::Impl::Impl(std::string path, SqliteOptions options)
       options_(options),
       wait_(absl::ToChronoNanoseconds(options.busy_timeout)),
       cache_(options.cached_records),
-      hold_(absl::ToChronoNanoseconds(options.beat_hold)) {
+      held_(absl::ToChronoNanoseconds(options.beat_hold), options.beat_batch) {
   for (int i = 0; i < sqlite::kStmtCount; ++i) {
     sql_[i] = sqlite::StatementSql(static_cast<sqlite::Stmt>(i));
   }

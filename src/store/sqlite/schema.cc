@@ -9,7 +9,7 @@
 #include <fmt/format.h>
 
 #include "absl/status/statusor.h"
-#include "store/sqlite/statements.h"
+#include "store/sql.h"
 
 namespace spotopt::sqlite {
 namespace {
@@ -253,7 +253,7 @@ absl::Status MigrateLocked(Connection& conn) {
                     *version, kSchemaVersion));
   }
   for (int64_t v = *version; v < kSchemaVersion; ++v) {
-    absl::Status s = conn.Exec(FormatSql(kMigrations[v]), fmt::format("migrate to {}", v + 1));
+    absl::Status s = conn.Exec(sql::FormatSql(kMigrations[v]), fmt::format("migrate to {}", v + 1));
     if (!s.ok()) return s;
   }
   return conn.Exec(fmt::format("PRAGMA user_version = {}", kSchemaVersion), "write schema version");

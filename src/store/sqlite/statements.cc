@@ -4,13 +4,7 @@
 #include <string>
 #include <string_view>
 
-#include <fmt/format.h>
-
-#include "spotopt/domain/agent.h"
-#include "spotopt/domain/command.h"
-#include "spotopt/domain/replica.h"
-#include "spotopt/domain/report.h"
-#include "spotopt/domain/run_segment.h"
+#include "store/sql.h"
 
 namespace spotopt::sqlite {
 namespace {
@@ -177,27 +171,8 @@ constexpr std::array<std::string_view, kStmtCount> kStatements = {
     "DELETE FROM decisions WHERE decided_at < ?1 AND seq NOT IN (SELECT seq FROM decision_heads)",
 };
 
-// The columns of a price observation, in the order ReadPrice reads them.
-constexpr std::string_view kPriceColumns =
-    "seq, tenant_id, agent_id, registration_id, region, az, instance_type, kind, price_micros, "
-    "observed_at, received_at, server_received, source";
-
 }  // namespace
 
-std::string StatementSql(Stmt stmt) { return FormatSql(kStatements[stmt]); }
-
-std::string FormatSql(std::string_view text) {
-  return fmt::format(fmt::runtime(text), fmt::arg("active", ToString(Lifecycle::kActive)),
-                     fmt::arg("pending", ToString(CommandState::kPending)),
-                     fmt::arg("leased", ToString(CommandState::kLeased)),
-                     fmt::arg("switch", ToString(CommandType::kSwitch)),
-                     fmt::arg("promoted", ToString(ReplicaState::kPromoted)),
-                     fmt::arg("failed", ToString(ReplicaState::kFailed)),
-                     fmt::arg("terminated", ToString(ReplicaState::kTerminated)),
-                     fmt::arg("spot", ToString(PriceKind::kSpot)),
-                     fmt::arg("ondemand", ToString(PriceKind::kOnDemand)),
-                     fmt::arg("primary_role", ToString(RunRole::kPrimary)),
-                     fmt::arg("price_columns", kPriceColumns));
-}
+std::string StatementSql(Stmt stmt) { return sql::FormatSql(kStatements[stmt]); }
 
 }  // namespace spotopt::sqlite

@@ -95,9 +95,6 @@ enum Stmt : int {
 // The text of `stmt`, ready to prepare.
 std::string StatementSql(Stmt stmt);
 
-// Substitutes the enum texts into schema and statement templates.
-std::string FormatSql(std::string_view text);
-
 }  // namespace spotopt::sqlite
 
 #endif  // SPOTOPT_STORE_SQLITE_STATEMENTS_H_

@@ -17,10 +17,10 @@
 #include <utility>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "spotopt/store/sqlite_store.h"
+#include "store/held_beats.h"
 #include "store/record_cache.h"
 #include "store/sqlite/connection.h"
 #include "store/sqlite/statements.h"
@@ -48,9 +48,6 @@ class __attribute__((visibility("hidden"))) SqliteStore::Impl {
   absl::Status AcquireWriter();
   void ReleaseWriter();
 
-  // Heartbeats held for a batched write (Store::TouchRegistration).
-  using Beats = std::vector<std::pair<std::string, Time>>;
-
   // Holds the beat, and has it written at once (a zero hold) or by the background
   // thread when a batch is due (full, or its oldest beat was held for beat_hold).
   absl::Status TouchRegistration(std::string_view id, Time at);
@@ -59,16 +56,12 @@ class __attribute__((visibility("hidden"))) SqliteStore::Impl {
   absl::Status FlushHeld();
 
   // Shows a held beat newer than what `r` was read with.
-  void ApplyHeld(Registration& r);
+  void ApplyHeld(Registration& r) { held_.Apply(r); }
 
   RecordCache& cache() { return cache_; }
 
  private:
   absl::Status WriteHeld();  // with flush_mu_ held
-  bool HoldBeat(std::string_view id, Time at);
-  Beats HeldBeats();
-  // Drops the written beats, except those renewed while the batch was written.
-  void ForgetWritten(const Beats& written);
 
   // The first connection enables WAL and migrates; the checkpoint connection runs
   // no statements of its own.
@@ -111,11 +104,7 @@ class __attribute__((visibility("hidden"))) SqliteStore::Impl {
   std::thread background_;
 
   std::mutex flush_mu_;  // one batch of held beats at a time
-
-  const std::chrono::nanoseconds hold_;
-  std::mutex held_mu_;                           // guards held_ and held_since_
-  absl::flat_hash_map<std::string, Time> held_;  // registration id -> newest beat
-  std::chrono::steady_clock::time_point held_since_;
+  HeldBeats held_;
 };
 
 }  // namespace spotopt
