@@ -198,7 +198,7 @@ struct Database {
   std::vector<R> CollectList(const RowLists& lists, std::string_view owner, Less less) {
     auto it = lists.find(owner);
     if (it == lists.end()) return {};
-    return Collect<R>(it->second, less);
+    return Collect<R>(std::vector<Row>(it->second.begin(), it->second.end()), less);
   }
 
   // Storage constraints, checked before anything is written. `self` is the row being

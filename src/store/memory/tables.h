@@ -24,6 +24,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/hash/hash.h"
 #include "fmt/format.h"
 #include "spotopt/domain/agent.h"
@@ -260,14 +261,17 @@ struct Table {
   RowIndex<R, typename Traits<R>::Key> by_key{&rows};
 };
 
-// Owner id -> rows it owns, in insertion order (lists sort on the way out).
-using RowLists = absl::flat_hash_map<std::string, std::vector<Row>, StringHash, StringEq>;
+// Owner id -> rows it owns, in insertion order (lists sort on the way out). Most
+// owners have a few rows (an agent's registrations and run segments): they stay
+// inline, not in an allocation of their own.
+using RowList = absl::InlinedVector<Row, 4>;
+using RowLists = absl::flat_hash_map<std::string, RowList, StringHash, StringEq>;
 
 inline void AddRow(RowLists& lists, const std::string& key, Row row) { lists[key].push_back(row); }
 
 inline void RemoveRow(RowLists& lists, const std::string& key, Row row) {
   auto it = lists.find(key);
-  std::vector<Row>& rows = it->second;
+  RowList& rows = it->second;
   // Rows leave mostly from the back (rollbacks), so search from there.
   rows.erase(std::find(rows.rbegin(), rows.rend(), row).base() - 1);
   if (rows.empty()) lists.erase(it);
