@@ -963,8 +963,10 @@ TEST_CASE_TEMPLATE("price observations: seq, per-pool ranges, latest per pool", 
                  full.received_at, full.server_received, full.source));
 }
 
-// Many rows of one pool inserted in random order (AWS history arrives newest-first),
-// checked against a sorted model through ranges, the latest, rollbacks and deletions.
+// Many rows of one pool inserted out of order (AWS history arrives newest-first):
+// every other slot in order, the gaps between them newest-first, then repeats in
+// random order; checked against a sorted model through ranges, the latest,
+// rollbacks and deletions.
 TEST_CASE_TEMPLATE("price observations inserted out of order", F, STORE_FIXTURES) {
   F fx;
   Store& store = *fx.store;
@@ -972,8 +974,10 @@ TEST_CASE_TEMPLATE("price observations inserted out of order", F, STORE_FIXTURES
   const Pool pool{"us-east-1", "us-east-1a", "m5.large"};
   std::mt19937 rng(7);
   std::vector<int64_t> times;  // observed_at in seconds, some repeated: seq breaks ties
-  for (int i = 0; i < 1500; ++i) times.push_back(300 * (i % 1200));
-  std::shuffle(times.begin(), times.end(), rng);
+  for (int i = 0; i < 1200; i += 2) times.push_back(300 * i);
+  for (int i = 1199; i > 0; i -= 2) times.push_back(300 * i);
+  for (int i = 0; i < 300; ++i) times.push_back(300 * (i * 7 % 1200));
+  std::shuffle(times.begin() + 1200, times.end(), rng);
   std::set<std::pair<int64_t, int64_t>> model;  // (observed_at, seq)
   Write(store, [&](Transaction& tx) {
     for (int64_t t : times) {

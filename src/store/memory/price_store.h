@@ -71,6 +71,13 @@ class PriceRows {
     auto at = std::upper_bound(chunk->begin(), chunk->end(), row, ByTime);
     if (chunk->size() == kChunk) {
       const auto offset = static_cast<size_t>(at - chunk->begin());
+      if (offset == kChunk && chunk + 1 != chunks_.end() && (chunk + 1)->size() < kChunk) {
+        // Past the end of a full chunk: the front of the next one has room (a gap
+        // filled newest-first lands here again and again).
+        ++chunk;
+        Add(*chunk, chunk->begin(), row);
+        return;
+      }
       if (offset == 0 || offset == kChunk) {
         // At an end of a full chunk (newest-first history keeps landing at the very
         // front): a chunk of its own, so the full ones stay full.
