@@ -16,7 +16,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -24,8 +23,8 @@
 #include <utility>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "spotopt/domain/agent.h"
+#include "store/clock_map.h"
 
 namespace spotopt {
 
@@ -43,9 +42,9 @@ struct CacheChanges {
 
 class RecordCache {
  public:
-  // Up to `capacity` records of each kind; a full kind takes no more until
-  // commits drop some.
-  explicit RecordCache(size_t capacity) : capacity_(capacity) {}
+  // Up to `capacity` records of each kind; a full kind makes room for new ones as
+  // clock_map.h says.
+  explicit RecordCache(size_t capacity) : agents_(capacity), registrations_(capacity) {}
   RecordCache(const RecordCache&) = delete;
   RecordCache& operator=(const RecordCache&) = delete;
 
@@ -53,8 +52,8 @@ class RecordCache {
   bool Admit(int64_t version) {
     std::lock_guard lock(mu_);
     if (version > version_) {
-      agents_.clear();
-      registrations_.clear();
+      agents_.Clear();
+      registrations_.Clear();
       version_ = version;
     }
     return version == version_;
@@ -76,59 +75,39 @@ class RecordCache {
     std::lock_guard lock(mu_);
     if (from != version_) {
       // Another process committed in between: nothing here is known to be current.
-      agents_.clear();
-      registrations_.clear();
+      agents_.Clear();
+      registrations_.Clear();
     } else {
-      for (const std::string& id : changes.agents) agents_.erase(std::string_view(id));
-      for (const std::string& id : changes.registrations) {
-        registrations_.erase(std::string_view(id));
-      }
+      for (const std::string& id : changes.agents) agents_.Erase(id);
+      for (const std::string& id : changes.registrations) registrations_.Erase(id);
       for (const auto& [id, at] : changes.seen) {
-        auto it = registrations_.find(std::string_view(id));
-        if (it != registrations_.end() && it->second.last_seen_at < at) {
-          it->second.last_seen_at = at;
-        }
+        Registration* r = registrations_.Peek(id);
+        if (r != nullptr && r->last_seen_at < at) r->last_seen_at = at;
       }
     }
     version_ = to;
   }
 
  private:
-  // Transparent, so lookups by string_view allocate nothing.
-  struct Hash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
-  };
-  struct Eq {
-    using is_transparent = void;
-    bool operator()(std::string_view a, std::string_view b) const { return a == b; }
-  };
   template <class T>
-  using Map = absl::flat_hash_map<std::string, T, Hash, Eq>;
-
-  template <class T>
-  std::optional<T> Find(const Map<T>& map, std::string_view id, int64_t version) {
+  std::optional<T> Find(ClockMap<T>& map, std::string_view id, int64_t version) {
     std::lock_guard lock(mu_);
     if (version != version_) return std::nullopt;
-    auto it = map.find(id);
-    if (it == map.end()) return std::nullopt;
-    return it->second;
+    const T* found = map.Find(id);
+    if (found == nullptr) return std::nullopt;
+    return *found;
   }
 
   template <class T>
-  void Fill(Map<T>& map, const std::string& id, const T& record, int64_t version) {
+  void Fill(ClockMap<T>& map, const std::string& id, const T& record, int64_t version) {
     std::lock_guard lock(mu_);
-    // A full cache keeps what it has: starting over would make a working set
-    // larger than the cache copy records in and out for nothing.
-    if (version != version_ || map.size() >= capacity_) return;
-    map.insert_or_assign(id, record);
+    if (version == version_) map.Put(id, record);
   }
 
-  const size_t capacity_;
   std::mutex mu_;  // guards everything below
   int64_t version_ = -1;
-  Map<Agent> agents_;
-  Map<Registration> registrations_;
+  ClockMap<Agent> agents_;
+  ClockMap<Registration> registrations_;
 };
 
 }  // namespace spotopt

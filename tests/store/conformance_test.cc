@@ -1,5 +1,6 @@
 // The Store contract (include/spotopt/store/store.h), checked the same way against
 // every implementation: each TEST_CASE_TEMPLATE runs once per store fixture.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -992,6 +993,70 @@ TEST_CASE_TEMPLATE("price observations: seq, per-pool ranges, latest per pool", 
         std::tie(full.seq, full.tenant_id, full.agent_id, full.registration_id, full.region,
                  full.az, full.instance_type, full.kind, full.price, full.observed_at,
                  full.received_at, full.server_received, full.source));
+}
+
+// Many rows of one pool inserted out of order (AWS history arrives newest-first):
+// every other slot in order, the gaps between them newest-first, then repeats in
+// random order; checked against a sorted model through ranges, the latest,
+// rollbacks and deletions.
+TEST_CASE_TEMPLATE("price observations inserted out of order", F, STORE_FIXTURES) {
+  F fx;
+  Store& store = *fx.store;
+  Seed(store);
+  const Pool pool{"us-east-1", "us-east-1a", "m5.large"};
+  std::mt19937 rng(7);
+  std::vector<int64_t> times;  // observed_at in seconds, some repeated: seq breaks ties
+  for (int i = 0; i < 1200; i += 2) times.push_back(300 * i);
+  for (int i = 1199; i > 0; i -= 2) times.push_back(300 * i);
+  for (int i = 0; i < 300; ++i) times.push_back(300 * (i * 7 % 1200));
+  std::shuffle(times.begin() + 1200, times.end(), rng);
+  std::set<std::pair<int64_t, int64_t>> model;  // (observed_at, seq)
+  Write(store, [&](Transaction& tx) {
+    for (int64_t t : times) {
+      const int64_t seq = Value(
+          tx.InsertPriceObservation(MakePrice("t1", pool.az, PriceKind::kSpot, 1 + t, At(t))));
+      model.emplace(t, seq);
+    }
+  });
+  auto expect_range = [&](int64_t from, int64_t to) {
+    std::vector<int64_t> want;
+    for (auto it = model.lower_bound({from, 0}); it != model.lower_bound({to, 0}); ++it) {
+      want.push_back(it->second);
+    }
+    auto tx = Read(store);
+    CHECK(Seqs(Value(tx->ListPriceObservations("t1", pool, At(from), At(to)))) == want);
+  };
+  auto check_all = [&] {
+    expect_range(-1, 400'000);
+    expect_range(300 * 100, 300 * 101);
+    expect_range(300 * 250 + 1, 300 * 900);
+    auto tx = Read(store);
+    CHECK(Seqs(Value(tx->ListLatestPrices("t1", "us-east-1", "m5.large"))) ==
+          std::vector<int64_t>{model.rbegin()->second});
+  };
+  check_all();
+  {
+    // Rolled back: older and newer rows than any stored, and one in the middle.
+    auto rolled_back = Value(store.Begin(TxMode::kWrite));
+    for (int64_t t : {-600, 300 * 600 + 1, 500'000}) {
+      CHECK_OK(
+          rolled_back->InsertPriceObservation(MakePrice("t1", pool.az, PriceKind::kSpot, 1, At(t)))
+              .status());
+    }
+  }
+  check_all();
+  std::vector<int64_t> doomed;
+  for (const auto& [t, seq] : model) {
+    if (seq % 3 == 0) doomed.push_back(seq);
+  }
+  {
+    auto rolled_back = Value(store.Begin(TxMode::kWrite));
+    CHECK_OK(rolled_back->DeletePriceObservations(doomed));
+  }
+  check_all();
+  Write(store, [&](Transaction& tx) { CHECK_OK(tx.DeletePriceObservations(doomed)); });
+  std::erase_if(model, [](const auto& row) { return row.second % 3 == 0; });
+  check_all();
 }
 
 SwitchRecord FullSwitch() {

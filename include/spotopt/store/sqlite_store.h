@@ -33,8 +33,8 @@ struct SqliteOptions {
   size_t beat_batch = 65536;
   // Decoded agents and registrations kept per store, each kind up to this many
   // (about 1 KiB a record), so an agent's request does not read and decode them
-  // again; a full cache takes no more until commits drop some. Exact across
-  // processes: see src/store/record_cache.h. Zero keeps none.
+  // again; a full cache replaces records no longer used (src/store/clock_map.h).
+  // Exact across processes: see src/store/record_cache.h. Zero keeps none.
   size_t cached_records = 20000;
 };
 

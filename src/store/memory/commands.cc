@@ -46,15 +46,13 @@ absl::StatusOr<std::vector<Command>> MemoryTransaction::ListDueCommands(Time now
   if (absl::Status s = Usable(); !s.ok()) return s;
   const Rows<Command>& commands = state_->rows<Command>();
   std::vector<Row> due;
-  for (const auto& [agent_id, open] : state_->open_commands_by_agent) {
-    for (Row row : open) {
-      const Command& c = commands[row];
-      bool is_due = c.state == CommandState::kPending
-                        ? c.expires_at <= now
-                        : c.lease_expires_at.has_value() && *c.lease_expires_at <= now;
-      if (is_due) due.push_back(row);
-    }
-  }
+  state_->open_commands_by_agent.ForEachRow([&](Row row) {
+    const Command& c = commands[row];
+    bool is_due = c.state == CommandState::kPending
+                      ? c.expires_at <= now
+                      : c.lease_expires_at.has_value() && *c.lease_expires_at <= now;
+    if (is_due) due.push_back(row);
+  });
   return state_->Collect<Command>(std::move(due), ByDelivery);
 }
 

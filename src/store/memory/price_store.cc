@@ -83,23 +83,20 @@ std::vector<PriceObservation> PriceStore::Range(std::string_view tenant_id, cons
   if (!group || !az) return out;
   // An AZ's rows are in one series per kind (in practice one kind per AZ): each range
   // is in order already, two are merged.
-  std::vector<std::pair<const Series*, size_t>> picked;  // (series, row)
   size_t first_series_end = 0;
   for (PriceKind kind : {PriceKind::kSpot, PriceKind::kOnDemand}) {
-    first_series_end = picked.size();
+    first_series_end = out.size();
     auto it = series_by_key_.find(
         SeriesKey{group->tenant, group->region, group->instance_type, *az, kind});
     if (it == series_by_key_.end()) continue;
     const Series& s = series_[it->second];
-    const size_t end = s.rows.LowerBound(ToMicros(to));
-    for (size_t i = s.rows.LowerBound(ToMicros(from)); i < end; ++i) picked.emplace_back(&s, i);
+    s.rows.ForEachIn(ToMicros(from), ToMicros(to),
+                     [&](const PriceRow& row) { out.push_back(Materialize(s, row)); });
   }
-  std::inplace_merge(picked.begin(), picked.begin() + static_cast<ptrdiff_t>(first_series_end),
-                     picked.end(), [](const auto& a, const auto& b) {
-                       return ByTime(a.first->rows[a.second], b.first->rows[b.second]);
+  std::inplace_merge(out.begin(), out.begin() + static_cast<ptrdiff_t>(first_series_end), out.end(),
+                     [](const PriceObservation& a, const PriceObservation& b) {
+                       return std::tie(a.observed_at, a.seq) < std::tie(b.observed_at, b.seq);
                      });
-  out.reserve(picked.size());
-  for (const auto& [s, i] : picked) out.push_back(Materialize(*s, s->rows[i]));
   return out;
 }
 
@@ -123,17 +120,16 @@ std::vector<PriceObservation> PriceStore::Latest(std::string_view tenant_id,
 }
 
 std::vector<PriceObservation> PriceStore::OfTenant(std::string_view tenant_id) const {
-  std::vector<std::pair<const Series*, size_t>> picked;
+  std::vector<std::pair<const Series*, const PriceRow*>> picked;
   for (uint32_t id : TenantSeries(tenant_id)) {
     const Series& s = series_[id];
-    for (size_t i = 0; i < s.rows.size(); ++i) picked.emplace_back(&s, i);
+    s.rows.ForEach([&](const PriceRow& row) { picked.emplace_back(&s, &row); });
   }
-  std::sort(picked.begin(), picked.end(), [](const auto& a, const auto& b) {
-    return a.first->rows[a.second].seq < b.first->rows[b.second].seq;
-  });
+  std::sort(picked.begin(), picked.end(),
+            [](const auto& a, const auto& b) { return a.second->seq < b.second->seq; });
   std::vector<PriceObservation> out;
   out.reserve(picked.size());
-  for (const auto& [s, i] : picked) out.push_back(Materialize(*s, s->rows[i]));
+  for (const auto& [s, row] : picked) out.push_back(Materialize(*s, *row));
   return out;
 }
 

@@ -43,44 +43,83 @@ inline bool ByTime(const PriceRow& a, const PriceRow& b) {
   return std::tie(a.observed_us, a.seq) < std::tie(b.observed_us, b.seq);
 }
 
-// A series' rows ordered by (observed_at, seq), in chunks of 256 rows: growing never
-// copies the whole series (no reallocation peak), and a small series only takes what
-// its first, doubling chunk needs.
+// A series' rows ordered by (observed_at, seq), in sorted chunks of at most 256 rows.
+// Growing never copies the whole series (no reallocation peak), a small series only
+// takes what its first, doubling chunk needs, and an insert out of order shifts at
+// most one chunk, so n inserts in any order cost O(n log n + 256 n), not O(n^2).
 class PriceRows {
  public:
-  size_t size() const { return size_; }
-  bool empty() const { return size_ == 0; }
-  PriceRow& operator[](size_t i) { return chunks_[i / kChunk][i % kChunk]; }
-  const PriceRow& operator[](size_t i) const { return chunks_[i / kChunk][i % kChunk]; }
-  const PriceRow& back() const { return (*this)[size_ - 1]; }
+  bool empty() const { return chunks_.empty(); }
+  const PriceRow& back() const { return chunks_.back().back(); }
 
-  // Appends when `row` is the newest (the usual case), else shifts the newer ones.
   void Insert(const PriceRow& row) {
-    size_t at = size_;
-    if (!empty() && ByTime(row, back())) at = UpperBound(row);
-    PushBack(row);
-    for (size_t i = size_ - 1; i > at; --i) (*this)[i] = (*this)[i - 1];
-    (*this)[at] = row;
+    if (empty() || !ByTime(row, back())) {
+      // The newest, as usual: appending fills chunks completely.
+      if (empty() || chunks_.back().size() == kChunk) {
+        // A first chunk starts small; later ones will fill.
+        const size_t capacity = empty() ? 4 : kChunk;
+        chunks_.emplace_back().reserve(capacity);
+      }
+      Add(chunks_.back(), chunks_.back().end(), row);
+      return;
+    }
+    // The last chunk starting at or before `row`, or the first.
+    auto chunk = std::partition_point(
+        chunks_.begin() + 1, chunks_.end(),
+        [&](const std::vector<PriceRow>& c) { return !ByTime(row, c.front()); });
+    --chunk;
+    auto at = std::upper_bound(chunk->begin(), chunk->end(), row, ByTime);
+    if (chunk->size() == kChunk) {
+      const auto offset = static_cast<size_t>(at - chunk->begin());
+      if (offset == kChunk && chunk + 1 != chunks_.end() && (chunk + 1)->size() < kChunk) {
+        // Past the end of a full chunk: the front of the next one has room (a gap
+        // filled newest-first lands here again and again).
+        ++chunk;
+        Add(*chunk, chunk->begin(), row);
+        return;
+      }
+      if (offset == 0 || offset == kChunk) {
+        // At an end of a full chunk (newest-first history keeps landing at the very
+        // front): a chunk of its own, so the full ones stay full.
+        auto fresh = chunks_.emplace(offset == 0 ? chunk : chunk + 1);
+        Add(*fresh, fresh->end(), row);
+        return;
+      }
+      std::vector<PriceRow> upper(chunk->begin() + kChunk / 2, chunk->end());
+      chunk->resize(kChunk / 2);
+      chunk = chunks_.insert(chunk + 1, std::move(upper)) - (offset <= kChunk / 2 ? 1 : 0);
+      at = chunk->begin() +
+           static_cast<ptrdiff_t>(offset <= kChunk / 2 ? offset : offset - kChunk / 2);
+    }
+    Add(*chunk, at, row);
   }
 
-  // Puts back rows sorted by (observed_at, seq) in one pass from the newest end, as
-  // the merge step of a merge sort does.
+  // Puts back rows sorted by (observed_at, seq): a rolled-back deletion, rare.
   void Merge(const std::vector<PriceRow>& rows) {
-    size_t kept = size_;
-    for (const PriceRow& row : rows) PushBack(row);
-    size_t to = size_;
-    for (size_t from = rows.size(); from > 0;) {
-      if (kept > 0 && ByTime(rows[from - 1], (*this)[kept - 1])) {
-        (*this)[--to] = (*this)[--kept];
-      } else {
-        (*this)[--to] = rows[--from];
+    for (const PriceRow& row : rows) Insert(row);
+  }
+
+  // Calls f(row) for the rows observed in [from_us, to_us), in order.
+  template <typename F>
+  void ForEachIn(int64_t from_us, int64_t to_us, F f) const {
+    auto chunk = std::partition_point(
+        chunks_.begin(), chunks_.end(),
+        [&](const std::vector<PriceRow>& c) { return c.back().observed_us < from_us; });
+    for (; chunk != chunks_.end(); ++chunk) {
+      auto row = std::partition_point(chunk->begin(), chunk->end(),
+                                      [&](const PriceRow& r) { return r.observed_us < from_us; });
+      for (; row != chunk->end(); ++row) {
+        if (row->observed_us >= to_us) return;
+        f(*row);
       }
     }
   }
 
-  // The first position whose observed time is >= `micros`.
-  size_t LowerBound(int64_t micros) const {
-    return PartitionPoint([&](const PriceRow& r) { return r.observed_us < micros; });
+  template <typename F>
+  void ForEach(F f) const {
+    for (const std::vector<PriceRow>& chunk : chunks_) {
+      for (const PriceRow& row : chunk) f(row);
+    }
   }
 
   // Removes the `count` rows matching `pred`, handing each to `removed`. The rows
@@ -88,65 +127,38 @@ class PriceRows {
   // only what follows them.
   template <typename Pred, typename Removed>
   void EraseIf(size_t count, Pred pred, Removed removed) {
-    size_t first = size_;
-    for (size_t i = size_, found = 0; i > 0 && found < count; --i) {
-      if (pred((*this)[i - 1])) {
-        first = i - 1;
-        ++found;
-      }
+    size_t first = chunks_.size();
+    for (size_t found = 0; first > 0 && found < count;) {
+      --first;
+      found +=
+          static_cast<size_t>(std::count_if(chunks_[first].begin(), chunks_[first].end(), pred));
     }
-    size_t kept = first;
-    for (size_t i = first; i < size_; ++i) {
-      if (pred((*this)[i])) {
-        removed((*this)[i]);
-      } else {
-        (*this)[kept++] = (*this)[i];
-      }
+    for (size_t i = first; i < chunks_.size(); ++i) {
+      std::erase_if(chunks_[i], [&](const PriceRow& r) {
+        if (!pred(r)) return false;
+        removed(r);
+        return true;
+      });
     }
-    Truncate(kept);
+    std::erase_if(chunks_, [](const std::vector<PriceRow>& c) { return c.empty(); });
   }
 
  private:
   static constexpr size_t kChunk = 256;
 
-  size_t UpperBound(const PriceRow& row) const {
-    return PartitionPoint([&](const PriceRow& r) { return !ByTime(row, r); });
-  }
-
-  template <typename Pred>
-  size_t PartitionPoint(Pred pred) const {
-    size_t lo = 0;
-    size_t hi = size_;
-    while (lo < hi) {
-      const size_t mid = lo + (hi - lo) / 2;
-      if (pred((*this)[mid])) {
-        lo = mid + 1;
-      } else {
-        hi = mid;
-      }
+  // Inserts into a chunk, growing its capacity by doubling up to kChunk.
+  static void Add(std::vector<PriceRow>& chunk, std::vector<PriceRow>::iterator at,
+                  const PriceRow& row) {
+    if (chunk.size() == chunk.capacity()) {
+      const auto offset = at - chunk.begin();
+      chunk.reserve(std::clamp<size_t>(2 * chunk.capacity(), 4, kChunk));
+      at = chunk.begin() + offset;
     }
-    return lo;
+    chunk.insert(at, row);
   }
 
-  void PushBack(const PriceRow& row) {
-    if (size_ == chunks_.size() * kChunk) {
-      chunks_.emplace_back().reserve(chunks_.size() == 1 ? 4 : kChunk);
-    }
-    std::vector<PriceRow>& last = chunks_.back();
-    if (last.size() == last.capacity()) last.reserve(std::min(2 * last.capacity(), kChunk));
-    last.push_back(row);
-    ++size_;
-  }
-
-  void Truncate(size_t n) {
-    size_ = n;
-    const size_t chunks = (n + kChunk - 1) / kChunk;
-    chunks_.resize(chunks);
-    if (chunks > 0) chunks_.back().resize(n - (chunks - 1) * kChunk);
-  }
-
+  // Sorted, none empty, none over kChunk rows.
   std::vector<std::vector<PriceRow>> chunks_;
-  size_t size_ = 0;
 };
 
 // Each distinct string once, named by a 32-bit id. Strings stay when the last row

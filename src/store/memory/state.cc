@@ -66,9 +66,7 @@ absl::Status Database::Check(const Registration& r, std::optional<Row> self) {
 
 absl::Status Database::Check(const Command& c, std::optional<Row> self) {
   if (IsClosed(c.state)) return absl::OkStatus();
-  auto it = open_commands_by_agent.find(c.agent_id);
-  if (it == open_commands_by_agent.end()) return absl::OkStatus();
-  for (Row row : it->second) {
+  for (Row row : open_commands_by_agent.Of(c.agent_id)) {
     if (row == self) continue;
     const Command& other = rows<Command>()[row];
     if (c.state == CommandState::kLeased && other.state == CommandState::kLeased) {
@@ -107,8 +105,8 @@ absl::Status Database::Check(const RunSegment& s, std::optional<Row> self) {
 void Database::Relink(const Tenant*, const Tenant*, Row) {}
 
 void Database::Relink(const ApiToken* before, const ApiToken* after, Row row) {
-  Relist(tokens_by_tenant, before ? &before->tenant_id : nullptr,
-         after ? &after->tenant_id : nullptr, row);
+  tokens_by_tenant.Relist(before ? &before->tenant_id : nullptr,
+                          after ? &after->tenant_id : nullptr, row);
 }
 
 absl::flat_hash_set<Row>* Database::ModeSet(const Agent* a) {
@@ -117,19 +115,19 @@ absl::flat_hash_set<Row>* Database::ModeSet(const Agent* a) {
 }
 
 void Database::Relink(const Agent* before, const Agent* after, Row row) {
-  Relist(agents_by_tenant, before ? &before->tenant_id : nullptr,
-         after ? &after->tenant_id : nullptr, row);
+  agents_by_tenant.Relist(before ? &before->tenant_id : nullptr,
+                          after ? &after->tenant_id : nullptr, row);
   MoveInSets(ModeSet(before), ModeSet(after), row);
 }
 
 void Database::Relink(const AgentAlias* before, const AgentAlias* after, Row row) {
-  Relist(aliases_by_tenant, before ? &before->tenant_id : nullptr,
-         after ? &after->tenant_id : nullptr, row);
+  aliases_by_tenant.Relist(before ? &before->tenant_id : nullptr,
+                           after ? &after->tenant_id : nullptr, row);
 }
 
 void Database::Relink(const Registration* before, const Registration* after, Row row) {
-  Relist(registrations_by_agent, before ? &before->agent_id : nullptr,
-         after ? &after->agent_id : nullptr, row);
+  registrations_by_agent.Relist(before ? &before->agent_id : nullptr,
+                                after ? &after->agent_id : nullptr, row);
 }
 
 const std::string* Database::OpenOwner(const Command* c) {
@@ -137,9 +135,9 @@ const std::string* Database::OpenOwner(const Command* c) {
 }
 
 void Database::Relink(const Command* before, const Command* after, Row row) {
-  Relist(commands_by_agent, before ? &before->agent_id : nullptr,
-         after ? &after->agent_id : nullptr, row);
-  Relist(open_commands_by_agent, OpenOwner(before), OpenOwner(after), row);
+  commands_by_agent.Relist(before ? &before->agent_id : nullptr, after ? &after->agent_id : nullptr,
+                           row);
+  open_commands_by_agent.Relist(OpenOwner(before), OpenOwner(after), row);
 }
 
 const std::string* Database::LiveOwner(const Replica* r) {
@@ -147,8 +145,8 @@ const std::string* Database::LiveOwner(const Replica* r) {
 }
 
 void Database::Relink(const Replica* before, const Replica* after, Row row) {
-  Relist(replicas_by_agent, before ? &before->agent_id : nullptr,
-         after ? &after->agent_id : nullptr, row);
+  replicas_by_agent.Relist(before ? &before->agent_id : nullptr, after ? &after->agent_id : nullptr,
+                           row);
   const std::string* was_live = LiveOwner(before);
   const std::string* now_live = LiveOwner(after);
   if (was_live != nullptr && now_live != nullptr && *was_live == *now_live) return;
@@ -161,31 +159,31 @@ absl::flat_hash_set<Row>* Database::OpenSet(const Incident* i) {
 }
 
 void Database::Relink(const Incident* before, const Incident* after, Row row) {
-  Relist(incidents_by_agent, before ? &before->agent_id : nullptr,
-         after ? &after->agent_id : nullptr, row);
+  incidents_by_agent.Relist(before ? &before->agent_id : nullptr,
+                            after ? &after->agent_id : nullptr, row);
   MoveInSets(OpenSet(before), OpenSet(after), row);
 }
 
 void Database::Relink(const AgentEvent* before, const AgentEvent* after, Row row) {
-  Relist(events_by_agent, before ? &before->agent_id : nullptr, after ? &after->agent_id : nullptr,
-         row);
+  events_by_agent.Relist(before ? &before->agent_id : nullptr, after ? &after->agent_id : nullptr,
+                         row);
 }
 
 void Database::Relink(const SwitchRecord* before, const SwitchRecord* after, Row row) {
-  Relist(switches_by_agent, before ? &before->agent_id : nullptr,
-         after ? &after->agent_id : nullptr, row);
+  switches_by_agent.Relist(before ? &before->agent_id : nullptr, after ? &after->agent_id : nullptr,
+                           row);
 }
 
 void Database::Relink(const CleanupLog* before, const CleanupLog* after, Row row) {
-  Relist(cleanup_logs_by_agent, before ? &before->agent_id : nullptr,
-         after ? &after->agent_id : nullptr, row);
+  cleanup_logs_by_agent.Relist(before ? &before->agent_id : nullptr,
+                               after ? &after->agent_id : nullptr, row);
 }
 
 void Database::Relink(const RunSegment* before, const RunSegment* after, Row row) {
-  Relist(run_segments_by_agent, before ? &before->agent_id : nullptr,
-         after ? &after->agent_id : nullptr, row);
-  Relist(run_segments_by_tenant, before ? &before->tenant_id : nullptr,
-         after ? &after->tenant_id : nullptr, row);
+  run_segments_by_agent.Relist(before ? &before->agent_id : nullptr,
+                               after ? &after->agent_id : nullptr, row);
+  run_segments_by_tenant.Relist(before ? &before->tenant_id : nullptr,
+                                after ? &after->tenant_id : nullptr, row);
 }
 
 }  // namespace spotopt::memory

@@ -79,25 +79,25 @@ struct Database {
   PriceStore prices;
   DecisionLog decisions;
 
-  RowLists tokens_by_tenant;
-  RowLists agents_by_tenant;
-  RowLists aliases_by_tenant;
+  RowLists<ApiToken, TenantOf> tokens_by_tenant{&rows<ApiToken>()};
+  RowLists<Agent, TenantOf> agents_by_tenant{&rows<Agent>()};
+  RowLists<AgentAlias, TenantOf> aliases_by_tenant{&rows<AgentAlias>()};
   RowIndex<Agent, LogicalKey> agent_by_logical{&rows<Agent>()};
   // Active agents, by config.replica_mode.
   std::array<absl::flat_hash_set<Row>, 3> active_agents_by_mode;
-  RowLists registrations_by_agent;
+  RowLists<Registration, AgentOf> registrations_by_agent{&rows<Registration>()};
   RowIndex<Registration, InstanceKey> registration_by_instance{&rows<Registration>()};
-  RowLists commands_by_agent;
-  RowLists open_commands_by_agent;  // PENDING or LEASED
-  RowLists replicas_by_agent;
+  RowLists<Command, AgentOf> commands_by_agent{&rows<Command>()};
+  RowLists<Command, AgentOf> open_commands_by_agent{&rows<Command>()};  // PENDING or LEASED
+  RowLists<Replica, AgentOf> replicas_by_agent{&rows<Replica>()};
   absl::flat_hash_map<std::string, Row, StringHash, StringEq> live_replica_by_agent;
-  RowLists incidents_by_agent;
+  RowLists<Incident, AgentOf> incidents_by_agent{&rows<Incident>()};
   absl::flat_hash_set<Row> open_incidents;
-  RowLists events_by_agent;
-  RowLists switches_by_agent;
-  RowLists cleanup_logs_by_agent;
-  RowLists run_segments_by_agent;
-  RowLists run_segments_by_tenant;
+  RowLists<AgentEvent, AgentOf> events_by_agent{&rows<AgentEvent>()};
+  RowLists<SwitchRecord, AgentOf> switches_by_agent{&rows<SwitchRecord>()};
+  RowLists<CleanupLog, AgentOf> cleanup_logs_by_agent{&rows<CleanupLog>()};
+  RowLists<RunSegment, AgentOf> run_segments_by_agent{&rows<RunSegment>()};
+  RowLists<RunSegment, TenantOf> run_segments_by_tenant{&rows<RunSegment>()};
   RowIndex<RunSegment, OpenSegmentKey> open_segments{&rows<RunSegment>()};
 
   template <typename R>
@@ -194,11 +194,9 @@ struct Database {
     return out;
   }
 
-  template <typename R, typename Less>
-  std::vector<R> CollectList(const RowLists& lists, std::string_view owner, Less less) {
-    auto it = lists.find(owner);
-    if (it == lists.end()) return {};
-    return Collect<R>(it->second, less);
+  template <typename R, typename OwnerOf, typename Less>
+  std::vector<R> CollectList(const RowLists<R, OwnerOf>& lists, std::string_view owner, Less less) {
+    return Collect<R>(lists.Of(owner), less);
   }
 
   // Storage constraints, checked before anything is written. `self` is the row being

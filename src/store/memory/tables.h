@@ -24,6 +24,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/hash/hash.h"
 #include "fmt/format.h"
 #include "spotopt/domain/agent.h"
@@ -260,25 +261,67 @@ struct Table {
   RowIndex<R, typename Traits<R>::Key> by_key{&rows};
 };
 
-// Owner id -> rows it owns, in insertion order (lists sort on the way out).
-using RowLists = absl::flat_hash_map<std::string, std::vector<Row>, StringHash, StringEq>;
+// Owner id -> rows it owns, in insertion order (lists sort on the way out). A list is
+// found by the hash of its owner's id rather than a copy of the id (two copies of
+// every agent id fewer); owners whose hashes collide, if ever, share a list, which
+// Of() filters by the owner read from the rows. Most owners have a few rows (an
+// agent's registrations and run segments): they stay inline, not in an allocation.
+template <typename R, typename OwnerOf>
+class RowLists {
+ public:
+  explicit RowLists(const Rows<R>* rows) : rows_(rows) {}
+  RowLists(const RowLists&) = delete;
+  RowLists& operator=(const RowLists&) = delete;
 
-inline void AddRow(RowLists& lists, const std::string& key, Row row) { lists[key].push_back(row); }
+  std::vector<Row> Of(std::string_view owner) const {
+    std::vector<Row> out;
+    auto it = lists_.find(HashKey(owner));
+    if (it == lists_.end()) return out;
+    for (Row row : it->second) {
+      if (OwnerOf()((*rows_)[row]) == owner) out.push_back(row);
+    }
+    return out;
+  }
 
-inline void RemoveRow(RowLists& lists, const std::string& key, Row row) {
-  auto it = lists.find(key);
-  std::vector<Row>& rows = it->second;
-  // Rows leave mostly from the back (rollbacks), so search from there.
-  rows.erase(std::find(rows.rbegin(), rows.rend(), row).base() - 1);
-  if (rows.empty()) lists.erase(it);
-}
+  template <typename F>
+  void ForEachRow(F f) const {
+    for (const auto& [hash, rows] : lists_) {
+      for (Row row : rows) f(row);
+    }
+  }
 
-// Moves `row` from the list of `from` to the list of `to`; null means "not listed".
-inline void Relist(RowLists& lists, const std::string* from, const std::string* to, Row row) {
-  if (from != nullptr && to != nullptr && *from == *to) return;
-  if (from != nullptr) RemoveRow(lists, *from, row);
-  if (to != nullptr) AddRow(lists, *to, row);
-}
+  // Moves `row` from the list of `from` to the list of `to`; null means "not listed".
+  void Relist(const std::string* from, const std::string* to, Row row) {
+    if (from != nullptr && to != nullptr && *from == *to) return;
+    if (from != nullptr) Remove(*from, row);
+    if (to != nullptr) lists_[HashKey(*to)].push_back(row);
+  }
+
+ private:
+  void Remove(std::string_view owner, Row row) {
+    auto it = lists_.find(HashKey(owner));
+    absl::InlinedVector<Row, 4>& rows = it->second;
+    // Rows leave mostly from the back (rollbacks), so search from there.
+    rows.erase(std::find(rows.rbegin(), rows.rend(), row).base() - 1);
+    if (rows.empty()) lists_.erase(it);
+  }
+
+  const Rows<R>* rows_;
+  absl::flat_hash_map<size_t, absl::InlinedVector<Row, 4>> lists_;
+};
+
+struct AgentOf {
+  template <typename R>
+  std::string_view operator()(const R& r) const {
+    return r.agent_id;
+  }
+};
+struct TenantOf {
+  template <typename R>
+  std::string_view operator()(const R& r) const {
+    return r.tenant_id;
+  }
+};
 
 inline void MoveInSets(absl::flat_hash_set<Row>* from, absl::flat_hash_set<Row>* to, Row row) {
   if (from == to) return;

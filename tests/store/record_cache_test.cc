@@ -1,0 +1,89 @@
+// The record cache's replacement (clock_map.h): a fleet larger than the cache still
+// hits, records no longer used make way, and nothing stale is served.
+#include <string>
+
+#include <doctest/doctest.h>
+
+#include "store/clock_map.h"
+#include "store/record_cache.h"
+
+namespace spotopt {
+namespace {
+
+std::string Id(int i) { return "r" + std::to_string(i); }
+
+Registration MakeRegistration(int i, Time seen) {
+  Registration r;
+  r.id = Id(i);
+  r.last_seen_at = seen;
+  return r;
+}
+
+// Agents' requests come round in a cycle: each round asks for every registration
+// once and fills what it missed, as a read transaction does.
+int Round(RecordCache& cache, int first, int count, int64_t version) {
+  int hits = 0;
+  for (int i = first; i < first + count; ++i) {
+    if (cache.FindRegistration(Id(i), version)) {
+      ++hits;
+    } else {
+      cache.FillRegistration(MakeRegistration(i, absl::UnixEpoch()), version);
+    }
+  }
+  return hits;
+}
+
+TEST_CASE("a fleet larger than the record cache still hits after warm-up") {
+  constexpr int kCapacity = 100;
+  RecordCache cache(kCapacity);
+  REQUIRE(cache.Admit(1));
+  for (int fleet : {kCapacity + 7, 3 * kCapacity, 10 * kCapacity}) {
+    CAPTURE(fleet);
+    Round(cache, 0, fleet, 1);
+    for (int round = 0; round < 5; ++round) CHECK(Round(cache, 0, fleet, 1) >= kCapacity - 1);
+  }
+}
+
+TEST_CASE("records no longer used make way for the ones in use") {
+  constexpr int kCapacity = 100;
+  RecordCache cache(kCapacity);
+  REQUIRE(cache.Admit(1));
+  Round(cache, 0, kCapacity, 1);
+  CHECK(Round(cache, 0, kCapacity, 1) == kCapacity);
+  // The fleet's instances are all replaced: new registrations, the old never back.
+  int hits = 0;
+  for (int round = 0; round < ClockMap<int>::kUses + 3; ++round) {
+    hits = Round(cache, kCapacity, kCapacity, 1);
+  }
+  CHECK(hits == kCapacity);
+}
+
+TEST_CASE("an evicting cache serves only current records") {
+  RecordCache cache(2);
+  REQUIRE(cache.Admit(1));
+  Round(cache, 0, 5, 1);
+  // A committed heartbeat moves cached registrations on; a written record is dropped.
+  const Time beat = absl::UnixEpoch() + absl::Seconds(30);
+  CacheChanges changes;
+  changes.seen = {{Id(0), beat}, {Id(1), beat}};
+  changes.registrations = {Id(1)};
+  cache.Committed(1, 2, changes);
+  CHECK(cache.FindRegistration(Id(0), 2)->last_seen_at == beat);
+  CHECK_FALSE(cache.FindRegistration(Id(1), 2));
+  // The dropped record's slot takes the next fill at once.
+  cache.FillRegistration(MakeRegistration(4, beat), 2);
+  CHECK(cache.FindRegistration(Id(4), 2)->last_seen_at == beat);
+  // A snapshot of another version is not served.
+  CHECK_FALSE(cache.FindRegistration(Id(0), 1));
+  CHECK_FALSE(cache.Admit(1));
+}
+
+TEST_CASE("a record cache of capacity zero keeps nothing") {
+  RecordCache cache(0);
+  REQUIRE(cache.Admit(1));
+  CHECK(Round(cache, 0, 3, 1) == 0);
+  CHECK(Round(cache, 0, 3, 1) == 0);
+}
+
+}  // namespace
+}  // namespace spotopt
