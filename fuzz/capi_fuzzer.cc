@@ -7,14 +7,18 @@
 //   json text
 //
 // with ENTRY one of config_update, enqueue_switch, enqueue_create_replica,
-// replica_request, prices_import, advisor_load; an unknown ENTRY is skipped. Empty
-// JSON text is NULL where the function allows it. The session (Reused, in
-// harness.h) is a "memory:" controller holding a tenant with one registered agent.
+// replica_request, prices_import, advisor_load, or host_decision (the tenant's engine
+// is a host's that answers the JSON text, and spotopt_decide previews the agent's
+// decision); an unknown ENTRY is skipped. Empty JSON text is NULL where the function
+// allows it. The session (Reused, in harness.h) is a "memory:" controller holding a
+// tenant with one registered agent.
 //
 // Checked on every call: a status of the enum and never SPOTOPT_INTERNAL; on success
 // the output is JSON; on failure the outputs are untouched, spotopt_last_error()
 // says why, and the agent, its commands and replicas, the latest prices and the
-// market (with its advisor band) read exactly as before.
+// market (with its advisor band) read exactly as before. A preview changes nothing
+// either way, and a host's answer, whatever it is, never fails it: another engine
+// decides instead.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -47,6 +51,14 @@ class Out {
   char* p_ = nullptr;
 };
 
+// The host engine: answers whatever the current input's JSON text is.
+constexpr const char* kHostEngineSha256 =
+    "0000000000000000000000000000000000000000000000000000000000000001";
+int AnswerWith(void* user_data, const char* /*input_json*/, const char** decision_json_out) {
+  *decision_json_out = static_cast<const std::string*>(user_data)->c_str();
+  return 0;
+}
+
 void Expect(spotopt_status s, std::string_view step) {
   FUZZ_CHECK(s == SPOTOPT_OK, "set-up {}: {} ({})", step, static_cast<int>(s),
              spotopt_last_error());
@@ -76,6 +88,10 @@ class Session {
     Out agents;
     Expect(spotopt_agent_list(c_, tenant_.c_str(), agents.ptr()), "agent list");
     agent_ = boost::json::parse(agents.view()).at(0).at("id").as_string();
+    Expect(spotopt_engine_register(c_, "fuzz", "1", kHostEngineSha256, nullptr, &AnswerWith,
+                                   &host_answer_, nullptr),
+           "host engine");
+    Expect(spotopt_engine_activate(c_, tenant_.c_str(), "fuzz", "1", nullptr), "activate");
     state_ = State();
   }
   Session(const Session&) = delete;
@@ -116,6 +132,11 @@ class Session {
       s = spotopt_prices_import(c_, t, json.c_str(), &count);
     } else if (entry == "advisor_load") {
       s = spotopt_advisor_load(c_, json.data(), json.size(), &count);
+    } else if (entry == "host_decision") {
+      host_answer_ = json;
+      s = spotopt_decide(c_, t, a, &out);
+      FUZZ_CHECK(s == SPOTOPT_OK, "host_decision: status {} ({}) for answer {}",
+                 static_cast<int>(s), spotopt_last_error(), json);
     } else {
       return;
     }
@@ -124,6 +145,9 @@ class Session {
     FUZZ_CHECK(s >= SPOTOPT_OK && s < SPOTOPT_INTERNAL, "{}: status {} ({})", entry,
                static_cast<int>(s), error);
     std::string after = State();
+    if (entry == "host_decision") {
+      FUZZ_CHECK(after == state_, "host_decision: a preview changed the state");
+    }
     if (s == SPOTOPT_OK) {
       FUZZ_CHECK(error.empty(), "{}: succeeded with an error message", entry);
       if (out != kUntouched) {
@@ -174,8 +198,9 @@ class Session {
   spotopt_controller* c_ = nullptr;
   std::string tenant_;
   std::string agent_;
-  std::string state_;  // State() after the last call
-  int untouched_ = 0;  // its address marks an output the library has not written
+  std::string state_;        // State() after the last call
+  std::string host_answer_;  // what the host engine answers
+  int untouched_ = 0;        // its address marks an output the library has not written
 };
 
 }  // namespace

@@ -53,6 +53,7 @@ CAPI_ENTRIES = [
     ("pool_id", ["enqueue_create_replica", "replica_request"]),
     ("replica_type", ["enqueue_create_replica", "replica_request"]),
     ("requested_by", ["enqueue_create_replica", "replica_request"]),
+    ("action", ["host_decision"]),
 ]
 
 LITERAL = re.compile(
