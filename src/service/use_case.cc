@@ -21,12 +21,14 @@ absl::Status NotFound(std::string_view what) {
 }
 
 bool RunAgain(const absl::Status& status, int attempt) {
-  // Eight attempts, pauses of 1 ms doubling to 64 ms: about a quarter second in all,
-  // enough for a burst of conflicts to clear, short of an HTTP client's patience.
-  constexpr int kAttempts = 8;
+  // Sixteen attempts, pauses of 1 ms doubling to at most 64 ms: up to about 0.6 s in
+  // all, enough for a burst of conflicts to clear even in a sanitizer build (eight
+  // attempts, a quarter second, were not), short of an HTTP client's patience.
+  constexpr int kAttempts = 16;
+  constexpr int kDoublings = 7;  // 1, 2, ... 64 ms
   if (!IsRetryable(status) || attempt >= kAttempts) return false;
   thread_local std::minstd_rand random(std::random_device{}());
-  const absl::Duration pause = absl::Milliseconds(1 << (attempt - 1));
+  const absl::Duration pause = absl::Milliseconds(1 << (std::min(attempt, kDoublings) - 1));
   absl::SleepFor(pause / 2 + pause * std::uniform_real_distribution<double>(0, 1)(random) / 2);
   return true;
 }

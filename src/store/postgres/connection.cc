@@ -218,7 +218,8 @@ absl::Status Connection::ReadPipeline(size_t calls, std::string_view what,
     }
     const ExecStatusType status = PQresultStatus(r);
     if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
-      if (results != nullptr) results->emplace_back(r);
+      Result owned(r);  // freed here unless the caller keeps it
+      if (results != nullptr) results->push_back(std::move(owned));
     } else {
       if (status != PGRES_PIPELINE_ABORTED && first.ok()) {
         first = broken() ? Lost(conn_, what) : ErrorOf(r, what);
