@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <mutex>
 
 #include "absl/container/flat_hash_set.h"
 
@@ -122,6 +123,7 @@ absl::StatusOr<int64_t> PrunePrices(Transaction& tx, Time from, Time raw_cutoff,
 
 absl::StatusOr<TickReport> Controller::Tick(Time now) {
   SPOTOPT_RETURN_IF_ERROR(ValidateTime(now, "now"));
+  const std::lock_guard<std::mutex> one_tick(tick_mu_);
   // Held heartbeats reach the store at least once per tick, even when beats stop.
   SPOTOPT_RETURN_IF_ERROR(store_->FlushHeld());
   // One transaction: concurrent ticks serialize, and each sees what the previous

@@ -662,6 +662,9 @@ class SPOTOPT_EXPORT Controller {
   std::atomic<int64_t> last_price_prune_us_{kNeverPruned};
   // The Spot Advisor feed: swapped whole, read as a snapshot.
   mutable std::mutex advisor_mu_;
+  // One Tick at a time in this process: on PostgreSQL write transactions run side by
+  // side, and ticks touching the same records would abort each other.
+  std::mutex tick_mu_;
   std::shared_ptr<const AdvisorFeed> advisor_;
   // The decision engines this process can run (thread-safe on its own).
   std::unique_ptr<decision::EngineRegistry> engines_;
