@@ -379,19 +379,26 @@ TEST_CASE_TEMPLATE("a cross-type move needs the type in compatible_instance_type
   CHECK(OpenSwitches(f, a)[0].target_pool_id == "m5a.large.us-east-1b");
 }
 
+// A settled agent ("web-1" in us-east-1a) of `tenant`, with pools a, b and c at 0.040,
+// 0.041 and 0.030: c is the cheapest, but another agent of the tenant got a
+// termination notice there today.
+AgentHandle SettledBesideInterruptedPool(ServiceFixture& f, const std::string& tenant) {
+  const AgentHandle a = Settled(f, tenant, "web-1", 1);
+  const AgentHandle victim = f.RegisterAgent(tenant, "batch-1", InstanceId(9), "us-east-1c");
+  SignalReport notice;
+  notice.signal = Signal::kTerminationNotice;
+  notice.notice_time = f.clock().Now() + absl::Minutes(2);
+  REQUIRE(f.controller().RecordSignal(tenant, victim.registration_id, notice).ok());
+  ReportPrices(f, a, {{"us-east-1a", "0.040"}, {"us-east-1b", "0.041"}, {"us-east-1c", "0.030"}});
+  return a;
+}
+
 TEST_CASE_TEMPLATE("a rebalance recommendation gets a standby in the engine's pool", S,
                    SPOTOPT_ALL_STORES) {
   ServiceFixture f(S::kKind);
   Controller& c = f.controller();
   const std::string tenant = f.NewTenant("acme");
-  const AgentHandle a = Settled(f, tenant, "web-1", 1);
-  // Pool 1c is cheaper but an agent of the tenant was interrupted there today.
-  const AgentHandle victim = f.RegisterAgent(tenant, "batch-1", InstanceId(9), "us-east-1c");
-  SignalReport notice;
-  notice.signal = Signal::kTerminationNotice;
-  notice.notice_time = f.clock().Now() + absl::Minutes(2);
-  REQUIRE(c.RecordSignal(tenant, victim.registration_id, notice).ok());
-  ReportPrices(f, a, {{"us-east-1a", "0.040"}, {"us-east-1b", "0.041"}, {"us-east-1c", "0.030"}});
+  const AgentHandle a = SettledBesideInterruptedPool(f, tenant);
 
   SignalReport rebalance;
   rebalance.signal = Signal::kRebalanceRecommendation;
@@ -414,13 +421,7 @@ TEST_CASE_TEMPLATE("the market view shows each pool's signals and the risk engin
   ServiceFixture f(S::kKind);
   Controller& c = f.controller();
   const std::string tenant = f.NewTenant("acme");
-  const AgentHandle a = Settled(f, tenant, "web-1", 1);
-  const AgentHandle victim = f.RegisterAgent(tenant, "batch-1", InstanceId(9), "us-east-1c");
-  SignalReport notice;
-  notice.signal = Signal::kTerminationNotice;
-  notice.notice_time = f.clock().Now() + absl::Minutes(2);
-  REQUIRE(c.RecordSignal(tenant, victim.registration_id, notice).ok());
-  ReportPrices(f, a, {{"us-east-1a", "0.040"}, {"us-east-1b", "0.041"}, {"us-east-1c", "0.030"}});
+  const AgentHandle a = SettledBesideInterruptedPool(f, tenant);
 
   absl::StatusOr<MarketView> market = c.Market(tenant, "us-east-1", "m5.large");
   REQUIRE_MESSAGE(market.ok(), market.status().ToString());
