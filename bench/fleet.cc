@@ -1,7 +1,9 @@
 #include "fleet.h"
 
+#include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cstdio>
@@ -178,6 +180,20 @@ absl::StatusOr<std::unique_ptr<Fleet>> BuildFleet(StoreKind kind, int agents, in
 
 int64_t PeakRssBytes() { return ReadStatusKb("VmHWM") * 1024; }
 int64_t CurrentRssBytes() { return ReadStatusKb("VmRSS") * 1024; }
+
+double ProcessCpuSeconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  const auto seconds = [](const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+double QuantileMicros(std::vector<int64_t>& nanos, double q) {
+  if (nanos.empty()) return 0;
+  const size_t k = std::min(nanos.size() - 1, static_cast<size_t>(q * nanos.size()));
+  std::nth_element(nanos.begin(), nanos.begin() + k, nanos.end());
+  return nanos[k] / 1e3;
+}
 
 namespace {
 

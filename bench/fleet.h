@@ -3,6 +3,8 @@
 #ifndef SPOTOPT_BENCH_FLEET_H_
 #define SPOTOPT_BENCH_FLEET_H_
 
+#include <charconv>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -62,6 +64,19 @@ absl::StatusOr<std::unique_ptr<Fleet>> BuildFleet(StoreKind kind, int agents, in
 // Peak and current resident set size of this process in bytes (VmHWM, VmRSS).
 int64_t PeakRssBytes();
 int64_t CurrentRssBytes();
+
+// Parses all of `text` as a number greater than zero.
+template <class T>
+bool ParsePositive(std::string_view text, T& out) {
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return error == std::errc() && end == text.data() + text.size() && out > 0;
+}
+
+// User + system CPU time of the process so far, to tell cost from waiting.
+double ProcessCpuSeconds();
+
+// The q-quantile (0..1) of latencies in nanoseconds, in microseconds; reorders them.
+double QuantileMicros(std::vector<int64_t>& nanos, double q);
 
 // The committed model (models/price-24h): its manifest and model file, read from the
 // source tree. NotFound when a file cannot be read.

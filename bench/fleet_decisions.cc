@@ -13,7 +13,6 @@
 // --engine: the tenant's active engine (rules by default; model is the committed one,
 // which also reads every market's price history).
 // --check: exit 1 when a run takes more than 10 CPU-seconds per 100,000 agents.
-#include <sys/resource.h>
 
 #include <charconv>
 #include <cstdio>
@@ -31,13 +30,6 @@ namespace {
 
 constexpr double kTargetCpuSecondsPer100k = 10;
 constexpr int kAgentsPerWrite = 5'000;
-
-double ProcessCpuSeconds() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
-         static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
-}
 
 template <class F>
 absl::Status InTx(Store& store, F&& body) {

@@ -14,11 +14,8 @@
 //                       [--store=both|sqlite|memory|postgres] [--check]
 // postgres: the database SPOTOPT_BENCH_PG names (bench/fleet.h).
 // --check: exit 1 when a store's ratio is under the target.
-#include <sys/resource.h>
-
 #include <algorithm>
 #include <array>
-#include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -54,12 +51,6 @@ struct Options {
   bool check = false;
 };
 
-template <class T>
-bool ParseNumber(std::string_view text, T& out) {
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), out);
-  return error == std::errc() && end == text.data() + text.size() && out > 0;
-}
-
 bool ParseOptions(int argc, char** argv, Options& options) {
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
@@ -68,11 +59,11 @@ bool ParseOptions(int argc, char** argv, Options& options) {
     const std::string_view value = eq == std::string_view::npos ? "" : arg.substr(eq + 1);
     bool ok = false;
     if (key == "--seconds") {
-      ok = ParseNumber(value, options.seconds);
+      ok = ParsePositive(value, options.seconds);
     } else if (key == "--agents") {
-      ok = ParseNumber(value, options.agents);
+      ok = ParsePositive(value, options.agents);
     } else if (key == "--threads") {
-      ok = ParseNumber(value, options.threads);
+      ok = ParsePositive(value, options.threads);
     } else if (key == "--store") {
       ok = true;
       if (value == "both") {
@@ -115,14 +106,6 @@ absl::Status RunOp(Fleet& f, Op op, int i) {
   return absl::InternalError("unknown op");
 }
 
-// User + system CPU time of the process so far, to tell cost from waiting.
-double ProcessCpuSeconds() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  const auto seconds = [](const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; };
-  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
-}
-
 // Latencies of one thread, in nanoseconds, per op.
 struct ThreadResult {
   std::array<std::vector<int64_t>, kOpCount> latencies;
@@ -150,14 +133,6 @@ ThreadResult RunThread(Fleet& fleet, int thread_index, std::chrono::steady_clock
     now = done;
   }
   return result;
-}
-
-// The q-quantile (0..1) of `values`, which it reorders.
-double QuantileMicros(std::vector<int64_t>& values, double q) {
-  if (values.empty()) return 0;
-  const size_t k = std::min(values.size() - 1, static_cast<size_t>(q * values.size()));
-  std::nth_element(values.begin(), values.begin() + k, values.end());
-  return values[k] / 1e3;
 }
 
 // Returns the achieved ratio, or -1 when a call failed.

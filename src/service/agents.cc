@@ -131,6 +131,71 @@ Placement PlacementFrom(const RegisterRequest& r) {
                    r.facts.mode.value_or(Mode::kSpot)};
 }
 
+// The placement a restarted primary reports; facts it leaves out keep their values.
+Placement RefreshedPlacement(const Agent& agent, const RegisterRequest& req) {
+  Placement refreshed = PlacementFrom(req);
+  if (refreshed.instance_type.empty()) refreshed.instance_type = agent.placement.instance_type;
+  if (refreshed.az.empty()) refreshed.az = agent.placement.az;
+  if (!req.facts.mode) refreshed.mode = agent.placement.mode;
+  return refreshed;
+}
+
+// What a restarted primary's old process was handed and never answered: its leased
+// commands and the replica launches it had not confirmed (protocol section 3.3 step 6).
+struct Orphans {
+  std::vector<Command> commands;
+  std::vector<Replica> launches;
+  bool empty() const { return commands.empty() && launches.empty(); }
+};
+
+absl::StatusOr<Orphans> OrphansOf(Transaction& tx, const Agent& agent,
+                                  std::string_view registration_id) {
+  Orphans orphans;
+  SPOTOPT_ASSIGN_OR_RETURN(std::vector<Command> open, tx.ListOpenCommands(agent.id));
+  for (Command& c : open) {
+    if (c.state == CommandState::kLeased && c.lease_holder == registration_id)
+      orphans.commands.push_back(std::move(c));
+  }
+  SPOTOPT_ASSIGN_OR_RETURN(std::vector<Replica> replicas, tx.ListReplicas(agent.id));
+  for (Replica& r : replicas) {
+    if (r.state == ReplicaState::kLaunching && r.lease_holder == registration_id &&
+        r.instance_id.empty())
+      orphans.launches.push_back(std::move(r));
+  }
+  return orphans;
+}
+
+// A re-registration that only renews liveness: a known instance of a live agent, found
+// by its logical id, with the same facts, still online, whose old process left nothing
+// to clean up, and which is the primary in place or the agent's standby. After a server
+// restart the whole fleet registers again, and almost all of it looks like this; it then
+// costs a read transaction and a touch instead of a write transaction (issue 14).
+absl::StatusOr<std::optional<RegisterResult>> RenewOnly(Transaction& tx, std::string_view tenant_id,
+                                                        const RegisterRequest& req,
+                                                        const ControllerOptions& o, Time now) {
+  const std::optional<RegisterResult> no;
+  SPOTOPT_ASSIGN_OR_RETURN(Tenant tenant, tx.GetTenant(tenant_id));
+  if (tenant.state != TenantState::kActive) return no;
+  absl::StatusOr<Agent> agent = tx.FindAgent(tenant_id, req.logical_id);
+  if (absl::IsNotFound(agent.status())) return no;
+  if (!agent.ok()) return agent.status();
+  if (agent->lifecycle == Lifecycle::kDeleted) return no;
+  absl::StatusOr<Registration> reg = tx.FindRegistration(agent->id, req.instance_id);
+  if (absl::IsNotFound(reg.status())) return no;
+  if (!reg.ok()) return reg.status();
+  if (!(reg->facts == req.facts) || reg->last_status != HeartbeatStatus::kOnline) return no;
+  if (req.instance_id == agent->placement.instance_id) {
+    SPOTOPT_ASSIGN_OR_RETURN(Orphans orphans, OrphansOf(tx, *agent, reg->id));
+    if (!orphans.empty() || !(RefreshedPlacement(*agent, req) == agent->placement)) return no;
+  } else {
+    SPOTOPT_ASSIGN_OR_RETURN(std::optional<Replica> live, LiveReplica(tx, *agent));
+    if (!live || live->instance_id != req.instance_id) return no;
+  }
+  reg->last_seen_at = now;
+  SPOTOPT_ASSIGN_OR_RETURN(RegistrationView view, ViewOf(tx, *agent, *std::move(reg), now, o));
+  return RegisterResult{std::move(view), *std::move(agent), false};
+}
+
 }  // namespace
 
 // ---- Agents and registrations --------------------------------------------------
@@ -143,6 +208,15 @@ absl::StatusOr<RegisterResult> Controller::Register(std::string_view tenant_id,
   if (req.logical_id.empty()) req.logical_id = req.instance_id;
   const Time now = clock_->Now();
 
+  std::optional<RegisterResult> renewed;
+  SPOTOPT_RETURN_IF_ERROR(InTransaction(*store_, TxMode::kRead, [&](Transaction& tx) {
+    SPOTOPT_ASSIGN_OR_RETURN(renewed, RenewOnly(tx, tenant_id, req, options_, now));
+    return absl::OkStatus();
+  }));
+  if (renewed) {
+    SPOTOPT_RETURN_IF_ERROR(store_->TouchRegistration(renewed->registration.registration.id, now));
+    return *std::move(renewed);
+  }
   return InTransaction(
       *store_, TxMode::kWrite, [&](Transaction& tx) -> absl::StatusOr<RegisterResult> {
         SPOTOPT_ASSIGN_OR_RETURN(Tenant tenant, tx.GetTenant(tenant_id));
@@ -225,27 +299,18 @@ absl::StatusOr<RegisterResult> Controller::Register(std::string_view tenant_id,
 
         if (req.instance_id == agent->placement.instance_id) {
           // Step 6: the primary restarted; what was handed to its old process is lost.
-          SPOTOPT_ASSIGN_OR_RETURN(std::vector<Command> open, tx.ListOpenCommands(agent->id));
-          for (Command& c : open) {
-            if (c.state != CommandState::kLeased || c.lease_holder != reg.id) continue;
+          SPOTOPT_ASSIGN_OR_RETURN(Orphans orphans, OrphansOf(tx, *agent, reg.id));
+          for (Command& c : orphans.commands) {
             SPOTOPT_RETURN_IF_ERROR(TransitionCommand(c, CommandEvent::kExpire, now,
                                                       "agent restarted before acknowledging"));
             SPOTOPT_RETURN_IF_ERROR(tx.UpdateCommand(c));
           }
-          SPOTOPT_ASSIGN_OR_RETURN(std::vector<Replica> replicas, tx.ListReplicas(agent->id));
-          for (Replica& r : replicas) {
-            if (r.state == ReplicaState::kLaunching && r.lease_holder == reg.id &&
-                r.instance_id.empty()) {
-              SPOTOPT_RETURN_IF_ERROR(
-                  FailReplica(tx, r, "agent restarted before confirming the launch", now));
-            }
+          for (Replica& r : orphans.launches) {
+            SPOTOPT_RETURN_IF_ERROR(
+                FailReplica(tx, r, "agent restarted before confirming the launch", now));
           }
           if (!new_agent) {
-            Placement refreshed = PlacementFrom(req);
-            if (refreshed.instance_type.empty())
-              refreshed.instance_type = agent->placement.instance_type;
-            if (refreshed.az.empty()) refreshed.az = agent->placement.az;
-            if (!req.facts.mode) refreshed.mode = agent->placement.mode;
+            const Placement refreshed = RefreshedPlacement(*agent, req);
             if (!(refreshed == agent->placement)) {
               agent->placement = refreshed;
               agent->updated_at = now;

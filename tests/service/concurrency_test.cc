@@ -315,5 +315,89 @@ TEST_CASE_TEMPLATE("agents on separate threads interleaved with ticks stay consi
   CHECK(f.CheckIntegrity().ok());
 }
 
+// A small re-registration storm (issue 14): after a restart every agent registers
+// again, on several threads at once, while the fleet heartbeats and some agents have a
+// command in flight. Every agent and registration is found again: none is lost, none
+// is made twice, and what the old processes held is cleaned up once.
+TEST_CASE_TEMPLATE("a re-registration storm finds every agent once", S, SPOTOPT_ALL_STORES) {
+  ServiceFixture f(S::kKind);
+  Controller& c = f.controller();
+  const std::string tenant = f.NewTenant("acme");
+  constexpr int kAgents = 60;
+  constexpr int kThreads = 3;
+  std::vector<AgentHandle> agents;
+  std::vector<std::string> in_flight;  // a delivered, unacknowledged switch per agent
+  for (int i = 0; i < kAgents; ++i) {
+    agents.push_back(f.RegisterAgent(tenant, fmt::format("svc-{}", i), InstanceId(i + 1)));
+    if (i % 4 == 0) {
+      f.EnqueueSwitch(agents.back(), "us-east-1c");
+      in_flight.push_back(f.PollExpectingCommand(agents.back()).id);
+    }
+  }
+  f.clock().Advance(absl::Minutes(5));  // the outage: every agent offline
+
+  struct Seen {
+    FirstError error;
+    std::vector<std::pair<int, RegisterResult>> results;
+  };
+  Seen seen[kThreads];
+  FirstError beat_error;
+  std::atomic<int> storming = kThreads;
+  std::latch go(kThreads + 1);
+  {
+    std::vector<std::jthread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        go.arrive_and_wait();
+        // Each thread registers every agent, starting at a different place.
+        for (int k = 0; k < kAgents; ++k) {
+          const int i = (k + t * kAgents / kThreads) % kAgents;
+          absl::StatusOr<RegisterResult> r = c.Register(
+              tenant,
+              ServiceFixture::MakeRegisterRequest(fmt::format("svc-{}", i), InstanceId(i + 1)));
+          seen[t].error.Record("Register", r.status());
+          if (r.ok()) seen[t].results.emplace_back(i, *std::move(r));
+        }
+        --storming;
+      });
+    }
+    threads.emplace_back([&] {
+      go.arrive_and_wait();
+      for (int k = 0; storming.load() > 0; k = (k + 7) % kAgents) {
+        beat_error.Record("Heartbeat",
+                          StatusOf(c.Heartbeat(tenant, agents[k].registration_id, {})));
+      }
+    });
+  }
+
+  CHECK_MESSAGE(beat_error.text.empty(), beat_error.text);
+  for (const Seen& s : seen) {
+    CHECK_MESSAGE(s.error.text.empty(), s.error.text);
+    CHECK(s.results.size() == static_cast<size_t>(kAgents));
+    for (const auto& [i, r] : s.results) {
+      INFO("agent ", i);
+      CHECK_FALSE(r.created);
+      CHECK(r.agent.id == agents[i].agent_id);
+      CHECK(r.registration.registration.id == agents[i].registration_id);
+      CHECK(r.registration.role == Role::kPrimary);
+      CHECK(r.registration.liveness == Liveness::kOnline);
+    }
+  }
+  absl::StatusOr<std::vector<AgentView>> views = c.ListAgents(tenant);
+  REQUIRE(views.ok());
+  CHECK(views->size() == static_cast<size_t>(kAgents));
+  for (const AgentView& v : *views) {
+    CHECK(v.registrations.size() == 1);
+    CHECK(v.liveness == Liveness::kOnline);
+  }
+  for (const std::string& id : in_flight) {
+    absl::StatusOr<Command> command = c.GetCommand(tenant, id);
+    REQUIRE(command.ok());
+    CHECK(command->state == CommandState::kExpired);
+    CHECK(command->result_message == "agent restarted before acknowledging");
+  }
+  CHECK(f.CheckIntegrity().ok());
+}
+
 }  // namespace
 }  // namespace spotopt::testing

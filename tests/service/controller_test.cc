@@ -192,6 +192,103 @@ TEST_CASE_TEMPLATE("a restarted primary's unacknowledged command expires", S, SP
   CHECK_FALSE(f.controller().PollCommand(t, a.registration_id)->has_value());
 }
 
+TEST_CASE_TEMPLATE("a restarted primary's unconfirmed launch fails", S, SPOTOPT_ALL_STORES) {
+  ServiceFixture f(S::kKind);
+  const std::string t = f.NewTenant("acme");
+  const AgentHandle a = f.RegisterAgent(t, "checkout-api-1", InstanceId(1));
+  ReplicaRequest request;
+  request.pool_id = PoolId("us-east-1c");
+  REQUIRE(f.controller().RequestReplica(t, a.agent_id, request).ok());
+  const auto leased = f.controller().LeaseReplicaLaunches(t, a.registration_id);
+  REQUIRE(leased.ok());
+  REQUIRE(leased->size() == 1);
+  f.RegisterAgent(t, "checkout-api-1", InstanceId(1));
+  const auto replicas = f.controller().ListReplicas(t, a.agent_id);
+  REQUIRE(replicas.ok());
+  REQUIRE(replicas->size() == 1);
+  CHECK(replicas->front().state == ReplicaState::kFailed);
+}
+
+// After a server restart the whole fleet registers again; a registration that changes
+// nothing only renews liveness, and anything else is still written (issue 14).
+TEST_CASE_TEMPLATE("registering again renews liveness and keeps every change", S,
+                   SPOTOPT_ALL_STORES) {
+  ServiceFixture f(S::kKind);
+  const std::string t = f.NewTenant("acme");
+  const AgentHandle a = f.RegisterAgent(t, "checkout-api-1", InstanceId(1));
+  const Replica standby = f.MakeReplica(a, InstanceId(9));
+  const auto registration = [&] {
+    return f.controller().GetRegistration(t, a.registration_id)->registration;
+  };
+  const auto again = [&](RegisterRequest request) {
+    absl::StatusOr<RegisterResult> r = f.controller().Register(t, request);
+    REQUIRE_MESSAGE(r.ok(), r.status().ToString());
+    CHECK_FALSE(r->created);
+    CHECK(r->agent.id == a.agent_id);
+    return *r;
+  };
+  const RegisterRequest same = ServiceFixture::MakeRegisterRequest("checkout-api-1", InstanceId(1));
+
+  f.clock().Advance(absl::Minutes(5));  // offline by now
+  RegisterResult r = again(same);
+  CHECK(r.registration.registration.id == a.registration_id);
+  CHECK(r.registration.role == Role::kPrimary);
+  CHECK(r.registration.liveness == Liveness::kOnline);
+  CHECK(r.registration.registration.last_seen_at == f.clock().Now());
+  CHECK(registration().last_seen_at == f.clock().Now());
+  CHECK(f.controller().GetAgent(t, a.agent_id)->liveness == Liveness::kOnline);
+
+  // New facts are kept.
+  RegisterRequest upgraded = same;
+  upgraded.facts.agent_version = "4.0.1";
+  upgraded.facts.public_ip = "54.0.0.7";
+  f.clock().Advance(absl::Seconds(30));
+  again(upgraded);
+  CHECK(registration().facts == upgraded.facts);
+  CHECK(registration().last_seen_at == f.clock().Now());
+
+  // A registration last seen going offline comes back online.
+  REQUIRE(f.controller().Heartbeat(t, a.registration_id, {HeartbeatStatus::kOffline}).ok());
+  again(upgraded);
+  CHECK(registration().last_status == HeartbeatStatus::kOnline);
+
+  // The standby registers again as the standby; nothing moves.
+  const RegisterRequest replica_request =
+      ServiceFixture::MakeRegisterRequest("checkout-api-1", InstanceId(9), "us-east-1c");
+  const absl::StatusOr<RegisterResult> first = f.controller().Register(t, replica_request);
+  REQUIRE(first.ok());
+  CHECK(first->created);
+  f.clock().Advance(absl::Seconds(30));
+  const RegisterResult second = again(replica_request);
+  CHECK(second.registration.registration.id == first->registration.registration.id);
+  CHECK(second.registration.role == Role::kReplica);
+  CHECK(second.registration.registration.last_seen_at == f.clock().Now());
+  CHECK(second.agent.placement.instance_id == InstanceId(1));
+  CHECK(f.controller().ListReplicas(t, a.agent_id)->front().state == standby.state);
+  CHECK(f.controller().GetAgent(t, a.agent_id)->registrations.size() == 2);
+}
+
+TEST_CASE("registering again unchanged is held like a renewing beat") {
+  ServiceFixture f(testing::StoreKind::kSqlite);
+  const std::string t = f.NewTenant("acme");
+  const AgentHandle a = f.RegisterAgent(t, "checkout-api-1", InstanceId(1));
+  // A second handle on the file stands for another process.
+  absl::StatusOr<std::unique_ptr<SqliteStore>> other = SqliteStore::Open(f.db_path());
+  REQUIRE(other.ok());
+  const auto stored = [&] {
+    absl::StatusOr<std::unique_ptr<Transaction>> tx = (*other)->Begin(TxMode::kRead);
+    REQUIRE(tx.ok());
+    absl::StatusOr<Registration> r = (*tx)->GetRegistration(a.registration_id);
+    REQUIRE(r.ok());
+    return *r;
+  };
+  f.clock().Advance(absl::Seconds(30));
+  f.RegisterAgent(t, "checkout-api-1", InstanceId(1));
+  CHECK(stored().last_seen_at == testing::TestEpoch());
+  REQUIRE(f.controller().Tick(f.clock().Now()).ok());
+  CHECK(stored().last_seen_at == testing::TestEpoch() + absl::Seconds(30));
+}
+
 TEST_CASE_TEMPLATE("deleted is final", S, SPOTOPT_ALL_STORES) {
   ServiceFixture f(S::kKind);
   const std::string t = f.NewTenant("acme");
