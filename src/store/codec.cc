@@ -451,6 +451,12 @@ json::object ToJson(const Registration& r) {
   return o;
 }
 
+std::string EncodeDoc(const Registration& r) {
+  json::object o = ToJson(r);
+  o.erase("last_seen_at");
+  return json::serialize(o);
+}
+
 absl::Status FromJson(const json::value& v, Registration* out) {
   Fields f(v, "Registration");
   f.Str("id", &out->id);
@@ -460,7 +466,8 @@ absl::Status FromJson(const json::value& v, Registration* out) {
   f.Nested("facts", &out->facts);
   f.Enum("instance_state", &out->instance_state);
   f.At("created_at", &out->created_at);
-  f.At("last_seen_at", &out->last_seen_at);
+  // Absent from a SQL store's doc (EncodeDoc); the store reads it from its own column.
+  if (f.Has("last_seen_at")) f.At("last_seen_at", &out->last_seen_at);
   f.Enum("last_status", &out->last_status);
   f.OptAt("last_cleanup_at", &out->last_cleanup_at);
   return f.status();

@@ -84,6 +84,15 @@ std::string Encode(const T& record) {
   return boost::json::serialize(ToJson(record));
 }
 
+// What a SQL store keeps in a record's `doc` column: the canonical JSON less what the
+// store keeps in a column of its own. A registration's last_seen_at lives in
+// registration_liveness, where held beats write it without touching the document.
+template <class T>
+std::string EncodeDoc(const T& record) {
+  return Encode(record);
+}
+std::string EncodeDoc(const Registration& r);
+
 // Text that is not JSON is DataLoss, like a document of the wrong shape.
 template <class T>
 absl::StatusOr<T> Decode(std::string_view text) {

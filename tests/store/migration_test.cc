@@ -65,7 +65,7 @@ COMMIT;
 
 // A v4 database turned back into what schema v3 wrote: registrations get their
 // last_seen_at column back from registration_liveness, which goes with
-// store_version.
+// store_version, and the copy in the document that v3 wrote.
 constexpr std::string_view kToV3 = R"sql(
 BEGIN;
 DROP TABLE store_version;
@@ -78,7 +78,8 @@ CREATE TABLE registrations_v3 (
   last_seen_at INTEGER NOT NULL,
   doc TEXT NOT NULL);
 INSERT INTO registrations_v3
-  SELECT r.id, r.tenant_id, r.agent_id, r.instance_id, r.created_at, l.last_seen_at, r.doc
+  SELECT r.id, r.tenant_id, r.agent_id, r.instance_id, r.created_at, l.last_seen_at,
+         json_set(r.doc, '$.last_seen_at', l.last_seen_at)
   FROM registrations r JOIN registration_liveness l ON l.id = r.id;
 DROP TABLE registration_liveness;
 DROP TABLE registrations;
@@ -281,6 +282,28 @@ TEST_CASE("SqliteStore migrates a v3 database: last_seen_at moves to registratio
   REQUIRE((*store)->FlushHeld().ok());
   CHECK(QueryInt(path, "SELECT last_seen_at FROM registration_liveness WHERE id = 'r1'") ==
         ToMicros(column + absl::Seconds(1)));
+  // The copy in the document was read past, and a rewritten document drops it.
+  const auto has_copy = [&] {
+    return QueryInt(path,
+                    "SELECT count(*) FROM registrations "
+                    "WHERE id = 'r1' AND json_type(doc, '$.last_seen_at') IS NOT NULL");
+  };
+  CHECK(has_copy() == 1);
+  {
+    absl::StatusOr<std::unique_ptr<Transaction>> tx = (*store)->Begin(TxMode::kWrite);
+    REQUIRE(tx.ok());
+    absl::StatusOr<Registration> r = (*tx)->GetRegistration("r1");
+    REQUIRE(r.ok());
+    r->last_seen_at = column + absl::Seconds(2);
+    REQUIRE((*tx)->UpdateRegistration(*r).ok());
+    REQUIRE((*tx)->Commit().ok());
+  }
+  CHECK(has_copy() == 0);
+  {
+    absl::StatusOr<std::unique_ptr<Transaction>> tx = (*store)->Begin(TxMode::kRead);
+    REQUIRE(tx.ok());
+    CHECK((*tx)->GetRegistration("r1")->last_seen_at == column + absl::Seconds(2));
+  }
   const absl::Status integrity = (*store)->CheckIntegrity();
   CHECK_MESSAGE(integrity.ok(), integrity.ToString());
 }

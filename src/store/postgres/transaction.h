@@ -208,7 +208,7 @@ class PgTransaction final : public Transaction {
   absl::Status InsertKeyed(Stmt stmt, std::string_view what, const T& record,
                            std::string_view key) {
     if (absl::Status s = CheckWritable(); !s.ok()) return s;
-    const std::string doc = codec::Encode(record);
+    const std::string doc = codec::EncodeDoc(record);
     Params p;
     BindRow(p, record, doc);
     absl::StatusOr<Result> r = Write(stmt, p, what, /*guarded=*/false);
@@ -226,7 +226,7 @@ class PgTransaction final : public Transaction {
   absl::Status InsertConstrained(Stmt stmt, std::string_view what, const T& record, Stmt get,
                                  std::string_view key, const Extra&... extra) {
     if (absl::Status s = CheckWritable(); !s.ok()) return s;
-    const std::string doc = codec::Encode(record);
+    const std::string doc = codec::EncodeDoc(record);
     Params p;
     BindRow(p, record, doc);
     (p.Add(extra), ...);
@@ -245,7 +245,7 @@ class PgTransaction final : public Transaction {
   absl::Status Update(Stmt stmt, std::string_view what, const T& record, bool guarded,
                       Stmt get = kStmtCount, std::string_view key = {}) {
     if (absl::Status s = CheckWritable(); !s.ok()) return s;
-    const std::string doc = codec::Encode(record);
+    const std::string doc = codec::EncodeDoc(record);
     Params p;
     BindRow(p, record, doc);
     absl::StatusOr<Result> r = Write(stmt, p, what, guarded);

@@ -224,7 +224,7 @@ class SqliteTransaction final : public Transaction {
   template <class T>
   absl::Status Write(Stmt stmt, std::string_view what, const T& record) {
     if (absl::Status s = CheckWritable(); !s.ok()) return s;
-    const std::string doc = codec::Encode(record);
+    const std::string doc = codec::EncodeDoc(record);
     Query q(*conn_, stmt);
     BindRow(q, record, doc);
     const int rc = q.Step();
