@@ -19,6 +19,8 @@ from datetime import datetime, timedelta, timezone
 
 import requests
 
+# Agent v4 runs 8; 4 per agent poll concurrently often enough that a lease two
+# processes can both take shows (2 did not catch READ COMMITTED leases, 4 did).
 WORKERS = 4
 REGION, TYPE = "us-east-1", "m5.large"
 AZS = ("us-east-1a", "us-east-1b")
@@ -83,6 +85,7 @@ class Agent:
         self.last_beat = {}  # registration id -> client time before its last acknowledged beat
         self.executing = False
         self.foreign_id = None  # a registration of another tenant, to probe isolation
+        self.admin_id = None  # the operator's id of the logical agent
 
     def instance(self):
         return f"i-{self.index:08x}{self.generation:09x}"
