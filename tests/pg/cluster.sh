@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # A throwaway PostgreSQL 15 cluster for the tests, on a unix socket in DIR only (no
 # TCP port to collide with anything): `cluster.sh start DIR` creates and starts it,
-# `cluster.sh stop DIR` stops it and removes DIR; `cluster.sh restart DIR` stops it
-# (fast: open sessions are cut) and starts it again on the same data. ctest runs both as the fixture
+# `cluster.sh stop DIR` stops it and removes DIR; `cluster.sh restart DIR [SECONDS]`
+# stops it (fast: open sessions are cut), leaves it down SECONDS (default 0; a test
+# that wants requests to meet the outage gives more than the Controller's retries
+# last, about 0.6 s), and starts it again on the same data. ctest runs start and stop as the fixture
 # `postgres` (tests/CMakeLists.txt); tests reach it through SPOTOPT_TEST_PG.
 #
 # initdb and the server refuse to run as root: as root, they run as `nobody`, and
 # every test logs in as the superuser role `spotopt` (trust auth on the socket).
 set -euo pipefail
 
-action=${1:?usage: cluster.sh start|stop|restart DIR}
-dir=${2:?usage: cluster.sh start|stop|restart DIR}
+action=${1:?usage: cluster.sh start|stop|restart DIR [SECONDS]}
+dir=${2:?usage: cluster.sh start|stop|restart DIR [SECONDS]}
 bin=${SPOTOPT_PG_BIN:-/usr/lib/postgresql/15/bin}
 
 as_owner() {
@@ -45,8 +47,9 @@ case "$action" in
     ;;
   restart)
     as_owner "$bin/pg_ctl" stop -D "$dir/data" -m fast -w -s
+    sleep "${3:-0}"
     start_server
     ;;
   stop) stop ;;
-  *) echo "usage: cluster.sh start|stop|restart DIR" >&2; exit 2 ;;
+  *) echo "usage: cluster.sh start|stop|restart DIR [SECONDS]" >&2; exit 2 ;;
 esac
