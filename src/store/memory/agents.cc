@@ -26,11 +26,13 @@ absl::StatusOr<Agent> MemoryTransaction::GetAgent(std::string_view id) {
 absl::StatusOr<Agent> MemoryTransaction::FindAgent(std::string_view tenant_id,
                                                    std::string_view logical_id) {
   if (absl::Status s = Usable(); !s.ok()) return s;
-  std::optional<Row> row = state_->agent_by_logical.Find(KeyPair(tenant_id, logical_id));
+  std::optional<Symbol> tenant = state_->Lookup<Symbol>(tenant_id);
+  std::optional<Row> row =
+      tenant ? state_->agent_by_logical.Find(Logical(*tenant, logical_id)) : std::nullopt;
   if (!row) {
     return absl::NotFoundError(fmt::format("agent {}/{} not found", tenant_id, logical_id));
   }
-  return state_->rows<Agent>()[*row];
+  return state_->Load<Agent>(*row);
 }
 absl::Status MemoryTransaction::InsertAgent(const Agent& a) {
   if (absl::Status s = Writable(); !s.ok()) return s;
@@ -71,11 +73,15 @@ absl::StatusOr<Registration> MemoryTransaction::GetRegistration(std::string_view
 absl::StatusOr<Registration> MemoryTransaction::FindRegistration(std::string_view agent_id,
                                                                  std::string_view instance_id) {
   if (absl::Status s = Usable(); !s.ok()) return s;
-  std::optional<Row> row = state_->registration_by_instance.Find(KeyPair(agent_id, instance_id));
+  std::optional<PackedId> agent = state_->Lookup<PackedId>(agent_id);
+  std::optional<Symbol> instance = state_->Lookup<Symbol>(instance_id);
+  std::optional<Row> row = agent && instance
+                               ? state_->registration_by_instance.Find(Instance(*agent, *instance))
+                               : std::nullopt;
   if (!row) {
     return absl::NotFoundError(fmt::format("registration {}/{} not found", agent_id, instance_id));
   }
-  return state_->rows<Registration>()[*row];
+  return state_->Load<Registration>(*row);
 }
 absl::Status MemoryTransaction::InsertRegistration(const Registration& r) {
   if (absl::Status s = Writable(); !s.ok()) return s;

@@ -53,7 +53,7 @@ absl::StatusOr<std::vector<Command>> MemoryTransaction::ListDueCommands(Time now
                       : c.lease_expires_at.has_value() && *c.lease_expires_at <= now;
     if (is_due) due.push_back(row);
   });
-  return state_->Collect<Command>(std::move(due), ByDelivery);
+  return state_->Collect<Command>(due, ByDelivery);
 }
 
 absl::StatusOr<std::vector<Command>> MemoryTransaction::ListCommandsSince(Time since) {

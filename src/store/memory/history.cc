@@ -47,9 +47,13 @@ absl::Status MemoryTransaction::UpdateRunSegment(const RunSegment& s) {
 absl::StatusOr<RunSegment> MemoryTransaction::FindOpenRunSegment(std::string_view agent_id,
                                                                  std::string_view instance_id) {
   if (absl::Status s = Usable(); !s.ok()) return s;
-  for (RunRole role : {RunRole::kPrimary, RunRole::kReplica}) {
-    if (std::optional<Row> row = state_->open_segments.Find({agent_id, instance_id, role})) {
-      return state_->rows<RunSegment>()[*row];
+  std::optional<PackedId> agent = state_->Lookup<PackedId>(agent_id);
+  std::optional<Symbol> instance = state_->Lookup<Symbol>(instance_id);
+  if (agent && instance) {
+    for (RunRole role : {RunRole::kPrimary, RunRole::kReplica}) {
+      if (std::optional<Row> row = state_->open_segments.Find({*agent, *instance, role})) {
+        return state_->Load<RunSegment>(*row);
+      }
     }
   }
   return absl::NotFoundError(

@@ -32,8 +32,8 @@ absl::StatusOr<std::unique_ptr<Transaction>> MemoryStore::Begin(TxMode mode) {
 absl::Status MemoryStore::TouchRegistration(std::string_view id, Time at) {
   std::lock_guard lock(state_->mu);
   // last_seen_at is in no index, so the row changes in place.
-  if (std::optional<memory::Row> row = state_->table<Registration>().by_key.Find(id)) {
-    Registration& r = state_->rows<Registration>()[*row];
+  if (std::optional<memory::Row> row = state_->FindRow<Registration>(id)) {
+    memory::CompactRegistration& r = state_->rows<Registration>()[*row];
     r.last_seen_at = std::max(r.last_seen_at, at);
   }
   return absl::OkStatus();

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <iterator>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <tuple>
 #include <utility>
@@ -138,7 +139,8 @@ std::vector<Pool> PriceStore::Pools(std::string_view tenant_id) const {
   for (uint32_t id : TenantSeries(tenant_id)) {
     const Series& s = series_[id];
     if (s.rows.empty()) continue;
-    out.push_back(Pool{strings_[s.key.region], strings_[s.key.az], strings_[s.key.instance_type]});
+    out.push_back(Pool{std::string(strings_[s.key.region]), std::string(strings_[s.key.az]),
+                       std::string(strings_[s.key.instance_type])});
   }
   auto order = [](const Pool& p) { return std::tie(p.region, p.instance_type, p.az); };
   std::sort(out.begin(), out.end(),

@@ -8,7 +8,6 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -21,6 +20,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "spotopt/domain/report.h"
 #include "spotopt/types.h"
+#include "store/memory/intern.h"
 #include "store/memory/tables.h"
 
 namespace spotopt::memory {
@@ -159,29 +159,6 @@ class PriceRows {
 
   // Sorted, none empty, none over kChunk rows.
   std::vector<std::vector<PriceRow>> chunks_;
-};
-
-// Each distinct string once, named by a 32-bit id. Strings stay when the last row
-// using them goes (a rolled-back or deleted observation): they are few and small.
-class Interner {
- public:
-  uint32_t Intern(std::string_view s) {
-    if (auto it = ids_.find(s); it != ids_.end()) return it->second;
-    const auto id = static_cast<uint32_t>(texts_.size());
-    // A deque never moves its strings, so the map's views stay valid.
-    ids_.emplace(texts_.emplace_back(s), id);
-    return id;
-  }
-  std::optional<uint32_t> Find(std::string_view s) const {
-    auto it = ids_.find(s);
-    if (it == ids_.end()) return std::nullopt;
-    return it->second;
-  }
-  const std::string& operator[](uint32_t id) const { return texts_[id]; }
-
- private:
-  std::deque<std::string> texts_;
-  absl::flat_hash_map<std::string_view, uint32_t, StringHash, StringEq> ids_;
 };
 
 struct SeriesKey {

@@ -41,7 +41,7 @@ absl::StatusOr<std::vector<Replica>> MemoryTransaction::ListLiveReplicas() {
   std::vector<Row> live;
   live.reserve(state_->live_replica_by_agent.size());
   for (const auto& [agent_id, row] : state_->live_replica_by_agent) live.push_back(row);
-  return state_->Collect<Replica>(std::move(live), ReplicaLess);
+  return state_->Collect<Replica>(live, ReplicaLess);
 }
 
 absl::StatusOr<Incident> MemoryTransaction::GetIncident(std::string_view id) {
@@ -75,7 +75,7 @@ absl::StatusOr<std::vector<Incident>> MemoryTransaction::ListTenantIncidentsSinc
     const Incident& i = incidents[row];
     if (i.tenant_id == tenant_id && i.first_seen >= since) recent.push_back(static_cast<Row>(row));
   }
-  return state_->Collect<Incident>(std::move(recent), IncidentLess);
+  return state_->Collect<Incident>(recent, IncidentLess);
 }
 
 }  // namespace spotopt::memory

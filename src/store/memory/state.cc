@@ -10,10 +10,10 @@
 
 namespace spotopt::memory {
 
-bool SameIdentity(const Agent& a, const Agent& b) {
+bool SameIdentity(const CompactAgent& a, const CompactAgent& b) {
   return a.tenant_id == b.tenant_id && a.created_at == b.created_at;
 }
-bool SameIdentity(const Registration& a, const Registration& b) {
+bool SameIdentity(const CompactRegistration& a, const CompactRegistration& b) {
   return a.tenant_id == b.tenant_id && a.agent_id == b.agent_id && a.instance_id == b.instance_id &&
          a.created_at == b.created_at;
 }
@@ -24,7 +24,7 @@ bool SameIdentity(const Command& a, const Command& b) {
 bool SameIdentity(const Replica& a, const Replica& b) {
   return a.tenant_id == b.tenant_id && a.agent_id == b.agent_id && a.created_at == b.created_at;
 }
-bool SameIdentity(const RunSegment& a, const RunSegment& b) {
+bool SameIdentity(const CompactRunSegment& a, const CompactRunSegment& b) {
   return a.tenant_id == b.tenant_id && a.agent_id == b.agent_id && a.instance_id == b.instance_id &&
          a.role == b.role && a.placement == b.placement && a.started_at == b.started_at;
 }
@@ -33,33 +33,35 @@ void Database::Undo(UndoEntry& entry) {
   std::visit(
       [&](auto& op) {
         using Op = std::decay_t<decltype(op)>;
-        if constexpr (requires { typename Op::Record; }) {
+        if constexpr (requires { op.old; }) {
+          Replace<typename Op::Record>(entry.row, *op.old);
+        } else if constexpr (requires { typename Op::Record; }) {
           RemoveLast<typename Op::Record>(entry.row);
         } else if constexpr (std::is_same_v<Op, std::unique_ptr<PriceDeletion>>) {
           prices.Restore(*op);
-        } else if constexpr (std::is_same_v<Op, std::unique_ptr<DecisionUndo>>) {
-          decisions.Undo(*op);
         } else {
-          Replace(entry.row, *op);
+          static_assert(std::is_same_v<Op, std::unique_ptr<DecisionUndo>>);
+          decisions.Undo(*op);
         }
       },
       entry.op);
 }
 
-absl::Status Database::Check(const Agent& a, std::optional<Row> self) {
+absl::Status Database::Check(const CompactAgent& a, std::optional<Row> self) {
   std::optional<Row> other = agent_by_logical.Find(LogicalKey()(a));
   if (other && other != self) {
     return absl::FailedPreconditionError(fmt::format(
-        "tenant {} already has an agent with logical id {}", a.tenant_id, a.logical_id));
+        "tenant {} already has an agent with logical id {}", names[a.tenant_id], a.logical_id));
   }
   return absl::OkStatus();
 }
 
-absl::Status Database::Check(const Registration& r, std::optional<Row> self) {
+absl::Status Database::Check(const CompactRegistration& r, std::optional<Row> self) {
   std::optional<Row> other = registration_by_instance.Find(InstanceKey()(r));
   if (other && other != self) {
-    return absl::FailedPreconditionError(fmt::format(
-        "agent {} already has a registration for instance {}", r.agent_id, r.instance_id));
+    return absl::FailedPreconditionError(
+        fmt::format("agent {} already has a registration for instance {}", KeyText(r.agent_id),
+                    names[r.instance_id]));
   }
   return absl::OkStatus();
 }
@@ -91,13 +93,13 @@ absl::Status Database::Check(const Replica& r, std::optional<Row> self) {
   return absl::OkStatus();
 }
 
-absl::Status Database::Check(const RunSegment& s, std::optional<Row> self) {
+absl::Status Database::Check(const CompactRunSegment& s, std::optional<Row> self) {
   if (s.ended_at.has_value()) return absl::OkStatus();
   std::optional<Row> other = open_segments.Find(OpenSegmentKey()(s));
   if (other && other != self) {
-    return absl::FailedPreconditionError(
-        fmt::format("agent {} already has open {} run segment {} for instance {}", s.agent_id,
-                    ToString(s.role), rows<RunSegment>()[*other].id, s.instance_id));
+    return absl::FailedPreconditionError(fmt::format(
+        "agent {} already has open {} run segment {} for instance {}", KeyText(s.agent_id),
+        ToString(s.role), KeyText(rows<RunSegment>()[*other].id), names[s.instance_id]));
   }
   return absl::OkStatus();
 }
@@ -105,39 +107,35 @@ absl::Status Database::Check(const RunSegment& s, std::optional<Row> self) {
 void Database::Relink(const Tenant*, const Tenant*, Row) {}
 
 void Database::Relink(const ApiToken* before, const ApiToken* after, Row row) {
-  tokens_by_tenant.Relist(before ? &before->tenant_id : nullptr,
-                          after ? &after->tenant_id : nullptr, row);
+  tokens_by_tenant.Relist(before, after, row);
 }
 
-absl::flat_hash_set<Row>* Database::ModeSet(const Agent* a) {
+absl::flat_hash_set<Row>* Database::ModeSet(const CompactAgent* a) {
   if (a == nullptr || a->lifecycle != Lifecycle::kActive) return nullptr;
   return &active_agents_by_mode[static_cast<int>(a->config.replica_mode)];
 }
 
-void Database::Relink(const Agent* before, const Agent* after, Row row) {
-  agents_by_tenant.Relist(before ? &before->tenant_id : nullptr,
-                          after ? &after->tenant_id : nullptr, row);
+void Database::Relink(const CompactAgent* before, const CompactAgent* after, Row row) {
+  agents_by_tenant.Relist(before, after, row);
   MoveInSets(ModeSet(before), ModeSet(after), row);
 }
 
 void Database::Relink(const AgentAlias* before, const AgentAlias* after, Row row) {
-  aliases_by_tenant.Relist(before ? &before->tenant_id : nullptr,
-                           after ? &after->tenant_id : nullptr, row);
+  aliases_by_tenant.Relist(before, after, row);
 }
 
-void Database::Relink(const Registration* before, const Registration* after, Row row) {
-  registrations_by_agent.Relist(before ? &before->agent_id : nullptr,
-                                after ? &after->agent_id : nullptr, row);
+void Database::Relink(const CompactRegistration* before, const CompactRegistration* after,
+                      Row row) {
+  registrations_by_agent.Relist(before, after, row);
 }
 
-const std::string* Database::OpenOwner(const Command* c) {
-  return c != nullptr && !IsClosed(c->state) ? &c->agent_id : nullptr;
+const Command* Database::IfOpen(const Command* c) {
+  return c != nullptr && !IsClosed(c->state) ? c : nullptr;
 }
 
 void Database::Relink(const Command* before, const Command* after, Row row) {
-  commands_by_agent.Relist(before ? &before->agent_id : nullptr, after ? &after->agent_id : nullptr,
-                           row);
-  open_commands_by_agent.Relist(OpenOwner(before), OpenOwner(after), row);
+  commands_by_agent.Relist(before, after, row);
+  open_commands_by_agent.Relist(IfOpen(before), IfOpen(after), row);
 }
 
 const std::string* Database::LiveOwner(const Replica* r) {
@@ -145,8 +143,7 @@ const std::string* Database::LiveOwner(const Replica* r) {
 }
 
 void Database::Relink(const Replica* before, const Replica* after, Row row) {
-  replicas_by_agent.Relist(before ? &before->agent_id : nullptr, after ? &after->agent_id : nullptr,
-                           row);
+  replicas_by_agent.Relist(before, after, row);
   const std::string* was_live = LiveOwner(before);
   const std::string* now_live = LiveOwner(after);
   if (was_live != nullptr && now_live != nullptr && *was_live == *now_live) return;
@@ -159,31 +156,25 @@ absl::flat_hash_set<Row>* Database::OpenSet(const Incident* i) {
 }
 
 void Database::Relink(const Incident* before, const Incident* after, Row row) {
-  incidents_by_agent.Relist(before ? &before->agent_id : nullptr,
-                            after ? &after->agent_id : nullptr, row);
+  incidents_by_agent.Relist(before, after, row);
   MoveInSets(OpenSet(before), OpenSet(after), row);
 }
 
 void Database::Relink(const AgentEvent* before, const AgentEvent* after, Row row) {
-  events_by_agent.Relist(before ? &before->agent_id : nullptr, after ? &after->agent_id : nullptr,
-                         row);
+  events_by_agent.Relist(before, after, row);
 }
 
 void Database::Relink(const SwitchRecord* before, const SwitchRecord* after, Row row) {
-  switches_by_agent.Relist(before ? &before->agent_id : nullptr, after ? &after->agent_id : nullptr,
-                           row);
+  switches_by_agent.Relist(before, after, row);
 }
 
 void Database::Relink(const CleanupLog* before, const CleanupLog* after, Row row) {
-  cleanup_logs_by_agent.Relist(before ? &before->agent_id : nullptr,
-                               after ? &after->agent_id : nullptr, row);
+  cleanup_logs_by_agent.Relist(before, after, row);
 }
 
-void Database::Relink(const RunSegment* before, const RunSegment* after, Row row) {
-  run_segments_by_agent.Relist(before ? &before->agent_id : nullptr,
-                               after ? &after->agent_id : nullptr, row);
-  run_segments_by_tenant.Relist(before ? &before->tenant_id : nullptr,
-                                after ? &after->tenant_id : nullptr, row);
+void Database::Relink(const CompactRunSegment* before, const CompactRunSegment* after, Row row) {
+  run_segments_by_agent.Relist(before, after, row);
+  run_segments_by_tenant.Relist(before, after, row);
 }
 
 }  // namespace spotopt::memory

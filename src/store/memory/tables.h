@@ -2,7 +2,7 @@
 // per record type (chunked: rows never move, so indexes refer to them by row number).
 // These records are never deleted through the interface; only the rollback of an
 // insert removes a row, and as writers are serialized and undo runs in reverse, that
-// row is always the last one.
+// row is always the last one. An R's rows are Stored<R> (compact.h).
 //
 // Indexes: the primary key and the unique secondary keys are hash sets of row numbers
 // that hash the key stored in the row itself (a few bytes per record instead of a copy
@@ -17,7 +17,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <tuple>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -34,13 +33,16 @@
 #include "spotopt/domain/report.h"
 #include "spotopt/domain/run_segment.h"
 #include "spotopt/domain/tenant.h"
+#include "store/memory/compact.h"
+#include "store/memory/intern.h"
+#include "store/memory/packed_id.h"
 
 namespace spotopt::memory {
 
 using Row = uint32_t;
 using KeyPair = std::pair<std::string_view, std::string_view>;
 
-// Primary keys.
+// Primary keys, read from stored rows.
 struct TenantKey {
   std::string_view operator()(const Tenant& t) const { return t.id; }
 };
@@ -48,13 +50,13 @@ struct TokenKey {
   std::string_view operator()(const ApiToken& t) const { return t.prefix; }
 };
 struct AgentKey {
-  std::string_view operator()(const Agent& a) const { return a.id; }
+  PackedId operator()(const CompactAgent& a) const { return a.id; }
 };
 struct AliasKey {
   KeyPair operator()(const AgentAlias& a) const { return {a.tenant_id, a.logical_id}; }
 };
 struct RegistrationKey {
-  std::string_view operator()(const Registration& r) const { return r.id; }
+  PackedId operator()(const CompactRegistration& r) const { return r.id; }
 };
 struct CommandKey {
   std::string_view operator()(const Command& c) const { return c.id; }
@@ -75,24 +77,32 @@ struct CleanupKey {
   std::string_view operator()(const CleanupLog& l) const { return l.id; }
 };
 struct RunSegmentKey {
-  std::string_view operator()(const RunSegment& s) const { return s.id; }
+  PackedId operator()(const CompactRunSegment& s) const { return s.id; }
 };
 // Unique secondary keys.
+using Logical = std::pair<Symbol, std::string_view>;  // (tenant, logical id)
 struct LogicalKey {
-  KeyPair operator()(const Agent& a) const { return {a.tenant_id, a.logical_id}; }
+  Logical operator()(const CompactAgent& a) const { return {a.tenant_id, a.logical_id}; }
 };
+using Instance = std::pair<PackedId, Symbol>;  // (agent, instance)
 struct InstanceKey {
-  KeyPair operator()(const Registration& r) const { return {r.agent_id, r.instance_id}; }
+  Instance operator()(const CompactRegistration& r) const { return {r.agent_id, r.instance_id}; }
 };
 // Only open segments are in this index: at most one per (agent, instance, role).
 struct OpenSegment {
-  std::string_view agent_id;
-  std::string_view instance_id;
+  PackedId agent_id;
+  Symbol instance_id;
   RunRole role;
   friend bool operator==(const OpenSegment&, const OpenSegment&) = default;
+  template <typename H>
+  friend H AbslHashValue(H h, const OpenSegment& k) {
+    return H::combine(std::move(h), k.agent_id, k.instance_id, k.role);
+  }
 };
 struct OpenSegmentKey {
-  OpenSegment operator()(const RunSegment& s) const { return {s.agent_id, s.instance_id, s.role}; }
+  OpenSegment operator()(const CompactRunSegment& s) const {
+    return {s.agent_id, s.instance_id, s.role};
+  }
 };
 
 template <typename R>
@@ -176,9 +186,13 @@ inline size_t HashKey(const KeyPair& key) {
   return absl::Hash<std::pair<absl::string_view, absl::string_view>>()(
       {AbslView(key.first), AbslView(key.second)});
 }
-inline size_t HashKey(const OpenSegment& key) {
-  return absl::Hash<std::tuple<absl::string_view, absl::string_view, RunRole>>()(
-      {AbslView(key.agent_id), AbslView(key.instance_id), key.role});
+inline size_t HashKey(const Logical& key) {
+  return absl::Hash<std::pair<Symbol, absl::string_view>>()({key.first, AbslView(key.second)});
+}
+// Keys of symbols and packed ids hash as they are.
+template <typename Key>
+size_t HashKey(const Key& key) {
+  return absl::Hash<Key>()(key);
 }
 
 // Lets maps keyed by std::string be searched with a std::string_view.
@@ -217,9 +231,9 @@ class Rows {
 template <typename R, typename KeyOf>
 class RowIndex {
  public:
-  using Key = std::decay_t<decltype(KeyOf()(std::declval<const R&>()))>;
+  using Key = std::decay_t<decltype(KeyOf()(std::declval<const Stored<R>&>()))>;
 
-  explicit RowIndex(const Rows<R>* rows) : set_(0, Hash{rows}, Eq{rows}) {}
+  explicit RowIndex(const Rows<Stored<R>>* rows) : set_(0, Hash{rows}, Eq{rows}) {}
   RowIndex(const RowIndex&) = delete;
   RowIndex& operator=(const RowIndex&) = delete;
 
@@ -236,13 +250,13 @@ class RowIndex {
  private:
   struct Hash {
     using is_transparent = void;
-    const Rows<R>* rows;
+    const Rows<Stored<R>>* rows;
     size_t operator()(Row row) const { return (*this)(KeyOf()((*rows)[row])); }
     size_t operator()(const Key& key) const { return HashKey(key); }
   };
   struct Eq {
     using is_transparent = void;
-    const Rows<R>* rows;
+    const Rows<Stored<R>>* rows;
     Key At(Row row) const { return KeyOf()((*rows)[row]); }
     bool operator()(Row a, Row b) const { return At(a) == At(b); }
     bool operator()(Row a, const Key& b) const { return At(a) == b; }
@@ -257,7 +271,7 @@ struct Table {
   Table(const Table&) = delete;
   Table& operator=(const Table&) = delete;
 
-  Rows<R> rows;
+  Rows<Stored<R>> rows;
   RowIndex<R, typename Traits<R>::Key> by_key{&rows};
 };
 
@@ -269,11 +283,13 @@ struct Table {
 template <typename R, typename OwnerOf>
 class RowLists {
  public:
-  explicit RowLists(const Rows<R>* rows) : rows_(rows) {}
+  using Owner = std::decay_t<decltype(OwnerOf()(std::declval<const Stored<R>&>()))>;
+
+  explicit RowLists(const Rows<Stored<R>>* rows) : rows_(rows) {}
   RowLists(const RowLists&) = delete;
   RowLists& operator=(const RowLists&) = delete;
 
-  std::vector<Row> Of(std::string_view owner) const {
+  std::vector<Row> Of(const Owner& owner) const {
     std::vector<Row> out;
     auto it = lists_.find(HashKey(owner));
     if (it == lists_.end()) return out;
@@ -290,15 +306,19 @@ class RowLists {
     }
   }
 
-  // Moves `row` from the list of `from` to the list of `to`; null means "not listed".
-  void Relist(const std::string* from, const std::string* to, Row row) {
-    if (from != nullptr && to != nullptr && *from == *to) return;
-    if (from != nullptr) Remove(*from, row);
-    if (to != nullptr) lists_[HashKey(*to)].push_back(row);
+  // Moves `row` from the list of the owner of `before` to the list of the owner of
+  // `after`; null means "not listed".
+  void Relist(const Stored<R>* before, const Stored<R>* after, Row row) {
+    std::optional<Owner> from, to;
+    if (before != nullptr) from = OwnerOf()(*before);
+    if (after != nullptr) to = OwnerOf()(*after);
+    if (from && to && *from == *to) return;
+    if (from) Remove(*from, row);
+    if (to) lists_[HashKey(*to)].push_back(row);
   }
 
  private:
-  void Remove(std::string_view owner, Row row) {
+  void Remove(const Owner& owner, Row row) {
     auto it = lists_.find(HashKey(owner));
     absl::InlinedVector<Row, 4>& rows = it->second;
     // Rows leave mostly from the back (rollbacks), so search from there.
@@ -306,20 +326,26 @@ class RowLists {
     if (rows.empty()) lists_.erase(it);
   }
 
-  const Rows<R>* rows_;
+  const Rows<Stored<R>>* rows_;
   absl::flat_hash_map<size_t, absl::InlinedVector<Row, 4>> lists_;
 };
 
+// An owner as lists key it: a view of a string, or a symbol or packed id as it is.
+inline std::string_view AsOwner(const std::string& id) { return id; }
+template <typename Id>
+Id AsOwner(const Id& id) {
+  return id;
+}
 struct AgentOf {
-  template <typename R>
-  std::string_view operator()(const R& r) const {
-    return r.agent_id;
+  template <typename S>
+  auto operator()(const S& r) const {
+    return AsOwner(r.agent_id);
   }
 };
 struct TenantOf {
-  template <typename R>
-  std::string_view operator()(const R& r) const {
-    return r.tenant_id;
+  template <typename S>
+  auto operator()(const S& r) const {
+    return AsOwner(r.tenant_id);
   }
 };
 

@@ -34,7 +34,7 @@ absl::StatusOr<std::vector<Tenant>> MemoryTransaction::ListTenants() {
   if (absl::Status s = Usable(); !s.ok()) return s;
   std::vector<Row> all(state_->rows<Tenant>().size());
   for (Row i = 0; i < all.size(); ++i) all[i] = i;
-  return state_->Collect<Tenant>(std::move(all), TenantLess);
+  return state_->Collect<Tenant>(all, TenantLess);
 }
 
 absl::StatusOr<ApiToken> MemoryTransaction::GetToken(std::string_view prefix) {
