@@ -2,8 +2,8 @@
 // threads of this process and by other processes: write transactions take SQLite's
 // write lock (BEGIN IMMEDIATE) and wait up to `busy_timeout` for it, then fail with
 // Unavailable. The schema is versioned and migrated in one transaction on open.
-// One background thread per store writes held heartbeats and checkpoints the WAL
-// (with its own connection), so that no request waits for either.
+// One background thread per store writes held heartbeats and price observations and
+// checkpoints the WAL (with its own connection), so that no request waits for them.
 #ifndef SPOTOPT_STORE_SQLITE_STORE_H_
 #define SPOTOPT_STORE_SQLITE_STORE_H_
 
