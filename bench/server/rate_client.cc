@@ -6,8 +6,8 @@
 // lowering the rate (coordinated omission).
 //
 // Usage: spotopt-rate-client PORT AGENTS_FILE ROUTE RATE SECONDS [CONNECTIONS] [THREADS]
-//   AGENTS_FILE: "token registration_id" lines; ROUTE: heartbeat, poll, config, mix
-//   (the agent's own ratio, see kMix) or fixed (heartbeats, for the baseline).
+//   AGENTS_FILE: "token registration_id" lines; ROUTE: heartbeat, poll, config, pricing,
+//   mix (the agent's own ratio, see kMinute) or fixed (heartbeats, for the baseline).
 // Prints one line: sent=N errors=N rate=R (answers per second of the whole run)
 // p50_ms=.. p90_ms=.. p99_ms=.. p999_ms=.. max_ms=..
 #include <boost/asio/connect.hpp>
@@ -22,6 +22,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -38,14 +39,34 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-enum class Call { kHeartbeat, kPoll, kConfig, kReplicaPoll };
+enum class Call { kHeartbeat, kPoll, kConfig, kReplicaPoll, kPricing };
 
 // One agent's default minute (protocol section 5): 4 command polls (15 s),
-// 2 heartbeats (30 s), 2 replica polls (30 s), 1 config read (60 s). Pricing (5 min)
-// and cleanup (1 h) reports are under 3% of the calls and left out.
-constexpr std::array<Call, 9> kMix = {Call::kPoll,        Call::kHeartbeat, Call::kPoll,
-                                      Call::kReplicaPoll, Call::kConfig,    Call::kPoll,
-                                      Call::kHeartbeat,   Call::kPoll,      Call::kReplicaPoll};
+// 2 heartbeats (30 s), 2 replica polls (30 s), 1 config read (60 s). The mix is five
+// such minutes and one pricing report (300 s); cleanup reports (1 h) are left out.
+constexpr std::array<Call, 9> kMinute = {Call::kPoll,        Call::kHeartbeat, Call::kPoll,
+                                         Call::kReplicaPoll, Call::kConfig,    Call::kPoll,
+                                         Call::kHeartbeat,   Call::kPoll,      Call::kReplicaPoll};
+constexpr size_t kMixLength = 5 * kMinute.size() + 1;
+
+// What agent v4 sends (protocol section 5.6) from the benchmark fleet's pool: three
+// AZs of its type and the on-demand price, observed at `collected_at`.
+std::string PricingBody(std::time_t collected_at) {
+  std::tm utc{};
+  gmtime_r(&collected_at, &utc);
+  std::array<char, 32> when{};
+  std::strftime(when.data(), when.size(), "%Y-%m-%dT%H:%M:%S.000000+00:00", &utc);
+  return std::string(
+             R"({"instance":{"instance_id":"i-0a1b2c3d4e5f67890","instance_type":"m5.large",)"
+             R"("region":"us-east-1","az":"us-east-1a","mode":"spot","pool_id":"m5.large.us-east-1a"},)"
+             R"("pricing":{"on_demand_price":0.096,"current_spot_price":0.0389,)"
+             R"("cheapest_pool":{"pool_id":"m5.large.us-east-1c","price":0.0342},"spot_pools":[)"
+             R"({"pool_id":"m5.large.us-east-1a","instance_type":"m5.large","az":"us-east-1a","price":0.0389},)"
+             R"({"pool_id":"m5.large.us-east-1b","instance_type":"m5.large","az":"us-east-1b","price":0.0411},)"
+             R"({"pool_id":"m5.large.us-east-1c","instance_type":"m5.large","az":"us-east-1c","price":0.0342}],)"
+             R"("collected_at":")") +
+         when.data() + R"("}})";
+}
 
 struct Agent {
   std::string token;
@@ -55,6 +76,7 @@ struct Agent {
 struct Plan {
   std::vector<Agent> agents;
   std::string route;
+  std::string pricing_body;
   Clock::time_point start;
   Clock::time_point end;
   std::chrono::nanoseconds period;  // between two requests, over all connections
@@ -62,9 +84,13 @@ struct Plan {
 };
 
 Call CallFor(const Plan& plan, uint64_t n) {
-  if (plan.route == "mix") return kMix[n % kMix.size()];
+  if (plan.route == "mix") {
+    const size_t k = n % kMixLength;
+    return k + 1 == kMixLength ? Call::kPricing : kMinute[k % kMinute.size()];
+  }
   if (plan.route == "poll") return Call::kPoll;
   if (plan.route == "config") return Call::kConfig;
+  if (plan.route == "pricing") return Call::kPricing;
   return Call::kHeartbeat;  // heartbeat, fixed
 }
 
@@ -93,6 +119,11 @@ void Build(const Plan& plan, uint64_t n, http::request<http::string_body>& req) 
     case Call::kReplicaPoll:
       req.method(http::verb::get);
       req.target(base + "/replicas?status=launching");
+      break;
+    case Call::kPricing:
+      req.method(http::verb::post);
+      req.target(base + "/pricing-report");
+      req.body() = plan.pricing_body;
       break;
   }
   req.prepare_payload();
@@ -202,13 +233,15 @@ int main(int argc, char** argv) {
   const double seconds = std::atof(argv[5]);
   plan.connections = argc > 6 ? std::atoi(argv[6]) : 64;
   const int threads = argc > 7 ? std::atoi(argv[7]) : 1;
-  const std::array<std::string_view, 5> routes = {"heartbeat", "poll", "config", "mix", "fixed"};
+  const std::array<std::string_view, 6> routes = {"heartbeat", "poll", "config",
+                                                  "pricing",   "mix",  "fixed"};
   if (plan.agents.empty() || rate <= 0 || seconds <= 0 || plan.connections < 1 || threads < 1 ||
       std::find(routes.begin(), routes.end(), plan.route) == routes.end()) {
     std::fprintf(stderr, "%s: bad arguments or empty agents file\n", argv[0]);
     return 2;
   }
   plan.period = std::chrono::nanoseconds(static_cast<int64_t>(1e9 / rate));
+  plan.pricing_body = PricingBody(std::time(nullptr));
 
   net::io_context ioc(threads);
   const tcp::endpoint endpoint(net::ip::make_address("127.0.0.1"), port);

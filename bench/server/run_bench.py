@@ -3,11 +3,12 @@
 whatever else the machine is doing.
 
 1. Registers a fleet (default 10,000 agents over 5 tenants, distinct ids).
-2. Throughput: wrk at full speed on heartbeat, command poll and the agent's request
-   mix (agents.lua), then on the baseline (fixed 200 body): req/s, p50, p99, ratio.
-3. Latency at a constant rate (default 20,000 req/s): spotopt-rate-client, since
-   Debian's wrk has no rate limit. Latency counts from when each request was due,
-   so a stall is not hidden by the client slowing down.
+2. Throughput: wrk at full speed on heartbeat, command poll, pricing report and the
+   agent's request mix (agents.lua), then on the baseline (fixed 200 body): req/s,
+   p50, p99, ratio to the baseline and to the heartbeat.
+3. Latency at a constant rate (default 20,000 req/s; 0 skips it):
+   spotopt-rate-client, since Debian's wrk has no rate limit. Latency counts from
+   when each request was due, so a stall is not hidden by the client slowing down.
 
 Builds nothing: pass the build directory that has spotopt-server,
 spotopt-baseline-server and spotopt-rate-client.
@@ -33,7 +34,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "server"))
 from common import Server, bearer, free_port  # noqa: E402
 
-ROUTES = ("heartbeat", "poll", "mix")
+ROUTES = ("heartbeat", "poll", "pricing", "mix")
 
 
 class BenchServer(Server):
@@ -136,7 +137,7 @@ def main():
             f.write("\n".join(lines) + "\n")
         for route in ROUTES:
             full[route] = wrk(server.base, route, agents_file, args.seconds, args.connections)
-        for route in ROUTES:
+        for route in ROUTES if args.rate else ():
             paced[route] = rate_client(rate_bin, server.port, route, agents_file, args.rate,
                                        args.rate_seconds, args.connections)
         server.stop()
@@ -147,8 +148,9 @@ def main():
             time.sleep(0.3)
             full["baseline"] = wrk(f"http://127.0.0.1:{port}", "fixed", agents_file,
                                    args.seconds, args.connections)
-            paced["baseline"] = rate_client(rate_bin, port, "fixed", agents_file, args.rate,
-                                            args.rate_seconds, args.connections)
+            if args.rate:
+                paced["baseline"] = rate_client(rate_bin, port, "fixed", agents_file,
+                                                args.rate, args.rate_seconds, args.connections)
         finally:
             baseline.terminate()
             baseline.wait()
@@ -156,23 +158,26 @@ def main():
         server.kill()
 
     names = {"heartbeat": "spotopt-server heartbeat", "poll": "spotopt-server poll",
-             "mix": "spotopt-server agent mix", "baseline": "baseline (fixed 200)"}
-    base_rps = full["baseline"][0]
+             "pricing": "spotopt-server pricing-report", "mix": "spotopt-server agent mix", "baseline": "baseline (fixed 200)"}
+    base_rps, beat_rps = full["baseline"][0], full["heartbeat"][0]
     print(f"\nthroughput: wrk -t2 -c{args.connections} -d{args.seconds}s, {os.cpu_count()} "
           f"cores, {args.agents} registrations, {args.tenants} tenants")
-    print(f"{'target':28s} {'req/s':>10s} {'p50 ms':>8s} {'p99 ms':>8s} {'non-2xx':>8s} "
-          f"{'vs baseline':>11s}")
+    print(f"{'target':30s} {'req/s':>10s} {'p50 ms':>8s} {'p99 ms':>8s} {'non-2xx':>8s} "
+          f"{'vs baseline':>11s} {'vs heartbeat':>12s}")
     for key in (*ROUTES, "baseline"):
         rps, p50, p99, non2xx = full[key]
-        print(f"{names[key]:28s} {rps:10.0f} {p50:8.2f} {p99:8.2f} {non2xx:8d} "
-              f"{rps / base_rps:10.1%}")
+        print(f"{names[key]:30s} {rps:10.0f} {p50:8.2f} {p99:8.2f} {non2xx:8d} "
+              f"{rps / base_rps:11.1%} {rps / beat_rps:12.1%}")
+    if not args.rate:
+        shutil.rmtree(work, ignore_errors=True)
+        return
     print(f"\nlatency at a constant {args.rate} req/s: spotopt-rate-client, "
           f"{args.connections} connections, {args.rate_seconds}s")
-    print(f"{'target':28s} {'req/s':>10s} {'p50 ms':>8s} {'p99 ms':>8s} {'max ms':>8s} "
+    print(f"{'target':30s} {'req/s':>10s} {'p50 ms':>8s} {'p99 ms':>8s} {'max ms':>8s} "
           f"{'errors':>8s}")
     for key in (*ROUTES, "baseline"):
         rps, p50, p99, errors, max_ms = paced[key]
-        print(f"{names[key]:28s} {rps:10.0f} {p50:8.2f} {p99:8.2f} {max_ms:8.1f} {errors:8d}")
+        print(f"{names[key]:30s} {rps:10.0f} {p50:8.2f} {p99:8.2f} {max_ms:8.1f} {errors:8d}")
     shutil.rmtree(work, ignore_errors=True)
 
 

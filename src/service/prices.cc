@@ -1,6 +1,8 @@
 // Prices: agents' pricing reports (protocol section 5.6), operator imports, and the
 // clean series the SEF pipeline (spotopt/pricing/sef.h) makes of them.
 #include <algorithm>
+#include <cstddef>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -147,44 +149,57 @@ absl::StatusOr<PriceIngest> Controller::ReportPrices(std::string_view tenant_id,
   // Only judged: the current pool's price is also in spot_pools.
   judge(ReadReportedPrice(report.current_spot_price), "pricing.current_spot_price");
 
-  return InTransaction(
-      *store_, TxMode::kWrite, [&](Transaction& tx) -> absl::StatusOr<PriceIngest> {
-        SPOTOPT_ASSIGN_OR_RETURN(Caller c, LoadCaller(tx, tenant_id, registration_id));
-        // Checked before the first write, so a refused report stores nothing.
-        SPOTOPT_ASSIGN_OR_RETURN(std::vector<ValidPool> pools,
-                                 ValidatePools(report.spot_pools, c.agent.placement.region));
-        SPOTOPT_ASSIGN_OR_RETURN(Role role, RoleOf(tx, c.agent, c.registration));
-        PriceObservation o;
-        o.tenant_id = c.agent.tenant_id;
-        o.agent_id = c.agent.id;
-        o.registration_id = c.registration.id;
-        o.region = c.agent.placement.region;
-        o.observed_at = observed_at;
-        o.received_at = now;
-        o.server_received = server_received;
-        o.source = role == Role::kPrimary ? PriceSource::kPrimary : PriceSource::kReplica;
-        for (const ValidPool& p : pools) {
-          const std::optional<Money> price = judge(p.price, p.field);
-          if (!price) continue;
-          o.kind = PriceKind::kSpot;
-          o.az = p.az;
-          o.instance_type = p.instance_type;
-          o.price = *price;
-          SPOTOPT_RETURN_IF_ERROR(tx.InsertPriceObservation(o).status());
-          ++result.accepted;
-        }
-        std::string type = report.instance_type;
-        if (type.empty()) type = c.registration.facts.instance_type;
-        if (on_demand && !type.empty()) {
-          o.kind = PriceKind::kOnDemand;
-          o.az.clear();
-          o.instance_type = type;
-          o.price = *on_demand;
-          SPOTOPT_RETURN_IF_ERROR(tx.InsertPriceObservation(o).status());
-          ++result.accepted;
-        }
-        return result;
-      });
+  // The report is checked against the caller in a read transaction; its
+  // observations are then added on their own, so a store may hold them and write
+  // many reports in one transaction (Store::AddPriceObservations).
+  std::vector<PriceObservation> observations;
+  const auto judged = static_cast<std::ptrdiff_t>(result.refused.size());
+  SPOTOPT_RETURN_IF_ERROR(InTransaction(*store_, TxMode::kRead, [&](Transaction& tx) {
+    result.refused.erase(result.refused.begin() + judged, result.refused.end());
+    observations.clear();
+    SPOTOPT_ASSIGN_OR_RETURN(Caller c, LoadCaller(tx, tenant_id, registration_id));
+    // Checked before anything is added, so a refused report stores nothing.
+    SPOTOPT_ASSIGN_OR_RETURN(std::vector<ValidPool> pools,
+                             ValidatePools(report.spot_pools, c.agent.placement.region));
+    SPOTOPT_ASSIGN_OR_RETURN(Role role, RoleOf(tx, c.agent, c.registration));
+    PriceObservation o;
+    o.tenant_id = c.agent.tenant_id;
+    o.agent_id = c.agent.id;
+    o.registration_id = c.registration.id;
+    o.region = c.agent.placement.region;
+    o.observed_at = observed_at;
+    o.received_at = now;
+    o.server_received = server_received;
+    o.source = role == Role::kPrimary ? PriceSource::kPrimary : PriceSource::kReplica;
+    for (const ValidPool& p : pools) {
+      const std::optional<Money> price = judge(p.price, p.field);
+      if (!price) continue;
+      o.kind = PriceKind::kSpot;
+      o.az = p.az;
+      o.instance_type = p.instance_type;
+      o.price = *price;
+      observations.push_back(o);
+    }
+    std::string type = report.instance_type;
+    if (type.empty()) type = c.registration.facts.instance_type;
+    if (on_demand && !type.empty()) {
+      o.kind = PriceKind::kOnDemand;
+      o.az.clear();
+      o.instance_type = type;
+      o.price = *on_demand;
+      observations.push_back(o);
+    }
+    return absl::OkStatus();
+  }));
+  // A store that writes them at once may meet a conflict, as InTransaction would.
+  absl::Status added;
+  for (int attempt = 1;; ++attempt) {
+    added = store_->AddPriceObservations(observations);
+    if (added.ok() || !RunAgain(added, attempt)) break;
+  }
+  SPOTOPT_RETURN_IF_ERROR(added);
+  result.accepted = static_cast<int>(observations.size());
+  return result;
 }
 
 absl::StatusOr<std::vector<PriceObservation>> Controller::ListLatestPrices(

@@ -107,6 +107,63 @@ TEST_CASE_TEMPLATE("imported prices become clean series, a market view and gaps"
   CHECK(c.LatestCleanPrices(other)->empty());
 }
 
+// Agents' reports, read back at once (SqliteStore holds them to write in batches):
+// the primary's price wins its bucket over a replica's that came first, a second
+// report in a bucket loses to the first, a missing report is a gap, and the answer
+// counts what was stored.
+TEST_CASE_TEMPLATE("agents' pricing reports are read at once, deduplicated and gap-checked", S,
+                   SPOTOPT_ALL_STORES) {
+  ServiceFixture f(S::kKind);
+  Controller& c = f.controller();
+  const std::string tenant = f.NewTenant("acme");
+  const testing::AgentHandle primary = f.RegisterAgent(tenant, "web", InstanceId(1));
+  // Another instance of the same agent while the primary is online: not the primary.
+  const testing::AgentHandle other = f.RegisterAgent(tenant, "web", InstanceId(2));
+  const Time t0 = f.clock().Now();  // on a bucket boundary
+  const auto report = [&](const testing::AgentHandle& a, std::string_view price, Time at) {
+    PricingReport r;
+    r.instance_type = "m5.large";
+    r.on_demand_price = "0.096";
+    r.spot_pools.push_back({PoolId("us-east-1a"), "", "", std::string(price)});
+    r.collected_at = at;
+    f.clock().Set(at);
+    absl::StatusOr<PriceIngest> in = c.ReportPrices(tenant, a.registration_id, r);
+    REQUIRE_MESSAGE(in.ok(), in.status().ToString());
+    CHECK(in->accepted == 2);
+    CHECK(in->refused.empty());
+  };
+  report(other, "0.050", t0);
+  report(primary, "0.040", t0 + absl::Seconds(10));
+  report(primary, "0.041", t0 + absl::Seconds(20));
+  report(primary, "0.030", t0 + absl::Minutes(30));  // five buckets missed
+
+  absl::StatusOr<std::vector<PriceObservation>> raw =
+      c.ListPriceObservations(tenant, kPoolA, t0, t0 + absl::Hours(1));
+  REQUIRE(raw.ok());
+  std::vector<int64_t> prices;
+  std::vector<PriceSource> sources;
+  for (const PriceObservation& o : *raw) {
+    prices.push_back(o.price.micros());
+    sources.push_back(o.source);
+  }
+  CHECK(prices == std::vector<int64_t>{50'000, 40'000, 41'000, 30'000});
+  CHECK(sources == std::vector<PriceSource>{PriceSource::kReplica, PriceSource::kPrimary,
+                                            PriceSource::kPrimary, PriceSource::kPrimary});
+
+  absl::StatusOr<std::vector<sef::CleanPoint>> clean =
+      c.PriceSeries(tenant, kPoolA, t0, t0 + absl::Hours(1), SeriesView::kClean);
+  REQUIRE(clean.ok());
+  REQUIRE(clean->size() == 2);
+  CHECK((*clean)[0].price_micros == 40'000);
+  CHECK((*clean)[0].source == sef::PointSource::kPrimary);
+  CHECK((*clean)[0].discrepancy);  // the replica said 0.050
+  CHECK((*clean)[1].price_micros == 30'000);
+  absl::StatusOr<std::vector<sef::Gap>> gaps = c.PriceGaps(tenant, kPoolA, t0, t0 + absl::Hours(1));
+  REQUIRE(gaps.ok());
+  REQUIRE(gaps->size() == 1);
+  CHECK(gaps->front().missing_buckets == 5);
+}
+
 TEST_CASE_TEMPLATE("an agent's estimate never outranks the operator's on-demand price", S,
                    SPOTOPT_ALL_STORES) {
   ServiceFixture f(S::kKind);

@@ -128,6 +128,11 @@ std::unique_ptr<Transaction> Read(Store& store) {
     absl::Status status_ = (expr);                   \
     CHECK_MESSAGE(status_.ok(), status_.ToString()); \
   } while (false)
+#define REQUIRE_OK(expr)                               \
+  do {                                                 \
+    absl::Status status_ = (expr);                     \
+    REQUIRE_MESSAGE(status_.ok(), status_.ToString()); \
+  } while (false)
 
 template <typename T>
 StatusCode CodeOf(const absl::StatusOr<T>& r) {
@@ -912,6 +917,12 @@ PriceObservation MakePrice(std::string tenant_id, std::string az, PriceKind kind
 std::vector<int64_t> Seqs(const std::vector<PriceObservation>& list) {
   std::vector<int64_t> out;
   for (const PriceObservation& o : list) out.push_back(o.seq);
+  return out;
+}
+
+std::vector<int64_t> Prices(const std::vector<PriceObservation>& list) {
+  std::vector<int64_t> out;
+  for (const PriceObservation& o : list) out.push_back(o.price.micros());
   return out;
 }
 
@@ -2149,6 +2160,99 @@ TEST_CASE("price observations: random inserts, deletions and rollbacks agree acr
               Seqs(Value(q->ListPriceObservations(tenant, pool, At(from), At(to)))));
       }
     }
+  }
+}
+
+// Store::AddPriceObservations: a store may hold them (SqliteStore does, for
+// SqliteOptions::price_hold), but whatever begins afterwards reads them as written,
+// in the order they were added, each once.
+TEST_CASE_TEMPLATE("added price observations: read as written, in order, each once", F,
+                   STORE_FIXTURES) {
+  F fx;
+  Store& store = *fx.store;
+  Seed(store);
+  const Pool a{"us-east-1", "us-east-1a", "m5.large"};
+  REQUIRE_OK(
+      store.AddPriceObservations({MakePrice("t1", "us-east-1a", PriceKind::kSpot, 38'900, At(0)),
+                                  MakePrice("t1", "", PriceKind::kOnDemand, 96'000, At(0))}));
+  {
+    // A reader that began afterwards, and its later snapshot reads, see them.
+    auto tx = Read(store);
+    CHECK(Value(tx->GetTenant("t1")).id == "t1");
+    CHECK(Prices(Value(tx->ListPriceObservations("t1", a, At(0), At(1)))) ==
+          std::vector<int64_t>{38'900});
+    CHECK(Prices(Value(tx->ListLatestPrices("t1", "us-east-1", "m5.large"))) ==
+          std::vector<int64_t>{96'000, 38'900});
+  }
+  // A writer inserts after them: seq follows the order of arrival.
+  REQUIRE_OK(
+      store.AddPriceObservations({MakePrice("t1", "us-east-1a", PriceKind::kSpot, 39'000, At(0))}));
+  Write(store, [&](Transaction& tx) {
+    CHECK_OK(
+        tx.InsertPriceObservation(MakePrice("t1", "us-east-1a", PriceKind::kSpot, 39'100, At(0)))
+            .status());
+  });
+  {
+    // A writer rolled back after reading them: they are still there, once.
+    REQUIRE_OK(store.AddPriceObservations(
+        {MakePrice("t1", "us-east-1a", PriceKind::kSpot, 39'200, At(0))}));
+    auto rolled_back = Value(store.Begin(TxMode::kWrite));
+    CHECK(Value(rolled_back->ListTenantPriceObservations("t1")).size() == 5);
+  }
+  REQUIRE_OK(store.FlushHeld());
+  auto tx = Read(store);
+  const std::vector<PriceObservation> all = Value(tx->ListTenantPriceObservations("t1"));
+  CHECK(Prices(all) == std::vector<int64_t>{38'900, 96'000, 39'000, 39'100, 39'200});
+  CHECK(std::is_sorted(all.begin(), all.end(),
+                       [](const auto& x, const auto& y) { return x.seq < y.seq; }));
+  // The same observed_at: seq orders them, so the last added is the newest.
+  CHECK(Prices(Value(tx->ListLatestPrices("t1", "us-east-1", "m5.large"))) ==
+        std::vector<int64_t>{96'000, 39'200});
+}
+
+// Reports added from several threads while others read: after each add returns,
+// a transaction begun on that thread reads it; in the end each observation is
+// stored once, and each thread's in the order it added them.
+TEST_CASE_TEMPLATE("added price observations: concurrent adds and reads", F, STORE_FIXTURES) {
+  F fx;
+  Store& store = *fx.store;
+  Seed(store);
+  constexpr int kThreads = 4;
+  constexpr int kReports = 150;
+  const auto price = [](int thread, int report) { return 1'000'000 * (thread + 1) + report; };
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      const std::string az = "us-east-1" + std::string(1, static_cast<char>('a' + t));
+      const Pool pool{"us-east-1", az, "m5.large"};
+      for (int r = 0; r < kReports; ++r) {
+        // No REQUIRE off the main thread: doctest would end the process.
+        CHECK_OK(store.AddPriceObservations(
+            {MakePrice("t1", az, PriceKind::kSpot, price(t, r), At(r))}));
+        if (r % 10 != 0) continue;
+        // Alternately in a read and a write transaction.
+        absl::StatusOr<std::unique_ptr<Transaction>> tx =
+            store.Begin(r % 20 == 0 ? TxMode::kRead : TxMode::kWrite);
+        CHECK_OK(tx.status());
+        if (!tx.ok()) continue;
+        absl::StatusOr<std::vector<PriceObservation>> seen =
+            (*tx)->ListPriceObservations("t1", pool, At(r), At(r + 1));
+        CHECK_OK(seen.status());
+        if (seen.ok()) CHECK(Prices(*seen) == std::vector<int64_t>{price(t, r)});
+      }
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  REQUIRE_OK(store.FlushHeld());
+  const std::vector<PriceObservation> all = Value(Read(store)->ListTenantPriceObservations("t1"));
+  CHECK(all.size() == size_t{kThreads * kReports});
+  std::vector<int> next(kThreads, 0);
+  for (const PriceObservation& o : all) {
+    const int t = o.az.back() - 'a';
+    REQUIRE(t >= 0);
+    REQUIRE(t < kThreads);
+    CHECK(o.price.micros() == price(t, next[t]));
+    ++next[t];
   }
 }
 

@@ -351,6 +351,89 @@ TEST_CASE(
   }
 }
 
+TEST_CASE(
+    "SqliteStore holds price observations for price_hold, or until a flush or closing; other "
+    "handles see them then") {
+  TempDir dir;
+  const std::string path = dir.File("prices.db");
+  SqliteOptions holding;
+  holding.price_hold = absl::Hours(1);
+  absl::StatusOr<std::unique_ptr<SqliteStore>> first = SqliteStore::Open(path, holding);
+  absl::StatusOr<std::unique_ptr<SqliteStore>> second = SqliteStore::Open(path);
+  REQUIRE(first.ok());
+  REQUIRE(second.ok());
+  {
+    absl::StatusOr<std::unique_ptr<Transaction>> tx = (*first)->Begin(TxMode::kWrite);
+    REQUIRE(tx.ok());
+    REQUIRE((*tx)->InsertTenant(MakeTenant("t1")).ok());
+    REQUIRE((*tx)->Commit().ok());
+  }
+  const auto observation = [](int64_t micros) {
+    PriceObservation o;
+    o.tenant_id = "t1";
+    o.region = "us-east-1";
+    o.az = "us-east-1a";
+    o.instance_type = "m5.large";
+    o.price = Money::FromMicros(micros);
+    o.observed_at = o.received_at = kT0;
+    return o;
+  };
+  const auto stored = [](SqliteStore& store) {
+    absl::StatusOr<std::unique_ptr<Transaction>> tx = store.Begin(TxMode::kRead);
+    REQUIRE(tx.ok());
+    absl::StatusOr<std::vector<PriceObservation>> all = (*tx)->ListTenantPriceObservations("t1");
+    REQUIRE(all.ok());
+    std::vector<int64_t> prices;
+    for (const PriceObservation& o : *all) prices.push_back(o.price.micros());
+    return prices;
+  };
+
+  REQUIRE((*first)->AddPriceObservations({observation(1), observation(2)}).ok());
+  CHECK(stored(**second).empty());
+  REQUIRE((*first)->FlushHeld().ok());
+  CHECK(stored(**second) == std::vector<int64_t>{1, 2});
+
+  SUBCASE("closing writes what is held") {
+    REQUIRE((*first)->AddPriceObservations({observation(3)}).ok());
+    CHECK(stored(**second) == std::vector<int64_t>{1, 2});
+    first->reset();
+    CHECK(stored(**second) == std::vector<int64_t>{1, 2, 3});
+  }
+  SUBCASE("a hold's end writes them, once and in order, also after a writer rolled back") {
+    SqliteOptions briefly;
+    briefly.price_hold = absl::Milliseconds(20);
+    absl::StatusOr<std::unique_ptr<SqliteStore>> third = SqliteStore::Open(path, briefly);
+    REQUIRE(third.ok());
+    REQUIRE((*third)->AddPriceObservations({observation(3)}).ok());
+    {
+      // Taken by a writer past the hold's end, then rolled back.
+      absl::StatusOr<std::unique_ptr<Transaction>> tx = (*third)->Begin(TxMode::kWrite);
+      REQUIRE(tx.ok());
+      CHECK((*tx)->ListTenantPriceObservations("t1")->size() == 3);
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    REQUIRE((*third)->AddPriceObservations({observation(4)}).ok());
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (stored(**second).size() < 4 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    CHECK(stored(**second) == std::vector<int64_t>{1, 2, 3, 4});
+  }
+  SUBCASE("a zero hold writes every report at once") {
+    SqliteOptions at_once;
+    at_once.price_hold = absl::ZeroDuration();
+    absl::StatusOr<std::unique_ptr<SqliteStore>> third = SqliteStore::Open(path, at_once);
+    REQUIRE(third.ok());
+    REQUIRE((*third)->AddPriceObservations({observation(3)}).ok());
+    CHECK(stored(**second) == std::vector<int64_t>{1, 2, 3});
+  }
+  SUBCASE("a negative hold is refused") {
+    SqliteOptions negative;
+    negative.price_hold = absl::Seconds(-1);
+    CHECK(SqliteStore::Open(path, negative).status().code() == absl::StatusCode::kInvalidArgument);
+  }
+}
+
 TEST_CASE("SqliteStore's record cache serves only what is committed and current") {
   TempDir dir;
   const std::string path = dir.File("cache.db");

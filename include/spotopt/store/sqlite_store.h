@@ -2,14 +2,15 @@
 // threads of this process and by other processes: write transactions take SQLite's
 // write lock (BEGIN IMMEDIATE) and wait up to `busy_timeout` for it, then fail with
 // Unavailable. The schema is versioned and migrated in one transaction on open.
-// One background thread per store writes held heartbeats and checkpoints the WAL
-// (with its own connection), so that no request waits for either.
+// One background thread per store writes held heartbeats and price observations and
+// checkpoints the WAL (with its own connection), so that no request waits for them.
 #ifndef SPOTOPT_STORE_SQLITE_STORE_H_
 #define SPOTOPT_STORE_SQLITE_STORE_H_
 
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "spotopt/store/store.h"
 
@@ -31,6 +32,12 @@ struct SqliteOptions {
   // writes every beat at once, in the caller's thread.
   Duration beat_hold = absl::Seconds(1);
   size_t beat_batch = 65536;
+  // How long a pricing report's observations may be held before they are written
+  // (Store::AddPriceObservations), with the held beats, in one transaction. The
+  // store's transactions read held observations as written. A crash loses up to
+  // this much of reports; closing the store writes them. A zero hold writes every
+  // report at once, in the caller's thread.
+  Duration price_hold = absl::Seconds(1);
   // Decoded agents and registrations kept per store, each kind up to this many
   // (about 1 KiB a record), so an agent's request does not read and decode them
   // again; a full cache replaces records no longer used (src/store/clock_map.h).
@@ -51,6 +58,7 @@ class SPOTOPT_EXPORT SqliteStore final : public Store {
   absl::StatusOr<std::unique_ptr<Transaction>> Begin(TxMode mode) override;
   absl::Status TouchRegistration(std::string_view id, Time at) override;
   absl::Status FlushHeld() override;
+  absl::Status AddPriceObservations(const std::vector<PriceObservation>& observations) override;
 
   // Runs PRAGMA integrity_check; OK when the database is sound.
   absl::Status CheckIntegrity();

@@ -215,6 +215,13 @@ class SPOTOPT_EXPORT Store {
   // Writes every held beat now. Hosts call it through Controller::Tick and before
   // shutting down; a failed batch stays held for the next call.
   virtual absl::Status FlushHeld() = 0;
+  // Stores a pricing report's observations, in order. A store may hold them in
+  // memory and write them in batches (SqliteStore: SqliteOptions::price_hold); every
+  // transaction of this store that begins afterwards reads them as written, and
+  // FlushHeld writes them too. Held observations die with their process: up to one
+  // hold of reports, which agents send again every 5 minutes. This one writes them
+  // at once, in one write transaction.
+  virtual absl::Status AddPriceObservations(const std::vector<PriceObservation>& observations);
 };
 
 // A failure after which the unit of work can simply run again: the store guarantees

@@ -1,4 +1,6 @@
-// SqliteTransaction: price observations, stored in plain columns (no `doc`).
+// SqliteTransaction: price observations, stored in plain columns (no `doc`). Each
+// operation first makes the observations held before the transaction began
+// readable (ShowHeldPrices); inserting after them keeps seq in the order of arrival.
 #include <sqlite3.h>
 
 #include <cstdint>
@@ -17,6 +19,7 @@ namespace spotopt::sqlite {
 // the rowid: no copy, no document, no extra statement.
 absl::StatusOr<int64_t> SqliteTransaction::InsertPriceObservation(const PriceObservation& o) {
   if (absl::Status s = CheckWritable(); !s.ok()) return s;
+  if (absl::Status s = ShowHeldPrices(); !s.ok()) return s;
   Query q(*conn_, kInsertPrice);
   q.Bind(1, o.tenant_id);
   q.Bind(2, o.agent_id);
@@ -36,13 +39,14 @@ absl::StatusOr<int64_t> SqliteTransaction::InsertPriceObservation(const PriceObs
 }
 absl::StatusOr<std::vector<PriceObservation>> SqliteTransaction::ListPriceObservations(
     std::string_view tenant_id, const Pool& pool, Time from, Time to) {
+  if (absl::Status s = ShowHeldPrices(); !s.ok()) return s;
   return List<PriceObservation>(kListPrices, "list price observations", tenant_id,
                                 std::string_view(pool.region), std::string_view(pool.instance_type),
                                 std::string_view(pool.az), from, to);
 }
 absl::StatusOr<std::vector<PriceObservation>> SqliteTransaction::ListLatestPrices(
     std::string_view tenant_id, std::string_view region, std::string_view instance_type) {
-  if (conn_ == nullptr) return Finished();
+  if (absl::Status s = ShowHeldPrices(); !s.ok()) return s;
   constexpr std::string_view kWhat = "list latest prices";
   std::vector<PriceObservation> out;
   // Kinds are never empty, so ("", "") comes before every stored pair.
@@ -70,10 +74,11 @@ absl::StatusOr<std::vector<PriceObservation>> SqliteTransaction::ListLatestPrice
 }
 absl::StatusOr<std::vector<PriceObservation>> SqliteTransaction::ListTenantPriceObservations(
     std::string_view tenant_id) {
+  if (absl::Status s = ShowHeldPrices(); !s.ok()) return s;
   return List<PriceObservation>(kListTenantPrices, "list price observations", tenant_id);
 }
 absl::StatusOr<std::vector<Pool>> SqliteTransaction::ListPriceSeries(std::string_view tenant_id) {
-  if (conn_ == nullptr) return Finished();
+  if (absl::Status s = ShowHeldPrices(); !s.ok()) return s;
   std::vector<Pool> out;
   for (;;) {
     Query q(*conn_, out.empty() ? kFirstPriceSeries : kNextPriceSeries);

@@ -32,10 +32,11 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string
         "shared by its connections");
   }
   if (options.max_connections < 1 || options.beat_batch < 1 ||
-      options.busy_timeout < absl::ZeroDuration() || options.beat_hold < absl::ZeroDuration()) {
+      options.busy_timeout < absl::ZeroDuration() || options.beat_hold < absl::ZeroDuration() ||
+      options.price_hold < absl::ZeroDuration()) {
     return absl::InvalidArgumentError(
-        "sqlite store: max_connections and beat_batch must be >= 1, busy_timeout and beat_hold "
-        ">= 0");
+        "sqlite store: max_connections and beat_batch must be >= 1, busy_timeout, beat_hold and "
+        "price_hold >= 0");
   }
   try {
     auto impl = std::make_unique<Impl>(path, options);
@@ -66,6 +67,10 @@ absl::Status SqliteStore::TouchRegistration(std::string_view id, Time at) {
 }
 
 absl::Status SqliteStore::FlushHeld() { return impl_->FlushHeld(); }
+
+absl::Status SqliteStore::AddPriceObservations(const std::vector<PriceObservation>& observations) {
+  return impl_->AddPriceObservations(observations);
+}
 
 absl::Status SqliteStore::CheckIntegrity() {
   absl::StatusOr<std::unique_ptr<sqlite::Connection>> conn = impl_->Acquire();

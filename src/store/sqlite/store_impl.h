@@ -21,6 +21,7 @@
 #include "absl/status/statusor.h"
 #include "spotopt/store/sqlite_store.h"
 #include "store/held_beats.h"
+#include "store/held_prices.h"
 #include "store/record_cache.h"
 #include "store/sqlite/connection.h"
 #include "store/sqlite/statements.h"
@@ -52,11 +53,21 @@ class __attribute__((visibility("hidden"))) SqliteStore::Impl {
   // thread when a batch is due (full, or its oldest beat was held for beat_hold).
   absl::Status TouchRegistration(std::string_view id, Time at);
 
-  // Writes the held beats in one transaction. A batch that fails stays held.
+  // Holds a report's observations, and has them written at once (a zero hold) or
+  // by the background thread within price_hold.
+  absl::Status AddPriceObservations(const std::vector<PriceObservation>& observations);
+
+  // Writes the held beats and observations in one transaction. A batch that fails
+  // stays held.
   absl::Status FlushHeld();
 
   // Shows a held beat newer than what `r` was read with.
   void ApplyHeld(Registration& r) { held_.Apply(r); }
+
+  HeldPrices& held_prices() { return held_prices_; }
+  // Observations a transaction took but did not commit: held again, first in line,
+  // and written after another hold.
+  void HoldAgain(std::vector<PriceObservation> taken);
 
   RecordCache& cache() { return cache_; }
 
@@ -96,15 +107,23 @@ class __attribute__((visibility("hidden"))) SqliteStore::Impl {
   // slowing down on a long WAL.
   static constexpr int kCheckpointPages = 4096;
   static constexpr int kBackgroundNice = 10;
-  std::mutex background_mu_;  // guards the three flags
+  // Held observations written at once rather than at the hold's end: a batch
+  // short enough that the niced background thread holds the write lock briefly.
+  static constexpr size_t kPriceBatch = 4096;
+  std::mutex background_mu_;  // guards the flags and prices_due_at_
   std::condition_variable background_wake_;
   bool checkpoint_due_ = false;
-  bool beats_due_ = false;
+  bool beats_due_ = false;  // held beats and prices are to be written now
+  bool prices_held_ = false;
   bool stopping_ = false;
+  // When the oldest held observations must be written; max() when none are held.
+  std::chrono::steady_clock::time_point prices_due_at_ =
+      std::chrono::steady_clock::time_point::max();
   std::thread background_;
 
-  std::mutex flush_mu_;  // one batch of held beats at a time
+  std::mutex flush_mu_;  // one batch of held beats and prices at a time
   HeldBeats held_;
+  HeldPrices held_prices_;
 };
 
 }  // namespace spotopt

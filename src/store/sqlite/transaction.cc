@@ -2,9 +2,13 @@
 // rollback, and the return of its connection to the pool.
 #include <sqlite3.h>
 
+#include <algorithm>
+#include <cstdint>
+#include <iterator>
 #include <memory>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "store/sqlite/transaction.h"
 
@@ -15,6 +19,8 @@ SqliteTransaction::~SqliteTransaction() {
 }
 
 absl::Status SqliteTransaction::Start() {
+  // Before the snapshot: what was committed by then is in it.
+  prices_mark_ = store_->held_prices().mark();
   absl::Status s;
   {
     Query q(*conn_, mode_ == TxMode::kWrite ? kBeginImmediate : kBegin);
@@ -51,8 +57,45 @@ absl::Status SqliteTransaction::Commit() {
     return s;
   }
   if (mode_ == TxMode::kWrite) store_->cache().Committed(version_, version_ + 1, changes_);
+  store_->held_prices().Written(std::exchange(taken_prices_, {}).size());
   Finish();
   return s;
+}
+
+absl::Status SqliteTransaction::WriteHeldPrices() {
+  if (absl::Status s = CheckWritable(); !s.ok()) return s;
+  const size_t first = taken_prices_.size();
+  std::vector<PriceObservation> taken = store_->held_prices().Take();
+  taken_prices_.insert(taken_prices_.end(), std::make_move_iterator(taken.begin()),
+                       std::make_move_iterator(taken.end()));
+  // The held marks are satisfied from here on, whatever an insert below answers:
+  // a failure fails the transaction, whose rollback holds them again.
+  prices_mark_.written = prices_mark_.held;
+  for (size_t i = first; i < taken_prices_.size(); ++i) {
+    if (absl::StatusOr<int64_t> seq = InsertPriceObservation(taken_prices_[i]); !seq.ok()) {
+      return seq.status();
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SqliteTransaction::ShowHeldPrices() {
+  if (conn_ == nullptr) return Finished();
+  if (prices_mark_.written >= prices_mark_.held) return absl::OkStatus();
+  if (mode_ == TxMode::kWrite) return WriteHeldPrices();
+  const uint64_t needed = prices_mark_.held;
+  // The connection goes back to the pool meanwhile: the flush may need it.
+  absl::Status s = Exec(kRollback, "end snapshot");
+  store_->Release(std::move(conn_));
+  // Writes everything held by now: `needed` and whatever followed it.
+  if (s.ok()) s = store_->FlushHeld();
+  if (!s.ok()) return s;
+  absl::StatusOr<std::unique_ptr<Connection>> conn = store_->Acquire();
+  if (!conn.ok()) return conn.status();
+  conn_ = *std::move(conn);
+  if (s = Start(); !s.ok()) return s;
+  prices_mark_.held = std::min(prices_mark_.held, needed);
+  return absl::OkStatus();
 }
 
 absl::Status SqliteTransaction::Finished() {
@@ -82,6 +125,7 @@ void SqliteTransaction::Rollback() {
 }
 
 void SqliteTransaction::Finish() {
+  if (!taken_prices_.empty()) store_->HoldAgain(std::exchange(taken_prices_, {}));
   store_->Release(std::move(conn_));
   if (mode_ == TxMode::kWrite) store_->ReleaseWriter();
 }

@@ -74,6 +74,9 @@ class SqliteTransaction final : public Transaction {
   absl::StatusOr<std::vector<Registration>> ListRegistrations(std::string_view agent_id) override;
   // Writes a held beat (SqliteStore::FlushHeld's batch).
   absl::Status TouchRegistration(std::string_view id, Time at);
+  // Writes every held price observation in this write transaction; committing
+  // counts them written, rolling back holds them again.
+  absl::Status WriteHeldPrices();
 
   // Commands (commands.cc).
   absl::StatusOr<Command> GetCommand(std::string_view id) override;
@@ -283,12 +286,20 @@ class SqliteTransaction final : public Transaction {
   static void BindRow(Query& q, const CleanupLog& l, const std::string& doc);
   static void BindRow(Query& q, const decision::DecisionRecord& d, const std::string& doc);
 
+  // Makes the observations held before this transaction began readable in it. A
+  // write transaction writes them itself. A read transaction has them written,
+  // then reads on from a newer snapshot: observations are append-only, and a
+  // reader changes nothing that an older snapshot would have to be kept for.
+  absl::Status ShowHeldPrices();
+
   SqliteStore::Impl* store_;
   std::unique_ptr<Connection> conn_;  // null once finished
   const TxMode mode_;
-  int64_t version_ = 0;   // store_version as of this transaction's snapshot
-  bool cached_ = false;   // the record cache is at version_
-  CacheChanges changes_;  // cached kinds this write transaction changed
+  HeldPrices::Mark prices_mark_;                // as this transaction began
+  std::vector<PriceObservation> taken_prices_;  // held ones this transaction writes
+  int64_t version_ = 0;                         // store_version as of this transaction's snapshot
+  bool cached_ = false;                         // the record cache is at version_
+  CacheChanges changes_;                        // cached kinds this write transaction changed
 };
 
 // Borrows a connection (and, to write, this process's write lock) and begins a
