@@ -54,7 +54,7 @@ constexpr size_t kMixLength = 5 * kMinute.size() + 1;
 std::string PricingBody(std::time_t collected_at) {
   std::tm utc{};
   gmtime_r(&collected_at, &utc);
-  std::array<char, 32> when{};
+  std::array<char, 40> when{};  // 32 characters and the NUL
   std::strftime(when.data(), when.size(), "%Y-%m-%dT%H:%M:%S.000000+00:00", &utc);
   return std::string(
              R"({"instance":{"instance_id":"i-0a1b2c3d4e5f67890","instance_type":"m5.large",)"
