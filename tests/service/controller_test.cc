@@ -268,20 +268,33 @@ TEST_CASE_TEMPLATE("registering again renews liveness and keeps every change", S
   CHECK(f.controller().GetAgent(t, a.agent_id)->registrations.size() == 2);
 }
 
+// A second SqliteStore handle on a fixture's file, standing for another process: it
+// sees what was written to the file, not what the fixture's store holds.
+class OtherProcess {
+ public:
+  explicit OtherProcess(ServiceFixture& f) {
+    absl::StatusOr<std::unique_ptr<SqliteStore>> opened = SqliteStore::Open(f.db_path());
+    REQUIRE_MESSAGE(opened.ok(), opened.status().ToString());
+    store_ = *std::move(opened);
+  }
+  spotopt::Registration Registration(std::string_view id) {
+    absl::StatusOr<std::unique_ptr<Transaction>> tx = store_->Begin(TxMode::kRead);
+    REQUIRE(tx.ok());
+    absl::StatusOr<spotopt::Registration> r = (*tx)->GetRegistration(id);
+    REQUIRE(r.ok());
+    return *r;
+  }
+
+ private:
+  std::unique_ptr<SqliteStore> store_;
+};
+
 TEST_CASE("registering again unchanged is held like a renewing beat") {
   ServiceFixture f(testing::StoreKind::kSqlite);
   const std::string t = f.NewTenant("acme");
   const AgentHandle a = f.RegisterAgent(t, "checkout-api-1", InstanceId(1));
-  // A second handle on the file stands for another process.
-  absl::StatusOr<std::unique_ptr<SqliteStore>> other = SqliteStore::Open(f.db_path());
-  REQUIRE(other.ok());
-  const auto stored = [&] {
-    absl::StatusOr<std::unique_ptr<Transaction>> tx = (*other)->Begin(TxMode::kRead);
-    REQUIRE(tx.ok());
-    absl::StatusOr<Registration> r = (*tx)->GetRegistration(a.registration_id);
-    REQUIRE(r.ok());
-    return *r;
-  };
+  OtherProcess other(f);
+  const auto stored = [&] { return other.Registration(a.registration_id); };
   f.clock().Advance(absl::Seconds(30));
   f.RegisterAgent(t, "checkout-api-1", InstanceId(1));
   CHECK(stored().last_seen_at == testing::TestEpoch());
@@ -336,16 +349,8 @@ TEST_CASE("a beat that only renews liveness may be held; a status change is writ
   ServiceFixture f(testing::StoreKind::kSqlite);
   const std::string t = f.NewTenant("acme");
   const AgentHandle a = f.RegisterAgent(t, "checkout-api-1", InstanceId(1));
-  // A second handle on the file stands for another process.
-  absl::StatusOr<std::unique_ptr<SqliteStore>> other = SqliteStore::Open(f.db_path());
-  REQUIRE(other.ok());
-  const auto stored = [&] {
-    absl::StatusOr<std::unique_ptr<Transaction>> tx = (*other)->Begin(TxMode::kRead);
-    REQUIRE(tx.ok());
-    absl::StatusOr<Registration> r = (*tx)->GetRegistration(a.registration_id);
-    REQUIRE(r.ok());
-    return *r;
-  };
+  OtherProcess other(f);
+  const auto stored = [&] { return other.Registration(a.registration_id); };
   const auto here = [&] {
     return f.controller().GetRegistration(t, a.registration_id)->registration.last_seen_at;
   };
