@@ -38,7 +38,8 @@ class HttpServer {
 
   // Binds and listens; Unavailable when the address cannot be bound.
   absl::Status Listen();
-  // `task` runs every `interval` on a server thread until the server stops.
+  // `task` runs every `interval` until the server stops, on the thread of the periodic
+  // tasks (one at a time, below the request threads' priority).
   void Every(Duration interval, std::function<void()> task);
   // Serves until SIGTERM or SIGINT, then stops accepting, closes idle connections,
   // lets in-flight requests finish, and returns.
