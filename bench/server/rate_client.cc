@@ -9,7 +9,9 @@
 //   AGENTS_FILE: "token registration_id" lines; ROUTE: heartbeat, poll, config, pricing,
 //   mix (the agent's own ratio, see kMinute) or fixed (heartbeats, for the baseline).
 // Prints one line: sent=N errors=N rate=R (answers per second of the whole run)
-// p50_ms=.. p90_ms=.. p99_ms=.. p999_ms=.. max_ms=..
+// p50_ms=.. p90_ms=.. p99_ms=.. p999_ms=.. max_ms=..; then one with each call's p99
+// (heartbeat_p99_ms=.. and so on), for the calls the route sent.
+#include <fmt/format.h>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -40,6 +42,8 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 enum class Call { kHeartbeat, kPoll, kConfig, kReplicaPoll, kPricing };
+constexpr std::array<std::string_view, 5> kCallNames = {"heartbeat", "poll", "config", "replicas",
+                                                        "pricing"};
 
 // One agent's default minute (protocol section 5): 4 command polls (15 s),
 // 2 heartbeats (30 s), 2 replica polls (30 s), 1 config read (60 s). The mix is five
@@ -147,7 +151,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void Start() { Next(); }
 
-  const std::vector<int64_t>& latencies_us() const { return latencies_us_; }
+  // Each answered request's latency, in microseconds, by call.
+  const std::array<std::vector<int64_t>, kCallNames.size()>& latencies_us() const {
+    return latencies_us_;
+  }
   uint64_t errors() const { return errors_; }
 
  private:
@@ -173,7 +180,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void OnRead(beast::error_code ec) {
     if (ec) return Fail();
-    latencies_us_.push_back(
+    latencies_us_[static_cast<size_t>(CallFor(plan_, n_))].push_back(
         std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - due_).count());
     if (res_.result() != http::status::ok) ++errors_;
     ++sent_;
@@ -196,7 +203,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   uint64_t sent_ = 0;
   uint64_t n_ = 0;
   Clock::time_point due_;
-  std::vector<int64_t> latencies_us_;
+  std::array<std::vector<int64_t>, kCallNames.size()> latencies_us_;
   uint64_t errors_ = 0;
 };
 
@@ -265,9 +272,13 @@ int main(int argc, char** argv) {
   const double elapsed = std::chrono::duration<double>(Clock::now() - plan.start).count();
 
   std::vector<int64_t> all;
+  std::array<std::vector<int64_t>, kCallNames.size()> by_call;
   uint64_t errors = 0;
   for (const auto& c : connections) {
-    all.insert(all.end(), c->latencies_us().begin(), c->latencies_us().end());
+    for (size_t k = 0; k < by_call.size(); ++k) {
+      by_call[k].insert(by_call[k].end(), c->latencies_us()[k].begin(), c->latencies_us()[k].end());
+      all.insert(all.end(), c->latencies_us()[k].begin(), c->latencies_us()[k].end());
+    }
     errors += c->errors();
   }
   std::sort(all.begin(), all.end());
@@ -278,5 +289,14 @@ int main(int argc, char** argv) {
       static_cast<double>(all.size()) / std::max(elapsed, seconds), Percentile(all, 0.50),
       Percentile(all, 0.90), Percentile(all, 0.99), Percentile(all, 0.999),
       all.empty() ? 0.0 : static_cast<double>(all.back()) / 1000.0);
+  // Which call a mix's tail comes from: each call's own p99, on a second line.
+  std::string calls;
+  for (size_t k = 0; k < by_call.size(); ++k) {
+    if (by_call[k].empty()) continue;
+    std::sort(by_call[k].begin(), by_call[k].end());
+    calls += fmt::format("{}{}_p99_ms={:.3f}", calls.empty() ? "" : " ", kCallNames[k],
+                         Percentile(by_call[k], 0.99));
+  }
+  std::printf("%s\n", calls.c_str());
   return 0;
 }
