@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
@@ -418,6 +419,29 @@ TEST_CASE(
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     CHECK(stored(**second) == std::vector<int64_t>{1, 2, 3, 4});
+  }
+  SUBCASE("past 65,536 held observations an add writes them first, or adds nothing") {
+    SqliteOptions bounded;
+    bounded.price_hold = absl::Hours(1);
+    bounded.busy_timeout = absl::Milliseconds(50);
+    absl::StatusOr<std::unique_ptr<SqliteStore>> third = SqliteStore::Open(path, bounded);
+    REQUIRE(third.ok());
+    // Another handle keeps the write lock, so the background thread cannot write.
+    absl::StatusOr<std::unique_ptr<Transaction>> lock = (*second)->Begin(TxMode::kWrite);
+    REQUIRE(lock.ok());
+    const std::vector<PriceObservation> batch(4096, observation(5));
+    for (int i = 0; i < 16; ++i) REQUIRE((*third)->AddPriceObservations(batch).ok());
+    const absl::Status refused = (*third)->AddPriceObservations({observation(6)});
+    CHECK(refused.code() == absl::StatusCode::kUnavailable);
+    lock->reset();  // rolled back: the lock is free
+    REQUIRE((*third)->AddPriceObservations({observation(7)}).ok());
+    // The bound was written by the add itself; the last one is still held.
+    const std::vector<int64_t> after = stored(**second);
+    REQUIRE(after.size() == 2 + 16 * 4096);
+    CHECK(std::count(after.begin(), after.end(), 5) == 16 * 4096);
+    CHECK(std::count(after.begin(), after.end(), 6) == 0);
+    third->reset();
+    CHECK(stored(**second).back() == 7);
   }
   SUBCASE("a zero hold writes every report at once") {
     SqliteOptions at_once;

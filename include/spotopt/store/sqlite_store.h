@@ -36,7 +36,9 @@ struct SqliteOptions {
   // (Store::AddPriceObservations), with the held beats, in one transaction. The
   // store's transactions read held observations as written. A crash loses up to
   // this much of reports; closing the store writes them. A zero hold writes every
-  // report at once, in the caller's thread.
+  // report at once, in the caller's thread. At most 65,536 observations are held:
+  // past that, adding writes them first, in the caller's thread (and adds nothing
+  // when it cannot, e.g. Unavailable after busy_timeout).
   Duration price_hold = absl::Seconds(1);
   // Decoded agents and registrations kept per store, each kind up to this many
   // (about 1 KiB a record), so an agent's request does not read and decode them

@@ -38,6 +38,13 @@ absl::Status SqliteStore::Impl::TouchRegistration(std::string_view id, Time at) 
 absl::Status SqliteStore::Impl::AddPriceObservations(
     const std::vector<PriceObservation>& observations) {
   if (observations.empty()) return absl::OkStatus();
+  // A background thread that cannot keep up (the write lock held elsewhere, a flood
+  // of reports) must not let the held rows grow without bound: past kMaxHeldPrices
+  // the caller writes them first, and if it cannot, adds nothing.
+  if (const HeldPrices::Mark mark = held_prices_.mark();
+      mark.held - mark.written >= kMaxHeldPrices) {
+    if (absl::Status s = FlushHeld(); !s.ok()) return s;
+  }
   const HeldPrices::Held held = held_prices_.Hold(observations);
   if (options_.price_hold == absl::ZeroDuration()) return FlushHeld();
   if (held.size >= kPriceBatch) {

@@ -110,6 +110,8 @@ class __attribute__((visibility("hidden"))) SqliteStore::Impl {
   // Held observations written at once rather than at the hold's end: a batch
   // short enough that the niced background thread holds the write lock briefly.
   static constexpr size_t kPriceBatch = 4096;
+  // Held observations past which AddPriceObservations writes before holding more.
+  static constexpr uint64_t kMaxHeldPrices = 16 * kPriceBatch;
   std::mutex background_mu_;  // guards the flags and prices_due_at_
   std::condition_variable background_wake_;
   bool checkpoint_due_ = false;
