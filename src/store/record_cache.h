@@ -14,6 +14,7 @@
 #ifndef SPOTOPT_STORE_RECORD_CACHE_H_
 #define SPOTOPT_STORE_RECORD_CACHE_H_
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
@@ -52,8 +53,14 @@ class RecordCache {
   bool Admit(int64_t version) {
     std::lock_guard lock(mu_);
     if (version > version_) {
-      agents_.Clear();
-      registrations_.Clear();
+      if (pending_ != nullptr && version_ == pending_from_ && version == pending_from_ + 1) {
+        // This process's commit, seen before its writer called Committed: the rest
+        // of the cache stays, as it will then.
+        Apply(*pending_);
+        pending_seen_ = true;
+      } else {
+        ClearAll();
+      }
       version_ = version;
     }
     return version == version_;
@@ -70,22 +77,37 @@ class RecordCache {
     Fill(registrations_, r.id, r, version);
   }
 
+  // This process's write transaction that began at `from` is about to commit
+  // `changes` (which must live until Committed or Abandoned) as version from + 1.
+  // Between its COMMIT and Committed a reader may already see that version; Admit
+  // then keeps the cache but for `changes`, instead of emptying it as for another
+  // process's commit. (Without this, every commit whose writer was descheduled
+  // right after COMMIT emptied the whole cache.)
+  void Committing(int64_t from, const CacheChanges* changes) {
+    std::lock_guard lock(mu_);
+    pending_ = changes;
+    pending_from_ = from;
+    pending_seen_ = false;
+  }
+  // The commit announced by Committing failed.
+  void Abandoned() {
+    std::lock_guard lock(mu_);
+    if (pending_seen_) ClearAll();  // a reader saw it after all: trust nothing
+    pending_ = nullptr;
+  }
   // A write transaction that began at `from` committed `changes` as version `to`.
   void Committed(int64_t from, int64_t to, const CacheChanges& changes) {
     std::lock_guard lock(mu_);
-    if (from != version_) {
-      // Another process committed in between: nothing here is known to be current.
-      agents_.Clear();
-      registrations_.Clear();
+    if (from == version_ || (to == version_ && pending_seen_)) {
+      Apply(changes);
+      version_ = to;
     } else {
-      for (const std::string& id : changes.agents) agents_.Erase(id);
-      for (const std::string& id : changes.registrations) registrations_.Erase(id);
-      for (const auto& [id, at] : changes.seen) {
-        Registration* r = registrations_.Peek(id);
-        if (r != nullptr && r->last_seen_at < at) r->last_seen_at = at;
-      }
+      // Another process committed in between: nothing here is known to be current.
+      ClearAll();
+      version_ = std::max(version_, to);
     }
-    version_ = to;
+    pending_ = nullptr;
+    pending_seen_ = false;
   }
 
  private:
@@ -104,8 +126,26 @@ class RecordCache {
     if (version == version_) map.Put(id, record);
   }
 
+  void Apply(const CacheChanges& changes) {
+    for (const std::string& id : changes.agents) agents_.Erase(id);
+    for (const std::string& id : changes.registrations) registrations_.Erase(id);
+    for (const auto& [id, at] : changes.seen) {
+      Registration* r = registrations_.Peek(id);
+      if (r != nullptr && r->last_seen_at < at) r->last_seen_at = at;
+    }
+  }
+  void ClearAll() {
+    agents_.Clear();
+    registrations_.Clear();
+  }
+
   std::mutex mu_;  // guards everything below
   int64_t version_ = -1;
+  // The commit announced by Committing: its changes, the version it began at, and
+  // whether a reader has already admitted the version it commits.
+  const CacheChanges* pending_ = nullptr;
+  int64_t pending_from_ = -1;
+  bool pending_seen_ = false;
   ClockMap<Agent> agents_;
   ClockMap<Registration> registrations_;
 };

@@ -1,5 +1,6 @@
 // The record cache's replacement (clock_map.h): a fleet larger than the cache still
-// hits, records no longer used make way, and nothing stale is served.
+// hits, records no longer used make way, and nothing stale is served; a commit of
+// this process that a reader sees before its writer reports it keeps the cache.
 #include <string>
 
 #include <doctest/doctest.h>
@@ -76,6 +77,43 @@ TEST_CASE("an evicting cache serves only current records") {
   // A snapshot of another version is not served.
   CHECK_FALSE(cache.FindRegistration(Id(0), 1));
   CHECK_FALSE(cache.Admit(1));
+}
+
+TEST_CASE("a reader that sees this process's commit before its writer says so keeps the cache") {
+  RecordCache cache(10);
+  REQUIRE(cache.Admit(1));
+  Round(cache, 0, 5, 1);
+  CacheChanges changes;
+  changes.agents = {"a1"};
+  changes.registrations = {Id(1)};
+  SUBCASE("the commit lands: only what it wrote is dropped") {
+    cache.Committing(1, &changes);
+    // COMMIT has returned; a reader's snapshot reads version 2 before Committed.
+    REQUIRE(cache.Admit(2));
+    CHECK(cache.FindRegistration(Id(0), 2));
+    CHECK_FALSE(cache.FindRegistration(Id(1), 2));
+    // A reader at 2 fills the new record; Committed then drops it once more.
+    cache.FillRegistration(MakeRegistration(1, absl::UnixEpoch()), 2);
+    cache.Committed(1, 2, changes);
+    CHECK(Round(cache, 0, 5, 2) == 4);
+    CHECK(Round(cache, 0, 5, 2) == 5);
+  }
+  SUBCASE("another process's version is never taken for this commit") {
+    cache.Committing(1, &changes);
+    REQUIRE(cache.Admit(3));
+    CHECK(Round(cache, 0, 5, 3) == 0);
+    cache.Committed(1, 2, changes);
+    CHECK_FALSE(cache.Admit(2));  // the version does not go back
+    CHECK(cache.Admit(3));
+  }
+  SUBCASE("a failed commit leaves the cache as it was") {
+    cache.Committing(1, &changes);
+    cache.Abandoned();
+    CHECK(Round(cache, 0, 5, 1) == 5);
+    // A later commit of another process is a newer version: everything goes.
+    REQUIRE(cache.Admit(2));
+    CHECK(Round(cache, 0, 5, 2) == 0);
+  }
 }
 
 TEST_CASE("a record cache of capacity zero keeps nothing") {

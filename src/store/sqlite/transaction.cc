@@ -50,7 +50,9 @@ absl::Status SqliteTransaction::Commit() {
     s = absl::AbortedError("sqlite store: the transaction was rolled back by an earlier error");
   } else {
     if (mode_ == TxMode::kWrite) s = Exec(kBumpVersion, "bump store version");
+    if (s.ok() && mode_ == TxMode::kWrite) store_->cache().Committing(version_, &changes_);
     if (s.ok()) s = Exec(kCommit, "commit");
+    if (!s.ok() && mode_ == TxMode::kWrite) store_->cache().Abandoned();
   }
   if (!s.ok()) {
     Rollback();
