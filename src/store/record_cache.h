@@ -89,10 +89,12 @@ class RecordCache {
     pending_from_ = from;
     pending_seen_ = false;
   }
-  // The commit announced by Committing failed.
+  // The commit announced by Committing failed. Only a reader that saw version
+  // from + 1 in between can have kept records on its word (another process's
+  // commit, landing just then): the cache is emptied in that case.
   void Abandoned() {
     std::lock_guard lock(mu_);
-    if (pending_seen_) ClearAll();  // a reader saw it after all: trust nothing
+    if (pending_seen_) ClearAll();
     pending_ = nullptr;
   }
   // A write transaction that began at `from` committed `changes` as version `to`.
