@@ -22,6 +22,13 @@ namespace spotopt::fuzz {
   std::abort();
 }
 
+// True when SPOTOPT_FUZZ_TRACE is set: the session targets then print each call and
+// its answer to stderr, to see how far a seed gets (`protocol_fuzzer FILE`).
+inline bool Tracing() {
+  static const bool tracing = std::getenv("SPOTOPT_FUZZ_TRACE") != nullptr;
+  return tracing;
+}
+
 // A session of at most `max` calls, separated by lines of "%%". More than `max` are
 // dropped rather than run: one input must stay cheap enough to keep the run fast.
 inline std::vector<std::string_view> SplitCalls(std::string_view data, size_t max) {

@@ -8,15 +8,15 @@
 //   (an empty line)
 //   body
 //
-// Each input gets a new fixture: a tenant with a registered agent, a pending switch
-// command and a requested replica, plus another tenant's agent. A new one per input
-// costs a fifth of the run, but it pays back: a crash file replays exactly as it ran,
-// and an input frees everything it allocates, so libFuzzer's leak check scans the heap
-// only after one that leaks (with a fixture kept across inputs it scanned after
-// almost every input, and the run went three times slower). Ids and
-// tokens are random, so in the target, the header values and the body, @TOKEN@,
-// @AGENT@, @COMMAND@, @REPLICA@ and @OTHER@ stand for that token and those ids, and
-// mutations get past authentication.
+// Each input gets a new fixture (Fixture below: two tenants, three agents, their
+// commands and replicas). A new one per input costs about a fifth of the run, but it
+// pays back: a crash file replays exactly as it ran, and an input frees everything it
+// allocates, so libFuzzer's leak check scans the heap only after one that leaks (with
+// a fixture kept across inputs it scanned after almost every input, and the run went
+// three times slower). Ids and tokens are random, so in the target, the header values
+// and the body, placeholders stand for them (@TOKEN@, @AGENT@, ...; Fixture lists
+// them), and mutations get past authentication. SPOTOPT_FUZZ_TRACE=1 prints each
+// request and its answer, to see how far a seed gets.
 //
 // Checked on every answer: a status of the protocol (section 1.5; never 500), a JSON
 // body and content type, errors shaped {"error", "message"}, Allow on 405, and a
@@ -69,6 +69,12 @@ struct Fixture {
   std::vector<std::pair<std::string_view, std::string>> placeholders;
   std::string state;  // DumpStore after the last request
 
+  // acme's first agent (@AGENT@, replica mode emergency) has a pending switch and a
+  // requested replica. Its second (@STANDBY@, manual_standby) has a create-replica
+  // command waiting with its reserved replica: the routes that bind a replica to a
+  // command or to the agent's own launch. The other tenant's agent (@OTHER@, replica
+  // mode off, its own token) is refused to acme's token, and with its own it reaches
+  // the signals that answer with a switch.
   Fixture() {
     const CreatedTenant acme = Must(controller.CreateTenant("acme"), "tenant");
     const RegisterResult agent =
@@ -79,15 +85,32 @@ struct Fixture {
                                  "switch");
     const Replica replica =
         Must(controller.RequestReplica(acme.tenant.id, agent.agent.id, {}), "replica");
+    const RegisterResult standby =
+        Must(controller.Register(acme.tenant.id, Registration("db", 3)), "register standby");
+    SetReplicaMode(acme.tenant.id, standby.agent.id, "manual_standby");
+    const Command create = Must(
+        controller.EnqueueCreateReplica(acme.tenant.id, standby.agent.id, {}), "create replica");
     const CreatedTenant other = Must(controller.CreateTenant("other"), "other tenant");
     const RegisterResult other_agent =
         Must(controller.Register(other.tenant.id, Registration("api", 2)), "other register");
+    SetReplicaMode(other.tenant.id, other_agent.agent.id, "off");
     placeholders = {{"@TOKEN@", acme.token},
                     {"@AGENT@", agent.registration.registration.id},
                     {"@COMMAND@", command.id},
                     {"@REPLICA@", replica.id},
+                    {"@STANDBY@", standby.registration.registration.id},
+                    {"@CREATE@", create.id},
+                    {"@RESERVED@", create.replica_id.value_or("")},
+                    {"@OTHER_TOKEN@", other.token},
                     {"@OTHER@", other_agent.registration.registration.id}};
     state = Dump(*store);
+  }
+
+  void SetReplicaMode(std::string_view tenant_id, std::string_view agent_id,
+                      std::string_view mode) {
+    const AgentConfigPatch patch =
+        Must(ParseConfigPatchJson(fmt::format(R"({{"replica_mode": "{}"}})", mode)), "patch");
+    Must(controller.UpdateConfig(tenant_id, agent_id, patch), "replica mode");
   }
 
   static RegisterRequest Registration(std::string logical_id, int n) {
@@ -200,6 +223,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (std::string_view text : SplitCalls(input, kMaxRequests)) {
     const ParsedRequest req = Parse(text, f);
     const protocol::Response r = handler.Handle(req.View());
+    if (Tracing())
+      fmt::print(stderr, "{} {}\n  -> {} {}\n", req.method, req.target, r.status, r.body);
     CheckResponse(req, r);
     std::string after = Dump(*f.store);
     if (r.status >= 400 && after != f.state) {
