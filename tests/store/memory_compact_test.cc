@@ -1,5 +1,6 @@
 // MemoryStore's compact rows (src/store/memory): the intern table, packed ids and the
-// records encoded with them read back exactly as written.
+// records encoded with them read back exactly as written, and the chunked rows that
+// hold them.
 #include <string>
 #include <string_view>
 
@@ -8,11 +9,30 @@
 #include "store/memory/compact.h"
 #include "store/memory/intern.h"
 #include "store/memory/packed_id.h"
+#include "store/memory/tables.h"
 
 namespace spotopt::memory {
 namespace {
 
 constexpr std::string_view kUuid = "3f2b8c1e-9d4a-4b7e-8f10-2c6d5e4a9b01";
+
+TEST_CASE("Rows: rows keep their address and value across chunks, and pop back across them") {
+  Rows<std::string> rows;
+  for (int i = 0; i < 600; ++i) rows.push_back("row " + std::to_string(i));
+  const std::string* first = &rows[0];
+  const std::string* last_of_chunk = &rows[255];
+  // A rollback pops the inserts of its transaction, past a chunk boundary.
+  while (rows.size() > 200) rows.pop_back();
+  for (int i = 200; i < 700; ++i) rows.push_back("again " + std::to_string(i));
+  REQUIRE(rows.size() == 700);
+  CHECK(&rows[0] == first);
+  CHECK(&rows[255] == last_of_chunk);
+  CHECK(rows[0] == "row 0");
+  CHECK(rows[199] == "row 199");
+  CHECK(rows[200] == "again 200");
+  CHECK(rows[256] == "again 256");
+  CHECK(rows[699] == "again 699");
+}
 
 TEST_CASE("Interner: one symbol per distinct string, the empty string is symbol 0") {
   Interner names;
