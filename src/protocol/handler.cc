@@ -306,14 +306,16 @@ Response ReplicaStatus(Call& c) {
                                        {"status", WireStatus(replica.state, false)}});
 }
 
-// A price as the wire carries it; the Controller validates the value.
-absl::StatusOr<ReportedPrice> PriceField(const boost::json::object& o, std::string_view key) {
+// A price as the wire carries it; the Controller validates the value. `parent` is
+// the path of `o` in the body, for the message.
+absl::StatusOr<ReportedPrice> PriceField(const boost::json::object& o, std::string_view parent,
+                                         std::string_view key) {
   const auto it = o.find(boost::json::string_view(key.data(), key.size()));
   if (it == o.end() || it->value().is_null()) return ReportedPrice();
   const boost::json::value& v = it->value();
   if (v.is_string()) return ReportedPrice(std::string(v.get_string()));
   if (v.is_number()) return ReportedPrice(v.to_number<double>());
-  return absl::InvalidArgumentError(fmt::format("{}: must be a price", key));
+  return absl::InvalidArgumentError(fmt::format("{}.{}: must be a price", parent, key));
 }
 
 absl::StatusOr<const boost::json::array*> OptArray(const boost::json::object& o,
@@ -339,10 +341,11 @@ Response PricingReportRoute(Call& c) {
     SPOTOPT_TRY(type, OptString(*instance, "instance_type"));
     report.instance_type = type.value_or("");
   }
-  SPOTOPT_TRY(pricing, json::OptObject(c.body, FirstPresent(c.body, {"pricing", "prices"})));
+  const std::string_view pricing_key = FirstPresent(c.body, {"pricing", "prices"});
+  SPOTOPT_TRY(pricing, json::OptObject(c.body, pricing_key));
   if (!pricing) return Error(absl::InvalidArgumentError("pricing: required"));
-  SPOTOPT_TRY(on_demand, PriceField(*pricing, "on_demand_price"));
-  SPOTOPT_TRY(current, PriceField(*pricing, "current_spot_price"));
+  SPOTOPT_TRY(on_demand, PriceField(*pricing, pricing_key, "on_demand_price"));
+  SPOTOPT_TRY(current, PriceField(*pricing, pricing_key, "current_spot_price"));
   report.on_demand_price = std::move(on_demand);
   report.current_spot_price = std::move(current);
   SPOTOPT_TRY(collected, OptTime(*pricing, "collected_at"));
@@ -362,7 +365,7 @@ Response PricingReportRoute(Call& c) {
       SPOTOPT_TRY(pool_id, OptString(entry, "pool_id"));
       SPOTOPT_TRY(type, OptString(entry, "instance_type"));
       SPOTOPT_TRY(az, OptString(entry, "az"));
-      SPOTOPT_TRY(price, PriceField(entry, "price"));
+      SPOTOPT_TRY(price, PriceField(entry, field, "price"));
       pool.pool_id = pool_id.value_or("");
       pool.instance_type = type.value_or("");
       pool.az = az.value_or("");
@@ -417,14 +420,15 @@ Response SwitchReportRoute(Call& c) {
   report.old_instance = std::move(old_instance);
   report.new_instance = std::move(new_instance);
   // Section 9: the agent's spellings first, then the previous backend's.
-  SPOTOPT_TRY(prices, json::OptObject(c.body, FirstPresent(c.body, {"prices", "pricing"})));
+  const std::string_view prices_key = FirstPresent(c.body, {"prices", "pricing"});
+  SPOTOPT_TRY(prices, json::OptObject(c.body, prices_key));
   if (prices) {
-    SPOTOPT_TRY(on_demand,
-                PriceField(*prices, FirstPresent(*prices, {"on_demand", "on_demand_price"})));
-    SPOTOPT_TRY(old_spot,
-                PriceField(*prices, FirstPresent(*prices, {"old_spot", "old_spot_price"})));
-    SPOTOPT_TRY(new_spot,
-                PriceField(*prices, FirstPresent(*prices, {"new_spot", "new_spot_price"})));
+    SPOTOPT_TRY(on_demand, PriceField(*prices, prices_key,
+                                      FirstPresent(*prices, {"on_demand", "on_demand_price"})));
+    SPOTOPT_TRY(old_spot, PriceField(*prices, prices_key,
+                                     FirstPresent(*prices, {"old_spot", "old_spot_price"})));
+    SPOTOPT_TRY(new_spot, PriceField(*prices, prices_key,
+                                     FirstPresent(*prices, {"new_spot", "new_spot_price"})));
     report.on_demand_price = std::move(on_demand);
     report.old_spot_price = std::move(old_spot);
     report.new_spot_price = std::move(new_spot);

@@ -429,6 +429,18 @@ TEST_CASE("pricing report: every pool plus on-demand; a bad price refuses only i
   CHECK(std::string(w.json().at("message").as_string()).find("pricing.spot_pools[2].price") !=
         std::string::npos);
   CHECK(w.fixture().Dump() == before);
+
+  // A price that is not a number or a string is not a price at all: 400 naming its
+  // path, and nothing changes.
+  std::string object(kPricing);
+  object.replace(object.find("\"0.0411\""), 8, R"({"USD": 0.0411})");
+  CHECK(w.Call("POST", path, object).status == 400);
+  CHECK(w.json().at("message") == "pricing.spot_pools[1].price: must be a price");
+  std::string boolean(kPricing);
+  boolean.replace(boolean.find("0.096"), 5, "true");
+  CHECK(w.Call("POST", path, boolean).status == 400);
+  CHECK(w.json().at("message") == "pricing.on_demand_price: must be a price");
+  CHECK(w.fixture().Dump() == before);
 }
 
 std::string SwitchReportBody(std::string_view old_id, std::string_view new_id, bool aliases) {
