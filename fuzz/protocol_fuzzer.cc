@@ -9,7 +9,7 @@
 //   body
 //
 // Each input gets a new fixture (Fixture below: two tenants, three agents, their
-// commands and replicas). A new one per input costs about a fifth of the run, but it
+// commands and replicas). A new one per input costs about two fifths of the run, but it
 // pays back: a crash file replays exactly as it ran, and an input frees everything it
 // allocates, so libFuzzer's leak check scans the heap only after one that leaks (with
 // a fixture kept across inputs it scanned after almost every input, and the run went
