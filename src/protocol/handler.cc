@@ -161,6 +161,14 @@ absl::StatusOr<std::string> KnownString(const boost::json::object& o, std::strin
   return **s;
 }
 
+// A field error from inside a nested object, named by its path in the body
+// (`old_instance.mode: ...`), as the Controller names the fields it refuses.
+template <typename T>
+absl::StatusOr<T> Within(std::string_view path, absl::StatusOr<T> v) {
+  if (v.ok() || !absl::IsInvalidArgument(v.status())) return v;
+  return absl::InvalidArgumentError(fmt::format("{}.{}", path, std::string(v.status().message())));
+}
+
 // ---- Routes ------------------------------------------------------------------------
 
 Response Register(Call& c) {
@@ -306,16 +314,14 @@ Response ReplicaStatus(Call& c) {
                                        {"status", WireStatus(replica.state, false)}});
 }
 
-// A price as the wire carries it; the Controller validates the value. `parent` is
-// the path of `o` in the body, for the message.
-absl::StatusOr<ReportedPrice> PriceField(const boost::json::object& o, std::string_view parent,
-                                         std::string_view key) {
+// A price as the wire carries it; the Controller validates the value.
+absl::StatusOr<ReportedPrice> PriceField(const boost::json::object& o, std::string_view key) {
   const auto it = o.find(boost::json::string_view(key.data(), key.size()));
   if (it == o.end() || it->value().is_null()) return ReportedPrice();
   const boost::json::value& v = it->value();
   if (v.is_string()) return ReportedPrice(std::string(v.get_string()));
   if (v.is_number()) return ReportedPrice(v.to_number<double>());
-  return absl::InvalidArgumentError(fmt::format("{}.{}: must be a price", parent, key));
+  return absl::InvalidArgumentError(fmt::format("{}: must be a price", key));
 }
 
 absl::StatusOr<const boost::json::array*> OptArray(const boost::json::object& o,
@@ -338,19 +344,19 @@ Response PricingReportRoute(Call& c) {
   PricingReport report;
   SPOTOPT_TRY(instance, json::OptObject(c.body, "instance"));
   if (instance) {
-    SPOTOPT_TRY(type, OptString(*instance, "instance_type"));
+    SPOTOPT_TRY(type, Within("instance", OptString(*instance, "instance_type")));
     report.instance_type = type.value_or("");
   }
   const std::string_view pricing_key = FirstPresent(c.body, {"pricing", "prices"});
   SPOTOPT_TRY(pricing, json::OptObject(c.body, pricing_key));
   if (!pricing) return Error(absl::InvalidArgumentError("pricing: required"));
-  SPOTOPT_TRY(on_demand, PriceField(*pricing, pricing_key, "on_demand_price"));
-  SPOTOPT_TRY(current, PriceField(*pricing, pricing_key, "current_spot_price"));
+  SPOTOPT_TRY(on_demand, Within(pricing_key, PriceField(*pricing, "on_demand_price")));
+  SPOTOPT_TRY(current, Within(pricing_key, PriceField(*pricing, "current_spot_price")));
   report.on_demand_price = std::move(on_demand);
   report.current_spot_price = std::move(current);
-  SPOTOPT_TRY(collected, OptTime(*pricing, "collected_at"));
+  SPOTOPT_TRY(collected, Within(pricing_key, OptTime(*pricing, "collected_at")));
   report.collected_at = collected;
-  SPOTOPT_TRY(pools, OptArray(*pricing, "spot_pools"));
+  SPOTOPT_TRY(pools, Within(pricing_key, OptArray(*pricing, "spot_pools")));
   if (pools) {
     if (pools->size() > kMaxSpotPools) {
       return Error(absl::InvalidArgumentError("pricing.spot_pools: more than 512 entries"));
@@ -362,10 +368,10 @@ Response PricingReportRoute(Call& c) {
       }
       const boost::json::object& entry = (*pools)[i].get_object();
       SpotPoolPrice pool;
-      SPOTOPT_TRY(pool_id, OptString(entry, "pool_id"));
-      SPOTOPT_TRY(type, OptString(entry, "instance_type"));
-      SPOTOPT_TRY(az, OptString(entry, "az"));
-      SPOTOPT_TRY(price, PriceField(entry, field, "price"));
+      SPOTOPT_TRY(pool_id, Within(field, OptString(entry, "pool_id")));
+      SPOTOPT_TRY(type, Within(field, OptString(entry, "instance_type")));
+      SPOTOPT_TRY(az, Within(field, OptString(entry, "az")));
+      SPOTOPT_TRY(price, Within(field, PriceField(entry, "price")));
       pool.pool_id = pool_id.value_or("");
       pool.instance_type = type.value_or("");
       pool.az = az.value_or("");
@@ -415,20 +421,20 @@ Response SwitchReportRoute(Call& c) {
   SwitchReport report;
   SPOTOPT_TRY(old_side, json::OptObject(c.body, "old_instance"));
   SPOTOPT_TRY(new_side, json::OptObject(c.body, "new_instance"));
-  SPOTOPT_TRY(old_instance, SwitchSide(old_side));
-  SPOTOPT_TRY(new_instance, SwitchSide(new_side));
+  SPOTOPT_TRY(old_instance, Within("old_instance", SwitchSide(old_side)));
+  SPOTOPT_TRY(new_instance, Within("new_instance", SwitchSide(new_side)));
   report.old_instance = std::move(old_instance);
   report.new_instance = std::move(new_instance);
   // Section 9: the agent's spellings first, then the previous backend's.
   const std::string_view prices_key = FirstPresent(c.body, {"prices", "pricing"});
   SPOTOPT_TRY(prices, json::OptObject(c.body, prices_key));
   if (prices) {
-    SPOTOPT_TRY(on_demand, PriceField(*prices, prices_key,
-                                      FirstPresent(*prices, {"on_demand", "on_demand_price"})));
-    SPOTOPT_TRY(old_spot, PriceField(*prices, prices_key,
-                                     FirstPresent(*prices, {"old_spot", "old_spot_price"})));
-    SPOTOPT_TRY(new_spot, PriceField(*prices, prices_key,
-                                     FirstPresent(*prices, {"new_spot", "new_spot_price"})));
+    const auto price = [&](std::string_view key, std::string_view alias) {
+      return Within(prices_key, PriceField(*prices, FirstPresent(*prices, {key, alias})));
+    };
+    SPOTOPT_TRY(on_demand, price("on_demand", "on_demand_price"));
+    SPOTOPT_TRY(old_spot, price("old_spot", "old_spot_price"));
+    SPOTOPT_TRY(new_spot, price("new_spot", "new_spot_price"));
     report.on_demand_price = std::move(on_demand);
     report.old_spot_price = std::move(old_spot);
     report.new_spot_price = std::move(new_spot);
@@ -448,7 +454,8 @@ Response SwitchReportRoute(Call& c) {
         {"ami_created_at", "ami_created_at", &report.timings.ami_created_at},
     };
     for (const auto& timing_key : timings) {
-      SPOTOPT_TRY(t, OptTime(*timing, FirstPresent(*timing, {timing_key.key, timing_key.alias})));
+      const std::string_view key = FirstPresent(*timing, {timing_key.key, timing_key.alias});
+      SPOTOPT_TRY(t, Within("timing", OptTime(*timing, key)));
       *timing_key.out = t;
     }
   }
@@ -581,25 +588,22 @@ absl::StatusOr<std::vector<std::string>> IdList(const boost::json::object& o,
   return ids;
 }
 
-absl::StatusOr<std::optional<CleanupSection>> CleanupSectionOf(const boost::json::object& body,
-                                                               std::string_view key) {
-  absl::StatusOr<const boost::json::object*> o = json::OptObject(body, key);
-  if (!o.ok()) return o.status();
-  if (!*o) return std::optional<CleanupSection>();
+// One section of a cleanup report: `snapshots` or `amis` (section 5.15).
+absl::StatusOr<CleanupSection> ReadCleanupSection(const boost::json::object& o, bool snapshots) {
   CleanupSection section;
-  const std::string_view deleted_key = key == "snapshots" ? "deleted" : "deleted_amis";
-  absl::StatusOr<std::vector<std::string>> deleted = IdList(**o, deleted_key);
+  absl::StatusOr<std::vector<std::string>> deleted =
+      IdList(o, snapshots ? "deleted" : "deleted_amis");
   if (!deleted.ok()) return deleted.status();
-  absl::StatusOr<std::vector<std::string>> snapshots =
-      IdList(**o, key == "snapshots" ? "" : "deleted_snapshots");
-  if (!snapshots.ok()) return snapshots.status();
-  if (key == "snapshots") {
+  absl::StatusOr<std::vector<std::string>> deleted_snapshots =
+      IdList(o, snapshots ? "" : "deleted_snapshots");
+  if (!deleted_snapshots.ok()) return deleted_snapshots.status();
+  if (snapshots) {
     section.deleted_snapshots = *std::move(deleted);
   } else {
     section.deleted_amis = *std::move(deleted);
-    section.deleted_snapshots = *std::move(snapshots);
+    section.deleted_snapshots = *std::move(deleted_snapshots);
   }
-  absl::StatusOr<const boost::json::array*> failed = OptArray(**o, "failed");
+  absl::StatusOr<const boost::json::array*> failed = OptArray(o, "failed");
   if (!failed.ok()) return failed.status();
   if (*failed) {
     for (const boost::json::value& v : **failed) {
@@ -608,11 +612,21 @@ absl::StatusOr<std::optional<CleanupSection>> CleanupSectionOf(const boost::json
                                               StringAt(v.get_object(), "error").value_or("")});
     }
   }
-  absl::StatusOr<std::optional<Time>> cutoff = OptTime(**o, "cutoff_date");
+  absl::StatusOr<std::optional<Time>> cutoff = OptTime(o, "cutoff_date");
   if (!cutoff.ok()) return cutoff.status();
   section.cutoff = *cutoff;
-  section.error = StringAt(**o, "error").value_or("");
-  return std::optional<CleanupSection>(std::move(section));
+  section.error = StringAt(o, "error").value_or("");
+  return section;
+}
+
+absl::StatusOr<std::optional<CleanupSection>> CleanupSectionOf(const boost::json::object& body,
+                                                               std::string_view key) {
+  absl::StatusOr<const boost::json::object*> o = json::OptObject(body, key);
+  if (!o.ok()) return o.status();
+  if (!*o) return std::optional<CleanupSection>();
+  absl::StatusOr<CleanupSection> section = Within(key, ReadCleanupSection(**o, key == "snapshots"));
+  if (!section.ok()) return section.status();
+  return std::optional<CleanupSection>(*std::move(section));
 }
 
 Response CleanupRoute(Call& c) {

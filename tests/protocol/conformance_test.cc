@@ -624,5 +624,65 @@ TEST_CASE("39: cleanup reports with error variants are recorded") {
   CHECK(logs->front().amis->error == "can't compare offset-naive and offset-aware datetimes");
 }
 
+// `body` with the first `from` replaced by `to`.
+std::string With(std::string_view body, std::string_view from, std::string_view to) {
+  std::string out(body);
+  const size_t at = out.find(from);
+  REQUIRE_MESSAGE(at != std::string::npos, from);
+  return out.replace(at, from.size(), to);
+}
+
+TEST_CASE("a field of the wrong type inside an object is named by its path; nothing changes") {
+  Wire w;
+  const std::string id = w.Register("api", InstanceId(1));
+  constexpr std::string_view kCleanup = R"({
+      "snapshots": {"deleted": ["snap-0a1b2c3d4e5f67890"], "failed": []},
+      "amis": {"deleted_amis": ["ami-0c55b159cbfafe1f0"], "deleted_snapshots": [], "failed": []}})";
+  const std::string pricing = fmt::format("/api/agents/{}/pricing-report", id);
+  const std::string switched = fmt::format("/api/agents/{}/switch-report", id);
+  const std::string cleanup = fmt::format("/api/agents/{}/cleanup-report", id);
+  const std::string report = SwitchReportBody(InstanceId(1), InstanceId(2), false);
+  const std::string aliased = SwitchReportBody(InstanceId(1), InstanceId(2), true);
+  const struct {
+    const std::string& path;
+    std::string body;
+    std::string_view message;
+  } cases[] = {
+      {pricing, With(kPricing, R"("instance_type": "m5.large")", R"("instance_type": 5)"),
+       "instance.instance_type: must be a string"},
+      {pricing, With(kPricing, R"("pool_id": "m5.large.us-east-1b")", R"("pool_id": 7)"),
+       "pricing.spot_pools[1].pool_id: must be a string"},
+      {pricing, With(kPricing, R"("az": "us-east-1c", "price")", R"("az": ["c"], "price")"),
+       "pricing.spot_pools[2].az: must be a string"},
+      {pricing, With(kPricing, R"("spot_pools": [)", R"("spot_pools": "none", "pools": [)"),
+       "pricing.spot_pools: must be an array"},
+      {pricing, With(kPricing, R"("2025-11-23T09:59:02.481930+00:00")", "20251123"),
+       "pricing.collected_at: must be a string"},
+      {switched, With(report, R"("mode": "spot")", R"("mode": "sideways")"),
+       "old_instance.mode: unknown mode 'sideways'"},
+      {switched, With(report, R"("az": "us-east-1c")", R"("az": 3)"),
+       "new_instance.az: must be a string"},
+      {switched, With(report, R"("old_spot": 0.0389)", R"("old_spot": [0.0389])"),
+       "prices.old_spot: must be a price"},
+      {switched, With(aliased, R"("new_spot_price": 0.0342)", R"("new_spot_price": false)"),
+       "pricing.new_spot_price: must be a price"},
+      {switched,
+       With(report, R"("traffic_switched_at": "2025-11-23T10:15:46.123517+00:00")",
+            R"("traffic_switched_at": 1763892946)"),
+       "timing.traffic_switched_at: must be a string"},
+      {cleanup, With(kCleanup, R"("failed": []})", R"("failed": ["snap-1"]})"),
+       "snapshots.failed: entries are objects"},
+      {cleanup, With(kCleanup, R"(["ami-0c55b159cbfafe1f0"])", "[1]"),
+       "amis.deleted_amis: ids are strings"},
+  };
+  const std::string before = w.fixture().Dump();
+  for (const auto& c : cases) {
+    CAPTURE(c.body);
+    CHECK(w.Call("POST", c.path, c.body).status == 400);
+    CHECK(S(w.json().at("message")) == c.message);
+  }
+  CHECK(w.fixture().Dump() == before);
+}
+
 }  // namespace
 }  // namespace spotopt::protocol
